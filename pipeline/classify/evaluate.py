@@ -1,0 +1,53 @@
+"""Multi-label evaluation of goal tagging: per-goal precision, recall and F1, and the "no goal" outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import precision_recall_fscore_support
+from sklearn.preprocessing import MultiLabelBinarizer
+
+PRIMARY_METRIC = "macro_f1"
+
+
+def evaluate(gold: Sequence[Sequence[int]], predicted: Sequence[Sequence[int]], goal_ids: Sequence[int]) -> dict[str, Any]:
+    """Metrics in the shape of ``levelup eval`` (design.md), plus the "no goal" outcome.
+
+    ``macro_f1`` averages F1 over the goals that occur in the gold labels (a goal absent from a
+    test set has no defined recall); ``per_goal`` lists every goal of the taxonomy.
+    """
+    binarizer = MultiLabelBinarizer(classes=list(goal_ids))
+    y_true = binarizer.fit_transform(gold)
+    y_pred = binarizer.transform(predicted)
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=0)
+    present = support > 0
+    micro = precision_recall_fscore_support(y_true, y_pred, average="micro", zero_division=0)
+    return {
+        "macro_f1": round(float(f1[present].mean()) if present.any() else 0.0, 4),
+        "micro_f1": round(float(micro[2]), 4),
+        "n": len(gold),
+        "per_goal": {
+            str(goal): {
+                "precision": round(float(precision[i]), 4),
+                "recall": round(float(recall[i]), 4),
+                "f1": round(float(f1[i]), 4),
+                "support": int(support[i]),
+            }
+            for i, goal in enumerate(goal_ids)
+        },
+        "no_goal": _no_goal(gold, predicted),
+    }
+
+
+def _no_goal(gold: Sequence[Sequence[int]], predicted: Sequence[Sequence[int]]) -> dict[str, float | int]:
+    """Precision and recall of predicting "no goal" (an empty label set)."""
+    true_none = np.array([not g for g in gold])
+    pred_none = np.array([not p for p in predicted])
+    hits = int((true_none & pred_none).sum())
+    return {
+        "precision": round(hits / pred_none.sum(), 4) if pred_none.any() else 0.0,
+        "recall": round(hits / true_none.sum(), 4) if true_none.any() else 0.0,
+        "support": int(true_none.sum()),
+    }

@@ -1,0 +1,42 @@
+"""Labelled passages, ``{"text": ..., "goals": [int, ...]}`` per line, validated against a taxonomy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.classify.taxonomy import Taxonomy
+from pipeline.errors import InputError
+from pipeline.jsonl import parse_lines
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    goals: list[int]
+
+
+def read_labels(path: Path, taxonomy: Taxonomy) -> list[Labelled]:
+    """Every record must have a non-empty ``text`` and ``goals`` from the taxonomy ([] = no goal)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such labels file; give a JSON lines file of {{\"text\", \"goals\"}} records")
+    known = set(taxonomy.goal_ids)
+    records = []
+    with path.open(encoding="utf-8") as stream:
+        for line in parse_lines(stream):
+            where = f"{path}: line {line.number}"
+            if line.error:
+                raise InputError(f"{path}: {line.error}")
+            value = line.value
+            if not isinstance(value, dict) or not isinstance(value.get("text"), str) or not value["text"].strip():
+                raise InputError(f"{where}: expected an object with a non-empty \"text\"")
+            goals = value.get("goals")
+            if not isinstance(goals, list) or not all(isinstance(g, int) and not isinstance(g, bool) for g in goals):
+                raise InputError(f"{where}: \"goals\" must be a list of goal numbers, got {goals!r}")
+            unknown = sorted(set(goals) - known)
+            if unknown:
+                raise InputError(f"{where}: goals {unknown} are not in taxonomy '{taxonomy.name}' ({min(known)}-{max(known)})")
+            records.append(Labelled(value["text"], sorted(set(goals))))
+    if not records:
+        raise InputError(f"{path}: no labelled records; the file is empty")
+    return records

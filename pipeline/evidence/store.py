@@ -1,0 +1,210 @@
+"""The store stage: upserts into the evidence database (SQLite by default, PostgreSQL by URL).
+
+Every write is keyed by a content-derived id, so storing the same records twice changes nothing.
+
+    store = Store.open("sqlite:///data/evidence.db")    # migrates to the latest schema
+    with store.transaction() as tx:
+        tx.save_document(document, passages)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from pipeline.errors import StoreError
+from pipeline.evidence import migrate, schema
+from pipeline.extract.organisations import subject_organisation
+from pipeline.ids import stable_id
+from pipeline.records import Document, Extraction, Passage, Suggestion
+
+log = logging.getLogger(__name__)
+
+TABLES = ("documents", "passages", "entities", "figures", "suggestions", "reviews", "runs")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """A migrated evidence database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect and migrate to the latest schema; a bad URL or unwritable file is a ``StoreError``."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"'{url}' is not a database URL; use e.g. sqlite:///data/evidence.db or postgresql://…") from exc
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder for {parsed.database}: {exc.strerror}; check the --db path") from exc
+        try:
+            engine = create_engine(parsed)
+        except (ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot use database URL '{url}': {exc}") from exc
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            migrate.upgrade(engine)
+        except OperationalError as exc:
+            raise StoreError(f"cannot open database {parsed.render_as_string(hide_password=True)}: {exc.orig}") from exc
+        return cls(engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """All writes inside commit together, or not at all."""
+        try:
+            with self.engine.begin() as connection:
+                yield Transaction(connection)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database write failed and was rolled back: {exc.__class__.__name__}: {exc}") from exc
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            return {
+                name: connection.execute(select(func.count()).select_from(schema.metadata.tables[name])).scalar_one()
+                for name in TABLES
+            }
+
+    def document_hashes(self) -> dict[str, str]:
+        """Content hash of every stored document, by id: tells new and changed from unchanged."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(schema.documents.c.id, schema.documents.c.content_hash))
+            return dict(rows.tuples().all())
+
+    def tagged_with(self, taxonomy: str, model: str) -> set[str]:
+        """Ids of documents whose every passage has suggestions of ``model`` for ``taxonomy``."""
+        p, s = schema.passages, schema.suggestions
+        untagged = (
+            select(p.c.document_id)
+            .outerjoin(s, (s.c.passage_id == p.c.id) & (s.c.taxonomy == taxonomy) & (s.c.model == model))
+            .where(s.c.id.is_(None))
+        )
+        with self.engine.connect() as connection:
+            all_docs = set(connection.execute(select(p.c.document_id).distinct()).scalars())
+            return all_docs - set(connection.execute(untagged).scalars())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class Transaction:
+    """Write operations on one open transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def save_document(self, document: Document, passages: Sequence[Passage], *, run_id: str | None = None) -> None:
+        """Upsert a document and make its passages exactly ``passages``.
+
+        Passages of an earlier version that are gone are deleted with their entities, figures and
+        suggestions; reviews are kept (they hold their own copy of the text).
+        """
+        row = document.to_dict() | {"collected_at": now(), "run_id": run_id}
+        _upsert(self.connection, schema.documents, [row], ["id"])
+        keep = [p.id for p in passages]
+        self.connection.execute(
+            delete(schema.passages).where(
+                schema.passages.c.document_id == document.id, schema.passages.c.id.not_in(keep)
+            )
+        )
+        _upsert(self.connection, schema.passages, [p.to_dict() for p in passages], ["id"])
+
+    def save_extractions(self, extractions: Sequence[Extraction]) -> None:
+        """Replace the entities and figures of each passage with the new ones."""
+        ids = [x.passage_id for x in extractions]
+        for table in (schema.entities, schema.figures):
+            self.connection.execute(delete(table).where(table.c.passage_id.in_(ids)))
+        entity_rows = [
+            e.to_dict() | {"id": stable_id("entity", e.passage_id, e.label, e.start, e.end), "model": x.model}
+            for x in extractions
+            for e in x.entities
+        ]
+        figure_rows = [
+            f.to_dict() | {"id": stable_id("figure", f.passage_id, f.start, f.end), "model": x.model}
+            for x in extractions
+            for f in x.figures
+        ]
+        _insert(self.connection, schema.entities, entity_rows)
+        _insert(self.connection, schema.figures, figure_rows)
+
+    def save_suggestions(self, suggestions: Iterable[Suggestion], *, run_id: str | None = None) -> None:
+        rows = [
+            s.to_dict() | {"id": stable_id("suggestion", s.passage_id, s.taxonomy, s.goal), "created_at": now(), "run_id": run_id}
+            for s in suggestions
+        ]
+        _upsert(self.connection, schema.suggestions, rows, ["id"])
+
+    def assign_organisation(self, document_id: str) -> str | None:
+        """Work out which organisation a document is about, from its title and ORG entities."""
+        d, p, e = schema.documents, schema.passages, schema.entities
+        title, text = self.connection.execute(select(d.c.title, d.c.text).where(d.c.id == document_id)).one()
+        names = self.connection.execute(
+            select(e.c.text).join(p, p.c.id == e.c.passage_id).where(p.c.document_id == document_id, e.c.label == "ORG")
+        ).scalars().all()
+        organisation = subject_organisation(title or "", text, list(names))
+        self.connection.execute(update(d).where(d.c.id == document_id).values(organisation=organisation))
+        return organisation
+
+    def start_run(self, command: str) -> str:
+        run_id = stable_id("run", command, now().isoformat())
+        self.connection.execute(
+            schema.runs.insert().values(id=run_id, command=command, started_at=now(), status="running")
+        )
+        return run_id
+
+    def finish_run(self, run_id: str, *, status: str, counts: dict[str, int], failures: list[dict[str, str]]) -> None:
+        self.connection.execute(
+            update(schema.runs)
+            .where(schema.runs.c.id == run_id)
+            .values(finished_at=now(), status=status, counts=counts, failures=failures)
+        )
+
+
+def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    if not rows:
+        return
+    if connection.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        raise StoreError(f"database '{connection.dialect.name}' is not supported; use SQLite or PostgreSQL")
+    statement = insert(table)
+    columns = [c.name for c in table.columns if c.name not in keys and c.name in rows[0]]
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={name: statement.excluded[name] for name in columns}
+    )
+    connection.execute(statement, [_row_for(table, row) for row in rows])
+
+
+def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(table.insert(), [_row_for(table, row) for row in rows])
+
+
+def _row_for(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key in table.columns}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")  # cascades from documents to passages to entities
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers (the review app) never block a run
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,114 @@
+"""The segment stage: documents into passages with stable ids and character offsets.
+
+A passage is a paragraph (or a run of table rows, or a sentence-aligned piece of an overlong
+paragraph). Boilerplate such as "Read:" links, cookie notices, pagination and short headings is
+dropped. ``Passage.text == document.text[start:end]`` always holds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+from pipeline.config import SegmentParams
+from pipeline.ids import stable_id
+from pipeline.records import Document, Passage
+
+BOILERPLATE_PATTERNS = (
+    r"^read( more)?:\s",
+    r"^(previous|next)(\s+(previous|next))*$",
+    r"\bcookies?\b.*\b(accept|consent|settings|use|policy)\b",
+    r"^(©|\(c\)|copyright\b)|all rights reserved",
+    r"^(share( this)?|follow us|sign up|subscribe|back to top|skip to)\b",
+    r"\b(can be found|click|read (it|the full report)) here\.?$",
+    r"^leave a (comment|reply)$",
+    r"^(tags|categories|posted in|filed under):",
+    r"^for (more|further) information\b",
+)
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?”\"])\s+(?=[A-Z“\"‘'(£0-9])")
+_DIGIT = re.compile(r"\d")
+
+
+def run(documents: Iterable[Document], params: SegmentParams) -> list[Passage]:
+    """Segment every document; the result is in document order."""
+    segmenter = Segmenter(params)
+    return [passage for document in documents for passage in segmenter.segment(document)]
+
+
+class Segmenter:
+    def __init__(self, params: SegmentParams) -> None:
+        self.params = params
+        patterns = (*BOILERPLATE_PATTERNS, *params.boilerplate_patterns)
+        self._boilerplate = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+    def segment(self, document: Document) -> list[Passage]:
+        spans = list(self._spans(document.text))
+        seen: Counter[str] = Counter()
+        passages = []
+        for ordinal, (start, end) in enumerate(spans):
+            text = document.text[start:end]
+            seen[text] += 1  # the same text twice in one document still gets two ids
+            passages.append(
+                Passage(
+                    id=stable_id("passage", document.id, text, seen[text]),
+                    document_id=document.id,
+                    ordinal=ordinal,
+                    text=text,
+                    start=start,
+                    end=end,
+                    page=_page_of(start, document.page_starts),
+                )
+            )
+        return passages
+
+    def is_boilerplate(self, paragraph: str) -> bool:
+        if self._boilerplate.search(paragraph):
+            return True
+        return len(paragraph.split()) < self.params.min_words and not _DIGIT.search(paragraph)
+
+    def _spans(self, text: str) -> Iterator[tuple[int, int]]:
+        table: list[tuple[int, int]] = []
+        for match in _PARAGRAPH.finditer(text):
+            paragraph = match.group()
+            if paragraph.startswith("|"):
+                if table and match.end() - table[0][0] > self.params.max_chars:
+                    yield table[0][0], table[-1][1]
+                    table = []
+                table.append(match.span())
+                continue
+            if table:
+                yield table[0][0], table[-1][1]
+                table = []
+            if not self.is_boilerplate(paragraph):
+                yield from self._split_long(match.start(), paragraph)
+        if table:
+            yield table[0][0], table[-1][1]
+
+    def _split_long(self, offset: int, paragraph: str) -> Iterator[tuple[int, int]]:
+        """Split at sentence boundaries into pieces of at most ``max_chars`` where possible."""
+        if len(paragraph) <= self.params.max_chars:
+            yield offset, offset + len(paragraph)
+            return
+        starts = [0, *(m.end() for m in _SENTENCE_BREAK.finditer(paragraph))]
+        piece_start = 0
+        for sentence_start in starts[1:]:
+            if sentence_start - piece_start > self.params.max_chars and sentence_start > piece_start:
+                end = _previous_break(starts, sentence_start, piece_start)
+                yield offset + piece_start, offset + len(paragraph[:end].rstrip())
+                piece_start = end
+        yield offset + piece_start, offset + len(paragraph)
+
+
+def _previous_break(starts: list[int], current: int, piece_start: int) -> int:
+    """The last sentence start before ``current`` that is after ``piece_start``."""
+    index = bisect.bisect_left(starts, current) - 1
+    return starts[index] if starts[index] > piece_start else current
+
+
+def _page_of(offset: int, page_starts: list[int] | None) -> int | None:
+    if not page_starts:
+        return None
+    return bisect.bisect_right(page_starts, offset)

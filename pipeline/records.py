@@ -1,0 +1,113 @@
+"""The plain records that stages take and return.
+
+Stages pass these between each other (and across process boundaries), so they are flat
+dataclasses of JSON-compatible values with ``to_dict``/``from_dict`` round trips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Self
+
+
+class Record:
+    """Mixin: conversion to and from JSON-compatible dicts."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+
+@dataclass(frozen=True)
+class Document(Record):
+    """One collected article, report or file, with its cleaned text.
+
+    ``text`` holds paragraphs separated by blank lines; ``page_starts`` gives, for a PDF, the
+    character offset in ``text`` at which each page begins (page numbers are 1-based).
+    """
+
+    id: str
+    url: str
+    kind: str  # "html" | "pdf" | "txt"
+    text: str
+    content_hash: str
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    sitename: str | None = None
+    page_starts: list[int] | None = None
+
+
+@dataclass(frozen=True)
+class Passage(Record):
+    """A paragraph-sized span of a document; ``start``/``end`` index ``Document.text``."""
+
+    id: str
+    document_id: str
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Entity(Record):
+    """A named entity; ``start``/``end`` index ``Passage.text``."""
+
+    passage_id: str
+    label: str  # ORG | PERSON | GPE
+    text: str
+    start: int
+    end: int
+    title: str | None = None  # honorific stripped from a PERSON ("Rt Hon", "Dr")
+
+
+@dataclass(frozen=True)
+class Figure(Record):
+    """A quantitative claim; ``value`` is normalised (56 per cent -> 0.56, £4.8bn -> 4.8e9)."""
+
+    passage_id: str
+    text: str
+    value: float
+    unit: str  # count | percent | ratio | GBP | USD | EUR
+    start: int
+    end: int
+    qualifier: str | None = None  # "more than", "around", "up to", ...
+    counted: str | None = None  # the quantified noun: "staff", "patients"
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class Suggestion(Record):
+    """A model's score for one goal of one passage; ``predicted`` marks the goals it assigns."""
+
+    passage_id: str
+    taxonomy: str
+    goal: int
+    score: float
+    predicted: bool
+    model: str
+
+
+@dataclass
+class Extraction(Record):
+    """What the extract stage found in one passage."""
+
+    passage_id: str
+    model: str  # provenance: the spaCy pipeline that produced it
+    entities: list[Entity] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls(
+            passage_id=data["passage_id"],
+            model=data["model"],
+            entities=[Entity.from_dict(e) for e in data.get("entities", [])],
+            figures=[Figure.from_dict(f) for f in data.get("figures", [])],
+        )

@@ -1,0 +1,116 @@
+"""The ``run`` stage: collect → segment → extract → tag → store, for new or changed documents.
+
+Documents are processed in batches; each document is stored in its own transaction together with
+its passages, entities, figures and suggestions, so an interrupted run keeps every finished
+document and a re-run picks up the rest. Unchanged documents already tagged by the current model
+are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pipeline import classify, collect, extract
+from pipeline.collect import Failure
+from pipeline.config import Params
+from pipeline.evidence.store import Store
+from pipeline.extract import segment
+from pipeline.progress import Track, no_progress
+from pipeline.records import Document
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_BATCH = 32  # documents per parse/encode batch: bounds memory on large back-fills
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    counts: Counter[str] = field(default_factory=Counter)
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if not self.failures:
+            return "ok"
+        return "failed" if self.counts["documents_stored"] == 0 and self.counts["documents_unchanged"] == 0 else "partial"
+
+
+def run(
+    inputs: list[str],
+    params: Params,
+    store: Store,
+    *,
+    force: bool = False,
+    track: Track = no_progress,
+) -> RunReport:
+    """Process ``inputs`` (files, folders, URLs) into the store; bad items are counted, not fatal."""
+    tagger = classify.load_tagger(params.tag)
+    with store.transaction() as tx:
+        report = RunReport(tx.start_run("run " + " ".join(inputs)))
+    collected = collect.run(inputs, params.collect, track=track)
+    report.failures.extend(collected.failures)
+    report.counts["inputs"] = len(collected.documents) + len(collected.failures)
+    todo = _needing_work(collected.documents, store, tagger.taxonomy.name, tagger.model_id, force, report)
+    batches = [todo[i : i + DOCUMENT_BATCH] for i in range(0, len(todo), DOCUMENT_BATCH)]
+    for batch in track(batches, "process", len(batches)):
+        _process_batch(batch, params, store, tagger, report)
+    report.counts["failed"] = len(report.failures)
+    with store.transaction() as tx:
+        tx.finish_run(
+            report.run_id,
+            status=report.status,
+            counts=dict(report.counts),
+            failures=[{"item": f.item, "reason": f.reason} for f in report.failures],
+        )
+    return report
+
+
+def _needing_work(
+    documents: list[Document], store: Store, taxonomy: str, model: str, force: bool, report: RunReport
+) -> list[Document]:
+    stored = store.document_hashes()
+    tagged = store.tagged_with(taxonomy, model)
+    todo = []
+    for document in documents:
+        known = stored.get(document.id)
+        if not force and known == document.content_hash and document.id in tagged:
+            report.counts["documents_unchanged"] += 1
+            continue
+        report.counts["documents_new" if known is None else "documents_changed"] += 1
+        todo.append(document)
+    return todo
+
+
+def _process_batch(
+    documents: Sequence[Document],
+    params: Params,
+    store: Store,
+    tagger: classify.Tagger,
+    report: RunReport,
+) -> None:
+    passages = segment.run(documents, params.segment)
+    extractions = {x.passage_id: x for x in extract.run(passages, params.extract)}
+    suggestions = defaultdict(list)
+    for suggestion in classify.run(passages, params.tag, tagger=tagger):
+        suggestions[suggestion.passage_id].append(suggestion)
+    by_document = defaultdict(list)
+    for passage in passages:
+        by_document[passage.document_id].append(passage)
+    for document in documents:
+        mine = by_document[document.id]
+        found = [extractions[p.id] for p in mine]
+        tagged = [s for p in mine for s in suggestions[p.id]]
+        with store.transaction() as tx:
+            tx.save_document(document, mine, run_id=report.run_id)
+            tx.save_extractions(found)
+            tx.save_suggestions(tagged, run_id=report.run_id)
+            tx.assign_organisation(document.id)
+        report.counts["documents_stored"] += 1
+        report.counts["passages"] += len(mine)
+        report.counts["entities"] += sum(len(x.entities) for x in found)
+        report.counts["figures"] += sum(len(x.figures) for x in found)
+        report.counts["goal_suggestions"] += sum(s.predicted for s in tagged)

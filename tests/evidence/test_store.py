@@ -1,0 +1,119 @@
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert, select
+
+from pipeline.errors import StoreError
+from pipeline.evidence import migrate, schema
+from pipeline.evidence.store import Store
+from pipeline.ids import text_hash
+from pipeline.records import Document, Entity, Extraction, Figure, Passage, Suggestion
+
+
+def document(text: str = "Alpha passage here.\n\nBeta passage here.") -> Document:
+    return Document(id="d1", url="a.html", kind="html", text=text, content_hash=text_hash(text), title="Barts Health report")
+
+
+def passages(doc: Document) -> list[Passage]:
+    out, start = [], 0
+    for i, para in enumerate(doc.text.split("\n\n")):
+        start = doc.text.index(para, start)
+        out.append(Passage(id=f"{doc.id}-{para[:5]}", document_id=doc.id, ordinal=i, text=para, start=start, end=start + len(para)))
+    return out
+
+
+def save_all(store: Store, doc: Document) -> list[Passage]:
+    mine = passages(doc)
+    with store.transaction() as tx:
+        tx.save_document(doc, mine)
+        tx.save_extractions(
+            [
+                Extraction(
+                    p.id,
+                    "spacy/test",
+                    entities=[Entity(p.id, "ORG", "Barts Health NHS Trust", 0, 5)],
+                    figures=[Figure(p.id, "20", 20, "count", 0, 2)],
+                )
+                for p in mine
+            ]
+        )
+        tx.save_suggestions([Suggestion(p.id, "levelling-up", g, 0.5, g == 8, "m") for p in mine for g in (8, 14)])
+        tx.assign_organisation(doc.id)
+    return mine
+
+
+def test_store_open_migrates_to_head(store: Store):
+    assert migrate.current_revision(store.engine) == migrate.head_revision()
+
+
+def test_store_migrations_match_the_schema(store: Store):
+    with store.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), schema.metadata) == []
+
+
+def test_store_open_twice_is_harmless(db_url: str):
+    Store.open(db_url).dispose()
+    Store.open(db_url).dispose()
+
+
+def test_store_saving_twice_changes_no_counts(store: Store):
+    save_all(store, document())
+    first = store.counts()
+    save_all(store, document())
+    assert store.counts() == first
+    assert first["documents"] == 1 and first["passages"] == 2 and first["entities"] == 2
+    assert first["figures"] == 2 and first["suggestions"] == 4
+
+
+def test_store_changed_document_replaces_gone_passages_but_keeps_reviews(store: Store):
+    save_all(store, document())
+    with store.engine.begin() as connection:
+        connection.execute(
+            insert(schema.reviews).values(
+                passage_id="d1-Alpha", passage_text="Alpha passage here.", taxonomy="levelling-up",
+                decision="accept", goals_before=[8], goals_after=[8], reviewer="ann", created_at=datetime.now(UTC),
+            )
+        )
+    save_all(store, document("Beta passage here.\n\nGamma passage here."))
+    counts = store.counts()
+    assert counts["passages"] == 2 and counts["entities"] == 2 and counts["suggestions"] == 4
+    with store.engine.connect() as connection:
+        ids = set(connection.execute(select(schema.passages.c.id)).scalars())
+    assert ids == {"d1-Beta ", "d1-Gamma"}
+    assert counts["reviews"] == 1
+
+
+def test_store_assigns_the_subject_organisation(store: Store):
+    save_all(store, document())
+    with store.engine.connect() as connection:
+        assert connection.execute(select(schema.documents.c.organisation)).scalar_one() == "Barts Health NHS Trust"
+
+
+def test_store_failed_transaction_leaves_database_as_it_was(store: Store):
+    save_all(store, document())
+    before = store.counts()
+    bad = Passage(id="x", document_id="missing-document", ordinal=0, text="t", start=0, end=1)
+    with pytest.raises(StoreError, match="rolled back"), store.transaction() as tx:
+        tx.save_document(document("Alpha passage here."), passages(document("Alpha passage here.")))
+        tx.save_document.__self__.connection.execute(insert(schema.passages).values(**bad.to_dict()))
+    assert store.counts() == before
+
+
+def test_store_tagged_with_lists_documents_fully_tagged_by_a_model(store: Store):
+    save_all(store, document())
+    assert store.tagged_with("levelling-up", "m") == {"d1"}
+    assert store.tagged_with("levelling-up", "other") == set()
+
+
+def test_store_bad_url_is_a_store_error():
+    with pytest.raises(StoreError, match="not a database URL"):
+        Store.open("not a url")
+
+
+def test_store_unwritable_location_is_a_store_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot create the folder"):
+        Store.open(f"sqlite:///{blocker}/sub/evidence.db")

@@ -1,0 +1,63 @@
+import pytest
+
+from pipeline.extract.figures import find_figures
+
+
+def figures(nlp, text: str) -> list[tuple]:
+    return [(f.text, f.value, f.unit, f.qualifier, f.counted) for f in find_figures(nlp(text), "p")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Employing over 20,000 staff, UHB is large.", ("over 20,000", 20000, "count", "over", "staff")),
+        ("It treats more than 2.2 million patients.", ("more than 2.2 million", 2_200_000, "count", "more than", "patients")),
+        ("56 per cent of the workforce are women.", ("56 per cent", 0.56, "percent", None, "workforce")),
+        ("Uptake rose to 43% of eligible families.", ("43%", 0.43, "percent", None, "families")),
+        ("The company invested £4.8bn in the network.", ("£4.8bn", 4.8e9, "GBP", None, None)),
+        ("A fund of £250,000 for local charities.", ("£250,000", 250_000, "GBP", None, "fund")),
+        ("The bank lent £1.2m to small firms.", ("£1.2m", 1_200_000, "GBP", None, None)),
+        ("It opened seven family hubs.", ("seven", 7, "count", None, "family hubs")),
+        ("1 in 5 staff volunteered last year.", ("1 in 5", 0.2, "ratio", None, "staff")),
+        ("Life expectancy falls by over eight years.", ("over eight", 8, "years", "over", None)),
+    ],
+)
+def test_find_figures_normalises_value_unit_qualifier_and_counted_noun(nlp, text, expected):
+    found = figures(nlp, text)
+    assert len(found) == 1
+    surface, value, unit, qualifier, counted = found[0]
+    assert (surface, unit, qualifier, counted) == (expected[0], expected[2], expected[3], expected[4])
+    assert value == pytest.approx(expected[1])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The goals were launched in 2021.",
+        "It was published on 2 February 2021.",
+        "Pupils in Year 10 and Key Stage 2 took part.",
+        "Call 0121 371 2000 for details.",
+        "Visit us at B15 2TH.",
+        "The 1st cohort started during COVID-19.",
+        "The 21/22 strategic objectives were agreed.",
+        "Barts Health has one of the most diverse workforces.",
+    ],
+)
+def test_find_figures_ignores_years_dates_labels_phones_postcodes_and_ordinals(nlp, text):
+    assert figures(nlp, text) == []
+
+
+def test_find_figures_attaches_a_year_in_the_same_sentence(nlp):
+    [figure] = find_figures(nlp("In 2022 the trust hired 300 apprentices."), "p")
+    assert figure.year == 2022 and figure.value == 300
+
+
+def test_find_figures_offsets_index_the_passage(nlp):
+    text = "Around 1,500 patients and £3m of funding."
+    for figure in find_figures(nlp(text), "p"):
+        assert text[figure.start : figure.end] == figure.text
+
+
+def test_find_figures_handles_non_breaking_spaces_and_tables(nlp):
+    text = "| Staff | 18,000 |\n\n| Patients | 2.1\u00a0million |"
+    assert [f.value for f in find_figures(nlp(text), "p")] == [18000, 2_100_000]

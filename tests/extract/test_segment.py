@@ -1,0 +1,90 @@
+import pytest
+
+from pipeline.collect.text import join_paragraphs
+from pipeline.config import SegmentParams
+from pipeline.extract import segment
+from pipeline.ids import text_hash
+from pipeline.records import Document
+
+BODY = [
+    "Read: University of Derby commits to levelling up framework",
+    "Sheffield Teaching Hospitals NHS Foundation Trust has opened wellbeing hubs at every hospital for its staff.",
+    "Good health and wellbeing",
+    "We use cookies to improve your experience. Accept all cookies or manage settings.",
+    "| Staff | 18,000 |",
+    "| Patients | 2.1 million |",
+    "The Trust runs a pre-employment programme with the council for unemployed local people.",
+    "Previous Previous",
+    "The full report can be found here.",
+]
+
+
+def make_document(paragraphs: list[str], doc_id: str = "doc1", page_starts: list[int] | None = None) -> Document:
+    text = join_paragraphs(paragraphs)
+    return Document(id=doc_id, url=f"{doc_id}.html", kind="html", text=text, content_hash=text_hash(text), page_starts=page_starts)
+
+
+def test_segment_drops_boilerplate_and_short_headings():
+    passages = segment.run([make_document(BODY)], SegmentParams())
+    texts = [p.text for p in passages]
+    assert texts == [
+        BODY[1],
+        "| Staff | 18,000 |\n\n| Patients | 2.1 million |",
+        BODY[6],
+    ]
+
+
+def test_segment_offsets_index_the_document_text():
+    document = make_document(BODY)
+    for passage in segment.run([document], SegmentParams()):
+        assert document.text[passage.start : passage.end] == passage.text
+
+
+def test_segment_ids_are_stable_and_depend_on_content():
+    first = segment.run([make_document(BODY)], SegmentParams())
+    again = segment.run([make_document(BODY)], SegmentParams())
+    edited = segment.run([make_document([*BODY[:6], BODY[6] + " It started in 2021."])], SegmentParams())
+    assert [p.id for p in first] == [p.id for p in again]
+    assert first[0].id == edited[0].id and first[-1].id != edited[-1].id
+
+
+def test_segment_repeated_text_gets_distinct_ids():
+    sentence = "The council has built 250 new homes for social rent on brownfield land this year."
+    passages = segment.run([make_document([sentence, sentence])], SegmentParams())
+    assert len({p.id for p in passages}) == 2
+
+
+def test_segment_splits_long_paragraphs_at_sentence_boundaries():
+    sentence = "The trust has trained 250 mental health first aiders to support colleagues on wards. "
+    document = make_document([sentence * 40])
+    passages = segment.run([document], SegmentParams(max_chars=400))
+    assert len(passages) > 1
+    assert all(len(p.text) <= 400 for p in passages)
+    assert all(p.text.startswith("The trust") and p.text.endswith(".") for p in passages)
+    assert all(document.text[p.start : p.end] == p.text for p in passages)
+
+
+def test_segment_unbroken_text_longer_than_max_is_kept_whole():
+    document = make_document(["word " * 400])
+    passages = segment.run([document], SegmentParams(max_chars=400))
+    assert len(passages) == 1
+
+
+def test_segment_assigns_pdf_page_numbers():
+    paragraphs = [
+        "The trust employs 420 apprentices across nursing, estates and finance teams in the city.",
+        "Volunteers have helped more than 1,500 patients use the NHS App to book appointments.",
+    ]
+    text = join_paragraphs(paragraphs)
+    document = make_document(paragraphs, page_starts=[0, text.index("Volunteers")])
+    assert [p.page for p in segment.run([document], SegmentParams())] == [1, 2]
+
+
+def test_segment_extra_boilerplate_patterns_from_params():
+    params = SegmentParams(boilerplate_patterns=[r"^Sheffield Teaching"])
+    assert BODY[1] not in [p.text for p in segment.run([make_document(BODY)], params)]
+
+
+@pytest.mark.parametrize("text", ["", "Short."])
+def test_segment_document_without_passages(text: str):
+    assert segment.run([make_document([text])], SegmentParams()) == []
