@@ -35,7 +35,7 @@ class LevelupGroup(TyperGroup):
             return super().invoke(ctx)
         except PipelineError as exc:
             _fail(ctx, f"error: {exc}", exc.exit_code, exc)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # noqa: BLE001 - the last resort: no stack trace for users
             _fail(ctx, f"internal error: {exc.__class__.__name__}: {exc} (rerun with -v for the traceback)", EXIT_INTERNAL, exc)
@@ -125,12 +125,13 @@ def _report_failures(failures: list[Any]) -> None:
 def collect_cli(
     ctx: typer.Context,
     inputs: InputsArgument,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Documents as JSON lines.")] = _interim("documents.jsonl"),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Documents as JSON lines.")] = None,
 ) -> None:
     """Read files, folders and URLs into documents (clean text and metadata)."""
     from pipeline import collect
     from pipeline.jsonl import write_records
 
+    output = output or _interim("documents.jsonl")
     result = collect.run(inputs, _params(ctx).collect, track=_track())
     written = write_records(output, (d.to_dict() for d in result.documents))
     _report_failures(result.failures)
@@ -141,14 +142,15 @@ def collect_cli(
 @app.command("segment")
 def segment_cli(
     ctx: typer.Context,
-    input: Annotated[Path, typer.Option("--input", "-i", help="Documents from 'levelup collect'.")] = _interim("documents.jsonl"),
-    output: Annotated[Path, typer.Option("--output", "-o", help="Passages as JSON lines.")] = _interim("passages.jsonl"),
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="Documents from 'levelup collect'.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Passages as JSON lines.")] = None,
 ) -> None:
     """Split documents into passages with stable ids and character offsets, dropping boilerplate."""
     from pipeline.extract import segment
     from pipeline.jsonl import read_records, write_records
     from pipeline.records import Document
 
+    input, output = input or _interim("documents.jsonl"), output or _interim("passages.jsonl")
     documents = [Document.from_dict(r) for r in read_records(input)]
     written = write_records(output, (p.to_dict() for p in segment.run(documents, _params(ctx).segment)))
     typer.echo(f"segmented {len(documents)} documents into {written} passages in {output}", err=True)
@@ -157,14 +159,15 @@ def segment_cli(
 @app.command("extract")
 def extract_cli(
     ctx: typer.Context,
-    input: Annotated[Path, typer.Option("--input", "-i", help="Passages from 'levelup segment'.")] = _interim("passages.jsonl"),
-    output: Annotated[Path, typer.Option("--output", "-o", help="Entities and figures per passage.")] = _interim("extractions.jsonl"),
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="Passages from 'levelup segment'.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Entities and figures per passage.")] = None,
 ) -> None:
     """Find organisations, people, places and figures in passages."""
     from pipeline import extract
     from pipeline.jsonl import read_records, write_records
     from pipeline.records import Passage
 
+    input, output = input or _interim("passages.jsonl"), output or _interim("extractions.jsonl")
     passages = [Passage.from_dict(r) for r in read_records(input)]
     extractions = extract.run(passages, _params(ctx).extract, track=_track())
     written = write_records(output, (x.to_dict() for x in extractions))
@@ -174,8 +177,8 @@ def extract_cli(
 @app.command("tag")
 def tag_cli(
     ctx: typer.Context,
-    input: Annotated[Path, typer.Option("--input", "-i", help="Passages from 'levelup segment'.")] = _interim("passages.jsonl"),
-    output: Annotated[Path, typer.Option("--output", "-o", help="Goal suggestions as JSON lines.")] = _interim("suggestions.jsonl"),
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="Passages from 'levelup segment'.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Goal suggestions as JSON lines.")] = None,
     taxonomy: TaxonomyOption = None,
     model: ModelOption = None,
 ) -> None:
@@ -185,6 +188,7 @@ def tag_cli(
     from pipeline.records import Passage
 
     params = _params(ctx)
+    input, output = input or _interim("passages.jsonl"), output or _interim("suggestions.jsonl")
     passages = [Passage.from_dict(r) for r in read_records(input)]
     suggestions = classify.run(passages, params.tag, tagger=_tagger(params, taxonomy, model), track=_track())
     write_records(output, (s.to_dict() for s in suggestions))
@@ -194,14 +198,14 @@ def tag_cli(
 
 @app.command("store")
 def store_cli(
-    input_dir: Annotated[Path, typer.Option("--input-dir", help="Folder holding the stage outputs.")] = data_dir() / "interim",
+    input_dir: Annotated[Path | None, typer.Option("--input-dir", help="Folder holding the stage outputs. Default: data/interim.")] = None,
     db: DbOption = None,
 ) -> None:
     """Load the outputs of collect, segment, extract and tag into the evidence database."""
     from pipeline.evidence.loader import load_stage_outputs
 
     store = _open_store(db)
-    counts = load_stage_outputs(store, input_dir)
+    counts = load_stage_outputs(store, input_dir or data_dir() / "interim")
     typer.echo(f"stored {counts['documents']} documents, {counts['passages']} passages into {_safe_url(db)}", err=True)
     _print_counts(store.counts())
 

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from pipeline.collect.text import clean_paragraph
 from pipeline.config import SegmentParams
 from pipeline.ids import stable_id
 from pipeline.records import Document, Passage
@@ -45,7 +46,12 @@ class Segmenter:
         self._boilerplate = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
     def segment(self, document: Document) -> list[Passage]:
-        spans = list(self._spans(document.text))
+        title = clean_paragraph(document.title or "").lower()
+        spans = [
+            (start, end)
+            for start, end in self._spans(document.text)
+            if not title or document.text[start:end].lower() != title  # the headline repeated
+        ]
         seen: Counter[str] = Counter()
         passages = []
         for ordinal, (start, end) in enumerate(spans):

@@ -1,0 +1,29 @@
+from pathlib import Path
+
+import pytest
+
+from pipeline.classify.labels import read_labels
+from pipeline.classify.taxonomy import load_taxonomy
+from pipeline.errors import InputError
+from tests.conftest import FIXTURES
+
+
+def test_read_labels_fixture():
+    records = read_labels(FIXTURES / "labels-mini.jsonl", load_taxonomy("levelling-up"))
+    assert [r.goals for r in records] == [[8], [3], [], [10]]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"text": "x", "goals": [99]}', r"line 2: goals \[99\] are not in taxonomy 'levelling-up'"),
+        ('{"text": "", "goals": []}', 'line 2: expected an object with a non-empty "text"'),
+        ('{"text": "x", "goals": "8"}', 'line 2: "goals" must be a list'),
+        ("{not json", "line 2: not valid JSON"),
+    ],
+)
+def test_read_labels_bad_records_name_the_line(tmp_path: Path, line: str, message: str):
+    path = tmp_path / "labels.jsonl"
+    path.write_text('{"text": "ok", "goals": [1]}\n' + line + "\n")
+    with pytest.raises(InputError, match=message):
+        read_labels(path, load_taxonomy("levelling-up"))

@@ -1,0 +1,200 @@
+"""The command line: help everywhere, the design.md contracts, exit codes and one-line errors."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.evidence.store import Store
+from tests.conftest import FIXTURES, ROOT
+
+runner = CliRunner()
+COMMANDS = sorted(typer.main.get_command(app).commands)
+
+
+def invoke(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_cli_has_the_stage_and_contract_commands():
+    assert {"collect", "segment", "extract", "tag", "store", "run", "report", "classify", "analyze", "eval"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output and len(result.output.splitlines()) > 3
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_documented_in_the_readme(command: str):
+    assert f"levelup {command}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_no_arguments_shows_help():
+    result = invoke()
+    assert "Usage:" in result.output
+
+
+def test_classify_contract(tagger):
+    lines = [
+        {"id": "a", "text": "The trust opened wellbeing hubs for staff at every hospital."},
+        {"id": 7, "text": "We use cookies on this website. Accept all cookies."},
+        {"id": "c", "text": ""},
+    ]
+    result = invoke("classify", input="".join(json.dumps(line) + "\n" for line in lines))
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", 7, "c"]
+    for o in out:
+        assert set(o) == {"id", "goals", "scores"}
+        assert set(o["scores"]) == {str(g) for g in range(1, 15)}
+        assert all(set(g) == {"goal", "score"} and isinstance(g["goal"], int) for g in o["goals"])
+        scores = [g["score"] for g in o["goals"]]
+        assert scores == sorted(scores, reverse=True)
+    assert 8 in [g["goal"] for g in out[0]["goals"]]
+    assert out[2]["goals"] == []
+
+
+def test_classify_malformed_lines_are_reported_with_line_numbers_and_skipped(tagger):
+    text = '{"id": "a", "text": "Digital skills classes for older residents."}\n{broken\n\n{"id": "b"}\n'
+    result = invoke("classify", input=text)
+    assert result.exit_code == 1
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("id") for o in out] == ["a", None, "b"]
+    assert "line 2: not valid JSON" in out[1]["error"] and "line 4" in out[2]["error"]
+    assert "skipped: line 2" in result.stderr
+
+
+def test_classify_sdg_taxonomy_scores_every_sdg():
+    result = invoke("classify", "--taxonomy", "sdg", input='{"id": 1, "text": "Clean drinking water for villages."}\n')
+    assert result.exit_code == 0
+    assert set(json.loads(result.stdout)["scores"]) == {str(g) for g in range(1, 18)}
+
+
+def test_classify_unknown_taxonomy_is_a_one_line_usage_error():
+    result = invoke("classify", "--taxonomy", "nope", input="")
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "unknown taxonomy 'nope'" in result.stderr
+
+
+def test_classify_missing_model_directory_is_a_one_line_usage_error(tmp_path: Path):
+    result = invoke("classify", "--model", str(tmp_path / "missing"), input="")
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_eval_contract(tagger):
+    result = invoke("eval", "--labels", str(FIXTURES / "labels-mini.jsonl"))
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert {"macro_f1", "micro_f1", "n", "per_goal"} <= set(metrics)
+    assert metrics["n"] == 4
+    assert set(metrics["per_goal"]) == {str(g) for g in range(1, 15)}
+    assert set(metrics["per_goal"]["8"]) == {"precision", "recall", "f1", "support"}
+
+
+def test_eval_missing_labels_file_is_a_usage_error(tmp_path: Path):
+    result = invoke("eval", "--labels", str(tmp_path / "none.jsonl"))
+    assert result.exit_code == 2 and "no such labels file" in result.stderr
+
+
+def test_analyze_prints_passages_with_entities_figures_and_goals(tagger):
+    result = invoke("analyze", str(FIXTURES / "press-release.html"))
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records and all({"doc", "passage", "text", "goals", "entities", "figures"} <= set(r) for r in records)
+    entities = {(e["label"], e["text"]) for r in records for e in r["entities"]}
+    assert ("ORG", "Sheffield Teaching Hospitals NHS Foundation Trust") in entities
+    assert ("PERSON", "Justine Greening") in entities
+    figures = {f["text"]: f for r in records for f in r["figures"]}
+    assert figures["more than 300"]["value"] == 300 and figures["more than 300"]["unit"] == "count"
+    assert figures["43%"]["value"] == pytest.approx(0.43)
+    assert [r["passage"] for r in records] == list(range(len(records)))
+
+
+def test_analyze_bad_file_exits_1_and_keeps_the_good_ones(tagger):
+    result = invoke("analyze", str(FIXTURES / "press-release.html"), str(FIXTURES / "binary.html"))
+    assert result.exit_code == 1
+    assert result.stdout.strip() and "binary content" in result.stderr
+
+
+def test_bad_params_file_is_a_usage_error(tmp_path: Path):
+    params = tmp_path / "params.yaml"
+    params.write_text("tag:\n  threshhold: 0.3\n")
+    result = invoke("--params", str(params), "report", "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.exit_code == 2
+    assert "unknown key 'tag.threshhold'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("fixture", "message"),
+    [("empty.txt", "empty"), ("binary.html", "binary content"), ("broken.pdf", "PDF")],
+)
+def test_run_bad_input_exits_1_and_leaves_database_as_it_was(tmp_path: Path, tagger, fixture: str, message: str):
+    db = f"sqlite:///{tmp_path / 'evidence.db'}"
+    assert invoke("run", str(FIXTURES / "release.txt"), "--db", db, "--no-report").exit_code == 0
+    before = Store.open(db).counts()
+    result = invoke("run", str(FIXTURES / fixture), "--db", db, "--no-report")
+    assert result.exit_code == 1
+    assert message in result.stderr
+    after = Store.open(db).counts()
+    assert {k: v for k, v in after.items() if k != "runs"} == {k: v for k, v in before.items() if k != "runs"}
+
+
+def test_run_missing_path_exits_2_and_leaves_database_as_it_was(tmp_path: Path, tagger):
+    db = f"sqlite:///{tmp_path / 'evidence.db'}"
+    invoke("run", str(FIXTURES / "release.txt"), "--db", db, "--no-report")
+    before = Store.open(db).counts()
+    result = invoke("run", str(tmp_path / "missing.html"), "--db", db)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {tmp_path / 'missing.html'}: no such file or folder; check the path"
+    assert Store.open(db).counts() == before
+
+
+def test_bad_database_url_is_a_usage_error():
+    result = invoke("report", "--db", "nonsense")
+    assert result.exit_code == 2 and "not a database URL" in result.stderr
+
+
+def test_report_format_must_be_known(tmp_path: Path):
+    result = invoke("report", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--format", "xml")
+    assert result.exit_code == 2
+
+
+def test_file_stages_chain_into_the_store(tmp_path: Path, tagger):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("press-release.html", "release.txt", "report.pdf"):
+        shutil.copy(FIXTURES / name, docs / name)
+    interim = tmp_path / "interim"
+    steps = [
+        ("collect", str(docs), "-o", str(interim / "documents.jsonl")),
+        ("segment", "-i", str(interim / "documents.jsonl"), "-o", str(interim / "passages.jsonl")),
+        ("extract", "-i", str(interim / "passages.jsonl"), "-o", str(interim / "extractions.jsonl")),
+        ("tag", "-i", str(interim / "passages.jsonl"), "-o", str(interim / "suggestions.jsonl")),
+        ("store", "--input-dir", str(interim), "--db", f"sqlite:///{tmp_path / 'files.db'}"),
+    ]
+    for step in steps:
+        result = invoke(*step)
+        assert result.exit_code == 0, (step, result.output)
+    assert not list(interim.glob("*.tmp"))
+    by_files = Store.open(f"sqlite:///{tmp_path / 'files.db'}").counts()
+    assert invoke("run", str(docs), "--db", f"sqlite:///{tmp_path / 'run.db'}", "--no-report").exit_code == 0
+    by_run = Store.open(f"sqlite:///{tmp_path / 'run.db'}").counts()
+    assert {k: v for k, v in by_files.items() if k != "runs"} == {k: v for k, v in by_run.items() if k != "runs"}
+    assert by_files["documents"] == 3 and by_files["passages"] > 5
+
+
+def test_segment_without_collect_output_explains_what_to_run(tmp_path: Path):
+    result = invoke("segment", "-i", str(tmp_path / "documents.jsonl"))
+    assert result.exit_code == 2 and "run the previous stage first" in result.stderr
+
+
+def test_version():
+    assert invoke("--version").output.startswith("levelup-evidence ")
