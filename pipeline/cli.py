@@ -12,9 +12,9 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from enum import Enum
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -30,18 +30,18 @@ EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 class LevelupGroup(TyperGroup):
     """Turns library errors into one-line messages and exit codes, in one place."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PipelineError as exc:
             _fail(ctx, f"error: {exc}", exc.exit_code, exc)
-        except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer reports these itself
             raise
         except Exception as exc:  # noqa: BLE001 - the last resort: no stack trace for users
             _fail(ctx, f"internal error: {exc.__class__.__name__}: {exc} (rerun with -v for the traceback)", EXIT_INTERNAL, exc)
 
 
-def _fail(ctx: click.Context, message: str, code: int, exc: BaseException) -> None:
+def _fail(ctx: typer.Context, message: str, code: int, exc: BaseException) -> None:
     if (ctx.obj or {}).get("verbose"):
         log.error(message, exc_info=exc)
     typer.echo(message, err=True)
@@ -67,16 +67,21 @@ def _interim(name: str) -> Path:
     return data_dir() / "interim" / name
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"levelup-evidence {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Debug logs and tracebacks.")] = False,
     params_file: Annotated[Path | None, typer.Option("--params", help="Stage parameters (YAML). Default: ./params.yaml if present.")] = None,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+    ] = False,
 ) -> None:
-    if version:
-        typer.echo(f"levelup-evidence {__version__}")
-        raise typer.Exit()
     _configure_logging(verbose)
     ctx.obj = {"verbose": verbose, "params_file": params_file}
 
@@ -232,26 +237,30 @@ def run_cli(
     raise typer.Exit(EXIT_ITEMS_FAILED if report.failures else EXIT_OK)
 
 
+class ReportFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
 @app.command("report")
 def report_cli(
     ctx: typer.Context,
     db: DbOption = None,
     taxonomy: TaxonomyOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="How to print the table.")] = ReportFormat.table,
 ) -> None:
     """Print passages of evidence per organisation and goal."""
-    if fmt not in ("table", "csv", "json"):
-        raise click.BadParameter(f"expected table, csv or json, got '{fmt}'", param_hint="--format")
     store = _open_store(db)
     name = taxonomy or _params(ctx).tag.taxonomy
-    if fmt == "table":
+    if fmt is ReportFormat.table:
         _print_evidence_table(store, name)
         return
     from pipeline.classify.taxonomy import load_taxonomy
     from pipeline.report.summary import evidence_table
 
     table = evidence_table(store, load_taxonomy(name))
-    typer.echo(table.to_csv() if fmt == "csv" else table.reset_index().to_json(orient="records"))
+    typer.echo(table.to_csv() if fmt is ReportFormat.csv else table.reset_index().to_json(orient="records"))
 
 
 # --- the contracts of design.md ------------------------------------------------------------

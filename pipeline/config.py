@@ -55,8 +55,8 @@ class TagParams(Section):
     )
     # Zero-shot thresholds on cosine similarity, chosen on corpus/labels (our own examples),
     # see scripts/tune_zeroshot.py. Never tuned on shared benchmark data.
-    threshold: float = Field(0.45, ge=-1, le=1)
-    margin: float = Field(0.06, ge=0, le=2, description="Keep goals within this of the best score.")
+    threshold: float = Field(0.37, ge=-1, le=1)
+    margin: float = Field(0.04, ge=0, le=2, description="Keep goals within this of the best score.")
     max_goals: int = Field(3, ge=1)
     batch_size: int = Field(64, ge=1)
 

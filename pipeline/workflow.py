@@ -48,25 +48,32 @@ def run(
     track: Track = no_progress,
 ) -> RunReport:
     """Process ``inputs`` (files, folders, URLs) into the store; bad items are counted, not fatal."""
+    collect.expand_inputs(inputs)  # a mistyped path stops here, before anything is recorded
     tagger = classify.load_tagger(params.tag)
     with store.transaction() as tx:
         report = RunReport(tx.start_run("run " + " ".join(inputs)))
-    collected = collect.run(inputs, params.collect, track=track)
-    report.failures.extend(collected.failures)
-    report.counts["inputs"] = len(collected.documents) + len(collected.failures)
-    todo = _needing_work(collected.documents, store, tagger.taxonomy.name, tagger.model_id, force, report)
-    batches = [todo[i : i + DOCUMENT_BATCH] for i in range(0, len(todo), DOCUMENT_BATCH)]
-    for batch in track(batches, "process", len(batches)):
-        _process_batch(batch, params, store, tagger, report)
-    report.counts["failed"] = len(report.failures)
-    with store.transaction() as tx:
-        tx.finish_run(
-            report.run_id,
-            status=report.status,
-            counts=dict(report.counts),
-            failures=[{"item": f.item, "reason": f.reason} for f in report.failures],
-        )
+    try:
+        collected = collect.run(inputs, params.collect, track=track)
+        report.failures.extend(collected.failures)
+        report.counts["inputs"] = len(collected.documents) + len(collected.failures)
+        todo = _needing_work(collected.documents, store, tagger.taxonomy.name, tagger.model_id, force, report)
+        batches = [todo[i : i + DOCUMENT_BATCH] for i in range(0, len(todo), DOCUMENT_BATCH)]
+        for batch in track(batches, "process", len(batches)):
+            _process_batch(batch, params, store, tagger, report)
+    except BaseException as exc:  # record the crash (or Ctrl-C) in the run log, then let it go on
+        _finish(store, report, status="failed", error=f"{exc.__class__.__name__}: {exc}")
+        raise
+    _finish(store, report, status=report.status)
     return report
+
+
+def _finish(store: Store, report: RunReport, *, status: str, error: str | None = None) -> None:
+    report.counts["failed"] = len(report.failures)
+    failures = [{"item": f.item, "reason": f.reason} for f in report.failures]
+    if error:
+        failures.append({"item": "(run)", "reason": error})
+    with store.transaction() as tx:
+        tx.finish_run(report.run_id, status=status, counts=dict(report.counts), failures=failures)
 
 
 def _needing_work(

@@ -85,7 +85,7 @@ class Store:
         """Content hash of every stored document, by id: tells new and changed from unchanged."""
         with self.engine.connect() as connection:
             rows = connection.execute(select(schema.documents.c.id, schema.documents.c.content_hash))
-            return dict(rows.tuples().all())
+            return {document_id: content_hash for document_id, content_hash in rows}
 
     def tagged_with(self, taxonomy: str, model: str) -> set[str]:
         """Ids of documents whose every passage has suggestions of ``model`` for ``taxonomy``."""

@@ -79,8 +79,12 @@ def _strip_role(span: Span) -> Span | None:
 
 
 def _trim(span: Span) -> Span:
-    """Drop punctuation, bullets and possessive endings at the edges ("Anne Milton’s")."""
+    """Drop punctuation, bullets and possessive endings at the edges ("Anne Milton’s"), and an
+    unclosed bracket with what follows it ("Cadent Gas Ltd (Cadent")."""
     start, end = span.start, span.end
+    opening = [t.i for t in span if t.text == "("]
+    if opening and not any(t.text == ")" for t in span):
+        end = opening[0]
     while start < end and (span.doc[start].is_punct or not span.doc[start].text[0].isalnum()):
         start += 1
     while end > start and (span.doc[end - 1].is_punct or span.doc[end - 1].tag_ == "POS"):

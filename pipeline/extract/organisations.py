@@ -16,34 +16,60 @@ FRAMEWORK_BODIES = {
     "parliament", "government", "uk government", "the government", "nhs", "house of commons",
 }  # fmt: skip
 TITLE_WEIGHT = 5  # a name in the headline outweighs several mentions in the body
-_ACRONYM = re.compile(r"((?:[A-Z][\w&'’.-]*\s+)(?:(?:of|and|for|the|&)\s+|[A-Z][\w&'’.-]*\s+){0,9}?[A-Z][\w&'’.-]*)\s+\(([A-Z][A-Za-z&]{1,7})\)")
+# "University Hospitals Birmingham NHS Foundation Trust (UHB)": capitalised words (and of/and/
+# for/the/&) on one line, then a short capitalised form in brackets.
+_ACRONYM = re.compile(r"((?:[A-Z][\w&'’.-]*[ ]+)(?:(?:of|and|for|the|&)[ ]+|[A-Z][\w&'’.-]*[ ]+){0,9}?[A-Z][\w&'’.-]*)[ ]+\(([A-Z][A-Za-z&]{1,7})\)")
+ORGANISATION_TYPES = {
+    "trust", "university", "college", "council", "ltd", "limited", "plc", "group", "society",
+    "foundation", "partnership", "board", "authority", "system", "care", "service", "services",
+}  # fmt: skip
+# Single words the small model tags as organisations when they refer back to one ("the Society").
+GENERIC_NAMES = {
+    "trust", "society", "council", "university", "college", "company", "group", "board",
+    "foundation", "centre", "institute", "partnership", "coalition", "business", "firm",
+}  # fmt: skip
 
 
 def subject_organisation(title: str, text: str, names: list[str]) -> str | None:
     """The organisation the document is about, or None when no organisation is named."""
     acronyms = {short: full for full, short in _ACRONYM.findall(text)}
-    candidates = [acronyms.get(name, name) for name in names if name.lower() not in FRAMEWORK_BODIES]
+    candidates = [
+        acronyms.get(name, name)
+        for name in names
+        if name.lower() not in FRAMEWORK_BODIES and name.lower() not in GENERIC_NAMES
+    ]
     if not candidates:
         return None
     canonical = _merge_short_forms(candidates)
     counts = Counter(canonical[name] for name in candidates)
-    title_lower = title.lower()
-    for name in counts:
-        short = [a for a, full in acronyms.items() if full == name]
-        if any(form.lower() in title_lower for form in [name, *short, *_forms_of(name, canonical)]):
+    in_title = {name for name in counts if _named_in(title, [name, *_forms_of(name, canonical, acronyms)])}
+    for name in in_title:
+        if not any(name != other and name in other for other in in_title):  # "Derby" in "University of Derby"
             counts[name] += TITLE_WEIGHT
     return max(counts, key=lambda name: (counts[name], -candidates.index(name)))  # ties: first named
 
 
 def _merge_short_forms(names: list[str]) -> dict[str, str]:
-    """Map each name to the longest name that starts with it word for word."""
-    distinct = sorted(set(names), key=len, reverse=True)
-    canonical: dict[str, str] = {}
-    for name in distinct:
-        longer = next((other for other in distinct if len(other) > len(name) and other.startswith(name + " ")), None)
-        canonical[name] = canonical.get(longer, longer) if longer else name
+    """Map names that start one another word for word ("Barts Health", "Barts Health NHS Trust")
+    to one of them: the formal name (ending in Trust, University, Ltd ...) if there is one, else
+    the one mentioned most. Names of one word stay apart: too ambiguous ("Derby")."""
+    mentions = Counter(names)
+    canonical = {name: name for name in mentions}
+    for name in sorted(mentions, key=len):
+        if " " in name:
+            group = [other for other in mentions if other == name or other.startswith(name + " ")]
+            best = max(group, key=lambda other: (_is_formal(other), mentions[other], len(other)))
+            canonical.update(dict.fromkeys(group, best))
     return canonical
 
 
-def _forms_of(name: str, canonical: dict[str, str]) -> list[str]:
-    return [short for short, full in canonical.items() if full == name]
+def _is_formal(name: str) -> bool:
+    return name.rsplit(" ", 1)[-1].lower() in ORGANISATION_TYPES
+
+
+def _forms_of(name: str, canonical: dict[str, str], acronyms: dict[str, str]) -> list[str]:
+    return [short for short, full in canonical.items() if full == name] + [a for a, full in acronyms.items() if full == name]
+
+
+def _named_in(title: str, forms: list[str]) -> bool:
+    return any(re.search(rf"(?<!\w){re.escape(form)}(?!\w)", title, re.IGNORECASE) for form in forms)
