@@ -60,7 +60,19 @@ app = typer.Typer(
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (SQLAlchemy). Default: $LEVELUP_DB or sqlite:///data/evidence.db.")]
 TaxonomyOption = Annotated[str | None, typer.Option("--taxonomy", help="levelling-up (default), sdg, or a taxonomy YAML file.")]
 ModelOption = Annotated[Path | None, typer.Option("--model", help="A local model directory (a sentence-transformers encoder).")]
-InputsArgument = Annotated[list[str], typer.Argument(help="Files (.html, .pdf, .txt), folders of them, or http(s) URLs.")]
+InputsArgument = Annotated[
+    list[str] | None, typer.Argument(help="Files (.html, .pdf, .txt), folders of them, or http(s) URLs.", show_default=False)
+]
+ListOption = Annotated[Path | None, typer.Option("--list", help="A text file of inputs (URLs or paths), one per line.")]
+
+
+def _inputs(inputs: list[str] | None, listed: Path | None) -> list[str]:
+    from pipeline.collect.fetch import read_input_list
+
+    everything = [*(inputs or []), *(read_input_list(listed) if listed else [])]
+    if not everything:
+        raise typer.BadParameter("give at least one file, folder or URL, or --list FILE")
+    return everything
 
 
 def _interim(name: str) -> Path:
@@ -129,7 +141,8 @@ def _report_failures(failures: list[Any]) -> None:
 @app.command("collect")
 def collect_cli(
     ctx: typer.Context,
-    inputs: InputsArgument,
+    inputs: InputsArgument = None,
+    listed: ListOption = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Documents as JSON lines.")] = None,
 ) -> None:
     """Read files, folders and URLs into documents (clean text and metadata)."""
@@ -137,7 +150,7 @@ def collect_cli(
     from pipeline.jsonl import write_records
 
     output = output or _interim("documents.jsonl")
-    result = collect.run(inputs, _params(ctx).collect, track=_track())
+    result = collect.run(_inputs(inputs, listed), _params(ctx).collect, track=_track())
     written = write_records(output, (d.to_dict() for d in result.documents))
     _report_failures(result.failures)
     typer.echo(f"collected {written} documents into {output}; {len(result.failures)} failed", err=True)
@@ -218,7 +231,8 @@ def store_cli(
 @app.command("run")
 def run_cli(
     ctx: typer.Context,
-    inputs: InputsArgument,
+    inputs: InputsArgument = None,
+    listed: ListOption = None,
     db: DbOption = None,
     force: Annotated[bool, typer.Option("--force", help="Reprocess unchanged documents too.")] = False,
     show_report: Annotated[bool, typer.Option("--report/--no-report", help="Print the evidence table at the end.")] = True,
@@ -228,7 +242,7 @@ def run_cli(
 
     params = _params(ctx)
     store = _open_store(db)
-    report = workflow.run(inputs, params, store, force=force, track=_track())
+    report = workflow.run(_inputs(inputs, listed), params, store, force=force, track=_track())
     _report_failures(report.failures)
     counts = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in sorted(report.counts.items()))
     typer.echo(f"run {report.run_id} {report.status}: {counts}", err=True)

@@ -198,3 +198,17 @@ def test_segment_without_collect_output_explains_what_to_run(tmp_path: Path):
 
 def test_version():
     assert invoke("--version").output.startswith("levelup-evidence ")
+
+
+def test_run_reads_inputs_from_a_list_file(tmp_path: Path, tagger):
+    listed = tmp_path / "inputs.txt"
+    listed.write_text(f"# sources\n{FIXTURES / 'release.txt'}\n\n{FIXTURES / 'press-release.html'}  # a page\n")
+    db = f"sqlite:///{tmp_path / 'evidence.db'}"
+    result = invoke("run", "--list", str(listed), "--db", db, "--no-report")
+    assert result.exit_code == 0, result.output
+    assert Store.open(db).counts()["documents"] == 2
+
+
+def test_run_without_inputs_is_a_usage_error(tmp_path: Path):
+    result = invoke("run", "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.exit_code == 2 and "at least one file" in result.output

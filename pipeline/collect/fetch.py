@@ -70,6 +70,14 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     return expanded
 
 
+def read_input_list(path: Path) -> list[str]:
+    """Inputs listed one per line in a file (URLs or paths); blank lines and ``#`` comments skipped."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such list file; give a text file with one URL or path per line")
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line]
+
+
 def read_file(path: Path, *, max_bytes: int) -> RawInput:
     size = path.stat().st_size
     if size > max_bytes:
