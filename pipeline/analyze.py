@@ -33,6 +33,7 @@ def analyze(files: list[str], params: Params, tagger: classify.Tagger, *, track:
             "goals": result.to_contract(None)["goals"],
             "entities": [_without_passage(e.to_dict()) for e in extraction.entities],
             "figures": [_without_passage(f.to_dict()) for f in extraction.figures],
+            "quotes": [_without_passage(q.to_dict()) for q in extraction.quotes],
             "id": passage.id,
             "start": passage.start,
             "end": passage.end,

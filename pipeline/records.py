@@ -65,6 +65,9 @@ class Entity(Record):
     start: int
     end: int
     title: str | None = None  # honorific stripped from a PERSON ("Rt Hon", "Dr")
+    role: str | None = None  # a PERSON's role next to the name ("Chair", "Chief Executive")
+    role_org: str | None = None  # the organisation of that role, canonical name
+    canonical: str | None = None  # an ORG's name resolved within its document (acronyms, short forms)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,25 @@ class Suggestion(Record):
     model: str
 
 
+@dataclass(frozen=True)
+class Quote(Record):
+    """A quoted statement (one paragraph of it); ``start``/``end`` index ``Passage.text``.
+
+    A quote running over several paragraphs gives one record per paragraph, all with the same
+    speaker and ``part`` counting 1, 2, ...
+    """
+
+    passage_id: str
+    text: str
+    start: int
+    end: int
+    speaker: str | None = None
+    title: str | None = None
+    role: str | None = None
+    organisation: str | None = None
+    part: int = 1
+
+
 @dataclass
 class Extraction(Record):
     """What the extract stage found in one passage."""
@@ -102,6 +124,7 @@ class Extraction(Record):
     model: str  # provenance: the spaCy pipeline that produced it
     entities: list[Entity] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
@@ -110,4 +133,5 @@ class Extraction(Record):
             model=data["model"],
             entities=[Entity.from_dict(e) for e in data.get("entities", [])],
             figures=[Figure.from_dict(f) for f in data.get("figures", [])],
+            quotes=[Quote.from_dict(q) for q in data.get("quotes", [])],
         )

@@ -78,6 +78,25 @@ entities = Table(
     Column("start", Integer, nullable=False),
     Column("end", Integer, nullable=False),
     Column("title", Text),
+    Column("role", Text),
+    Column("role_org", Text),
+    Column("canonical", Text, index=True),
+    Column("model", Text, nullable=False),
+)
+
+quotes = Table(
+    "quotes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("passage_id", ID, ForeignKey("passages.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("speaker", Text),
+    Column("title", Text),
+    Column("role", Text),
+    Column("organisation", Text),
+    Column("part", Integer, nullable=False),
     Column("model", Text, nullable=False),
 )
 

@@ -28,7 +28,7 @@ from pipeline.records import Document, Extraction, Passage, Suggestion
 
 log = logging.getLogger(__name__)
 
-TABLES = ("documents", "passages", "entities", "figures", "suggestions", "reviews", "runs")
+TABLES = ("documents", "passages", "entities", "figures", "quotes", "suggestions", "reviews", "runs")
 
 
 def now() -> datetime:
@@ -126,9 +126,9 @@ class Transaction:
         _upsert(self.connection, schema.passages, [p.to_dict() for p in passages], ["id"])
 
     def save_extractions(self, extractions: Sequence[Extraction]) -> None:
-        """Replace the entities and figures of each passage with the new ones."""
+        """Replace the entities, figures and quotes of each passage with the new ones."""
         ids = [x.passage_id for x in extractions]
-        for table in (schema.entities, schema.figures):
+        for table in (schema.entities, schema.figures, schema.quotes):
             self.connection.execute(delete(table).where(table.c.passage_id.in_(ids)))
         entity_rows = [
             e.to_dict() | {"id": stable_id("entity", e.passage_id, e.label, e.start, e.end), "model": x.model}
@@ -140,8 +140,14 @@ class Transaction:
             for x in extractions
             for f in x.figures
         ]
+        quote_rows = [
+            q.to_dict() | {"id": stable_id("quote", q.passage_id, q.start, q.end), "model": x.model}
+            for x in extractions
+            for q in x.quotes
+        ]
         _insert(self.connection, schema.entities, entity_rows)
         _insert(self.connection, schema.figures, figure_rows)
+        _insert(self.connection, schema.quotes, quote_rows)
 
     def save_suggestions(self, suggestions: Iterable[Suggestion], *, run_id: str | None = None) -> None:
         rows = [
@@ -155,7 +161,9 @@ class Transaction:
         d, p, e = schema.documents, schema.passages, schema.entities
         title, text = self.connection.execute(select(d.c.title, d.c.text).where(d.c.id == document_id)).one()
         names = self.connection.execute(
-            select(e.c.text).join(p, p.c.id == e.c.passage_id).where(p.c.document_id == document_id, e.c.label == "ORG")
+            select(func.coalesce(e.c.canonical, e.c.text))
+            .join(p, p.c.id == e.c.passage_id)
+            .where(p.c.document_id == document_id, e.c.label == "ORG")
         ).scalars().all()
         organisation = subject_organisation(title or "", text, list(names))
         self.connection.execute(update(d).where(d.c.id == document_id).values(organisation=organisation))

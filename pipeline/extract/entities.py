@@ -1,7 +1,9 @@
 """Organisations, people and places from spaCy's NER, cleaned for this text.
 
 en_core_web_sm puts honorifics inside names ("Rt Hon Jacqui Smith") and roles inside
-organisations ("Chair of University Hospitals Birmingham ..."); these are split off here.
+organisations ("Chair of University Hospitals Birmingham ..."); these are split off here, and a
+person's role next to the name ("Jacqui Smith, Chair of Barts Health NHS Trust,") is linked to
+the person and to the organisation.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ TITLES = {
     "baroness", "baron", "professor", "prof", "prof.", "dr", "dr.", "mr", "mr.", "mrs", "mrs.",
     "ms", "ms.", "miss", "cllr", "councillor", "rev", "revd", "reverend",
 }  # fmt: skip
-POST_NOMINALS = {"mp", "obe", "cbe", "mbe", "dbe", "kbe", "frs", "qc", "kc", "msp", "ms", "mla"}
+POST_NOMINALS = {"mp", "obe", "cbe", "mbe", "dbe", "kbe", "frs", "qc", "kc", "msp", "ms", "mla", "frcp", "frcs"}
+ROLE_WORDS = (
+    r"chair|chairman|chairwoman|chairperson|chief|executive|director|head|manager|officer|president|"
+    r"vice-chancellor|vice chancellor|chancellor|dean|minister|secretary|founder|lead|leader|partner|"
+    r"governor|trustee|mayor|councillor|member|principal|professor|ceo|cfo|coo|coordinator|"
+    r"co-ordinator|adviser|advisor|ambassador|commissioner|nurse|consultant|spokesperson|clerk"
+)
+_ROLE_WORD = re.compile(rf"\b(?:{ROLE_WORDS})\b", re.IGNORECASE)
 _ROLE_PREFIX = re.compile(
     r"^(?:(?:former|acting|interim|deputy|joint)\s+)*"
     r"(?:chair(?:man|woman)?|chief\s+\w+(?:\s+officer)?|ceo|director(?:\s+of\s+\w+)?|head|"
@@ -25,36 +34,108 @@ _ROLE_PREFIX = re.compile(
     r"trustee|partner|lead)\s+(?:\w+\s+){0,3}?(?:of|at|for)\s+(?:the\s+)?",
     re.IGNORECASE,
 )
+_ROLE_WORDS_PATTERN = r"(?:the\s+)?(?:(?:former|acting|interim|deputy|joint)\s+)?(?:[A-Z][\w'’-]*|of|for|and|&|the|at|in)(?:\s+(?:[A-Z][\w'’-]*|of|for|and|&|the|at|in))*?"
+# ", Chair of University Hospitals Birmingham NHS Foundation Trust," after a name
+_ROLE_AFTER = re.compile(rf"^(?:\s+(?:MP|OBE|CBE|MBE|DBE|KBE|KC|QC))*\s*,\s*(?P<role>{_ROLE_WORDS_PATTERN})(?=\s*(?:,|:|;|\)|\.|\s+said\b|\s+added\b|$))")
+# "Chief Executive Lyn Simpson", "Chair of Barts Health, Jacqui Smith" before a name; the role
+# starts after punctuation or a lower-case word ("the report former Minister of State ...").
+_ROLE_BEFORE = re.compile(rf"(?P<role>{_ROLE_WORDS_PATTERN}),?\s+")
+_ROLE_START = re.compile(r"^|[,.;:“\"(]\s*|\b(?!(?:former|acting|interim|deputy|joint|and|of|for|the|at|in)\b)[a-z]+\s+")
+_AFTER_NAME = re.compile(r"\s*(?:,|\band\b)?\s*")
+_ORG_TAIL = re.compile(r"\s+(?:of|at|for)\s+(?:the\s+)?$", re.IGNORECASE)
+
 # Words the small model tags as places or organisations in this text although they are not.
 FALSE_POSITIVES = {
-    "GPE": {"black", "asian", "white", "bame"},
+    "GPE": {"black", "asian", "white", "bame", "british", "english"},
     "ORG": {"trust", "the trust", "board", "the board", "council", "the council", "education",
-            "the levelling up goals", "levelling up goals", "levelling up impact report"},
+            "the levelling up goals", "levelling up goals", "levelling up impact report", "nhs trust"},
 }  # fmt: skip
+# Named things that are not organisations: "Levelling Up Impact Report", "Healthcare Horizons programme".
+NOT_ORGANISATION_ENDINGS = {"report", "reports", "goals", "goal", "programme", "program", "scheme", "strategy",
+                            "plan", "framework", "awards", "fund", "initiative", "campaign", "summary", "agenda"}  # fmt: skip
+OFFICE_WORDS = {"secretary", "minister", "spokesperson", "spokesman", "spokeswoman", "committee"}
 
 
 def find_entities(doc: Doc, passage_id: str, labels: set[str]) -> list[Entity]:
-    found = (_clean(span, passage_id) for span in doc.ents if span.label_ in labels)
-    return [entity for entity in found if entity is not None]
+    """ORG, PERSON and GPE mentions (LOC counts as a place), with titles and roles split off."""
+    cleaned: list[tuple[str, Span, str | None, int]] = []
+    for raw in doc.ents:
+        label = _label(raw, labels)
+        span: Span | None = _trim(raw) if label else None
+        title, start = None, raw.start_char
+        if span is not None and label == "PERSON":
+            span, title, start = _split_titles(span)
+        elif span is not None and label == "ORG":
+            span = _strip_role(span)
+            span = None if span is None or _not_an_organisation(span) else span
+        elif span is not None:
+            span = _strip_article(span)
+        if span is None or not span.text.strip() or span.text.lower() in FALSE_POSITIVES.get(str(label), ()):
+            continue
+        cleaned.append((str(label), span, title, start))
+    orgs = [span for label, span, _, _ in cleaned if label == "ORG"]
+    people = [span for label, span, _, _ in cleaned if label == "PERSON"]
+    entities = []
+    for label, span, title, start in cleaned:
+        role, role_org = _role_of(span, start, orgs, people) if label == "PERSON" else (None, None)
+        entities.append(Entity(passage_id, label, span.text, span.start_char, span.end_char, title=title, role=role, role_org=role_org))
+    return entities
 
 
-def _clean(span: Span, passage_id: str) -> Entity | None:
-    label = span.label_
-    title = None
-    span = _trim(span)
-    if label == "PERSON":
-        span, title = _split_titles(span)
-    elif label == "ORG":
-        span = _strip_role(span)
-    if span is None or not span.text.strip():
-        return None
-    if span.text.lower() in FALSE_POSITIVES.get(label, ()):
-        return None
-    return Entity(passage_id, label, span.text, span.start_char, span.end_char, title=title)
+def _label(span: Span, labels: set[str]) -> str | None:
+    if span.label_ in labels:
+        return span.label_
+    return "GPE" if span.label_ == "LOC" and "GPE" in labels else None
 
 
-def _split_titles(span: Span) -> tuple[Span | None, str | None]:
-    """Move leading honorifics (also ones just before the span) and post-nominals out."""
+def _not_an_organisation(span: Span) -> bool:
+    if not any(token.text[:1].isupper() for token in span) or span[-1].pos_ in ("ADP", "DET", "CCONJ"):
+        return True  # "Chair of": a fragment, not a name
+    last = span[-1].lower_
+    following = span.doc[span.end].lower_ if span.end < len(span.doc) else ""
+    return last in NOT_ORGANISATION_ENDINGS or following in OFFICE_WORDS  # "Education Secretary"
+
+
+def _role_of(person: Span, start_char: int, orgs: list[Span], people: list[Span]) -> tuple[str | None, str | None]:
+    """The role written next to a person's name (``start_char``: where the name's titles begin),
+    and the organisation of that role."""
+    text = person.doc.text
+    after = _ROLE_AFTER.match(text[person.end_char : person.end_char + 160])
+    if after and _ROLE_WORD.search(after.group("role")):
+        start = person.end_char + after.start("role")
+        return _split_role(text[start : person.end_char + after.end("role")], start, orgs)
+    window = max(0, start_char - 120)
+    preceding = text[window:start_char]
+    anchors = [m.end() for m in _ROLE_START.finditer(preceding)]
+    anchors += [  # "Anne Milton and Chair of Barts Health, Jacqui Smith": a role starts after a name
+        _AFTER_NAME.match(text, other.end_char).end() - window  # type: ignore[union-attr]
+        for other in people
+        if window <= other.end_char < start_char
+    ]
+    for anchor in sorted(anchors, reverse=True):  # shortest role first
+        before = _ROLE_BEFORE.fullmatch(preceding, anchor)
+        if before and _ROLE_WORD.search(before.group("role")):
+            return _split_role(before.group("role"), window + before.start("role"), orgs)
+    return None, None
+
+
+def _split_role(role: str, start: int, orgs: list[Span]) -> tuple[str | None, str | None]:
+    """"Chair of Barts Health NHS Trust" -> ("Chair", "Barts Health NHS Trust")."""
+    end = start + len(role)
+    for org in reversed(orgs):  # the last: "Director of Digital Impact at BT Group"
+        if start < org.start_char < end:
+            return _clean_role(_ORG_TAIL.sub("", role[: org.start_char - start])), org.text
+    return _clean_role(role), None
+
+
+def _clean_role(role: str) -> str | None:
+    role = re.sub(r"^(?:the)\s+", "", role.strip(" ,"), flags=re.IGNORECASE)
+    return role or None
+
+
+def _split_titles(span: Span) -> tuple[Span | None, str | None, int]:
+    """Move leading honorifics (also ones just before the span) and post-nominals out; also
+    return where the titled name starts."""
     doc = span.doc
     start, end = span.start, span.end
     while start > 0 and doc[start - 1].lower_ in TITLES - {"the"}:
@@ -66,8 +147,8 @@ def _split_titles(span: Span) -> tuple[Span | None, str | None]:
         end -= 1
     title_tokens = [t.text for t in doc[first:start] if t.lower_ != "the"]
     if start >= end:
-        return None, None
-    return doc[start:end], " ".join(title_tokens) or None
+        return None, None, span.start_char
+    return doc[start:end], " ".join(title_tokens) or None, doc[first].idx
 
 
 def _strip_role(span: Span) -> Span | None:

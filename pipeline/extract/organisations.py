@@ -1,15 +1,22 @@
-"""Which organisation a document is about.
+"""One name per organisation within a document, and which organisation a document is about.
 
-Press releases about an organisation's impact report mention the framework's own bodies (the
-Purpose Coalition, the Social Mobility Pledge) nearly as often as the subject, so those are
-excluded; acronyms introduced in brackets count towards their full name, short forms
-("Barts Health") towards the longest name they begin, and a name in the title weighs most.
+``resolve_names`` maps every organisation mention to a canonical name: an acronym introduced in
+brackets ("University Hospitals Birmingham NHS Foundation Trust (UHB)") to its full name, a
+known alias or name to the gazetteer's canonical form, and a short form ("Barts Health") to
+the formal name it begins ("Barts Health NHS Trust"). Across documents, names are compared by
+``gazetteer.normalise_name``.
+
+``subject_organisation``: press releases about an organisation's impact report mention the
+framework's own bodies (the Purpose Coalition, the Social Mobility Pledge) nearly as often as the
+subject, so those are excluded, and a name in the title weighs most.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+
+from pipeline.extract.gazetteer import Gazetteer
 
 FRAMEWORK_BODIES = {
     "purpose coalition", "purpose health coalition", "social mobility pledge", "levelling up goals",
@@ -30,9 +37,27 @@ GENERIC_NAMES = {
 }  # fmt: skip
 
 
+def acronyms_in(text: str) -> dict[str, str]:
+    """Acronyms introduced in brackets after a name: {"UHB": "University Hospitals ..."}."""
+    return {short: full for full, short in _ACRONYM.findall(text)}
+
+
+def resolve_names(names: list[str], text: str, gazetteer: Gazetteer | None = None) -> dict[str, str]:
+    """Map each organisation mention in a document to its canonical name."""
+    acronyms = acronyms_in(text)
+
+    def expand(name: str) -> str:
+        full = acronyms.get(name, name)
+        return (gazetteer.canonical(full) if gazetteer else None) or full
+
+    expanded = {name: expand(name) for name in names}
+    merged = _merge_short_forms([expanded[name] for name in names])
+    return {name: merged[full] for name, full in expanded.items()}
+
+
 def subject_organisation(title: str, text: str, names: list[str]) -> str | None:
     """The organisation the document is about, or None when no organisation is named."""
-    acronyms = {short: full for full, short in _ACRONYM.findall(text)}
+    acronyms = acronyms_in(text)
     candidates = [
         acronyms.get(name, name)
         for name in names
