@@ -9,6 +9,7 @@ the person and to the organisation.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from spacy.tokens import Doc, Span
 
@@ -47,12 +48,16 @@ _ORG_TAIL = re.compile(r"\s+(?:of|at|for)\s+(?:the\s+)?$", re.IGNORECASE)
 # Words the small model tags as places or organisations in this text although they are not.
 FALSE_POSITIVES = {
     "GPE": {"black", "asian", "white", "bame", "british", "english"},
-    "ORG": {"trust", "the trust", "board", "the board", "council", "the council", "education",
+    "ORG": {"black", "asian", "white", "bame", "trust", "the trust", "board", "the board", "council", "the council", "education",
             "the levelling up goals", "levelling up goals", "levelling up impact report", "nhs trust"},
 }  # fmt: skip
 # Named things that are not organisations: "Levelling Up Impact Report", "Healthcare Horizons programme".
 NOT_ORGANISATION_ENDINGS = {"report", "reports", "goals", "goal", "programme", "program", "scheme", "strategy",
                             "plan", "framework", "awards", "fund", "initiative", "campaign", "summary", "agenda"}  # fmt: skip
+# Words that make a name an organisation's even when a programme is named after it.
+ORGANISATION_WORDS = {"nhs", "trust", "university", "council", "college", "school", "board", "ltd", "plc", "group",
+                      "foundation", "partnership", "bank", "company", "authority", "department", "agency", "office"}  # fmt: skip
+ROLE_REACH = 400  # characters either side of a name searched for its role and organisation
 OFFICE_WORDS = {"secretary", "minister", "spokesperson", "spokesman", "spokeswoman", "committee"}
 
 
@@ -73,11 +78,12 @@ def find_entities(doc: Doc, passage_id: str, labels: set[str]) -> list[Entity]:
         if span is None or not span.text.strip() or span.text.lower() in FALSE_POSITIVES.get(str(label), ()):
             continue
         cleaned.append((str(label), span, title, start))
-    orgs = [span for label, span, _, _ in cleaned if label == "ORG"]
-    people = [span for label, span, _, _ in cleaned if label == "PERSON"]
+    orgs = _Spans([span for label, span, _, _ in cleaned if label == "ORG"])
+    people = _Spans([span for label, span, _, _ in cleaned if label == "PERSON"])
+    text = doc.text  # once: spaCy rebuilds the string on every access
     entities = []
     for label, span, title, start in cleaned:
-        role, role_org = _role_of(span, start, orgs, people) if label == "PERSON" else (None, None)
+        role, role_org = _role_of(text, span, start, orgs.near(start), people.near(start)) if label == "PERSON" else (None, None)
         entities.append(Entity(passage_id, label, span.text, span.start_char, span.end_char, title=title, role=role, role_org=role_org))
     return entities
 
@@ -93,13 +99,26 @@ def _not_an_organisation(span: Span) -> bool:
         return True  # "Chair of": a fragment, not a name
     last = span[-1].lower_
     following = span.doc[span.end].lower_ if span.end < len(span.doc) else ""
+    if following in NOT_ORGANISATION_ENDINGS and not any(token.lower_ in ORGANISATION_WORDS for token in span):
+        return True  # "Healthcare Horizons programme"; but "the Barts Health NHS Trust programme" keeps its trust
     return last in NOT_ORGANISATION_ENDINGS or following in OFFICE_WORDS  # "Education Secretary"
 
 
-def _role_of(person: Span, start_char: int, orgs: list[Span], people: list[Span]) -> tuple[str | None, str | None]:
+class _Spans:
+    """Spans in text order, looked up by position: a 200-page passage has thousands of names,
+    and a role is only ever written next to its person."""
+
+    def __init__(self, spans: list[Span]) -> None:
+        self.spans = spans
+        self.starts = [span.start_char for span in spans]
+
+    def near(self, offset: int, reach: int = ROLE_REACH) -> list[Span]:
+        return self.spans[bisect_left(self.starts, offset - reach) : bisect_right(self.starts, offset + reach)]
+
+
+def _role_of(text: str, person: Span, start_char: int, orgs: list[Span], people: list[Span]) -> tuple[str | None, str | None]:
     """The role written next to a person's name (``start_char``: where the name's titles begin),
     and the organisation of that role."""
-    text = person.doc.text
     after = _ROLE_AFTER.match(text[person.end_char : person.end_char + 160])
     if after and _ROLE_WORD.search(after.group("role")):
         start = person.end_char + after.start("role")

@@ -70,6 +70,7 @@ _MASKS = re.compile(
     r"|\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b",  # times
     re.IGNORECASE,
 )
+YEAR_WINDOW = 300
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)(?:/\d\d)?\b")
 
 
@@ -81,11 +82,12 @@ def find_figures(doc: Doc, passage_id: str) -> list[Figure]:
         figure
         for match in FIGURE_RE.finditer(text)
         if not _overlaps(match.span(), masked) and not _is_label_or_date(match, text)
-        for figure in _to_figure(match, doc, passage_id)
+        for figure in _to_figure(match, doc, text, passage_id)
     ]
 
 
-def _to_figure(match: re.Match[str], doc: Doc, passage_id: str) -> Iterator[Figure]:
+def _to_figure(match: re.Match[str], doc: Doc, text: str, passage_id: str) -> Iterator[Figure]:
+    # ``text`` is ``doc.text``, passed in: spaCy rebuilds that string on every access.
     groups = match.groupdict()
     start = match.start("qualifier") if groups["qualifier"] else _first_group_start(match)
     tokens = doc.char_span(start, match.end(), alignment_mode="expand")
@@ -107,19 +109,15 @@ def _to_figure(match: re.Match[str], doc: Doc, passage_id: str) -> Iterator[Figu
     counted = _counted(tokens) if tokens is not None else None
     yield Figure(
         passage_id=passage_id,
-        text=text_of(doc, start, match.end()),
+        text=text[start : match.end()],
         value=round(value, 10),
         unit=unit,
         start=start,
         end=match.end(),
         qualifier=(groups["qualifier"] or "").lower() or None,
         counted=None if counted is None or counted.lower_ in TIME_UNITS else _noun_phrase(counted),
-        year=_year_near(doc, start),
+        year=_year_near(doc, text, start),
     )
-
-
-def text_of(doc: Doc, start: int, end: int) -> str:
-    return doc.text[start:end]
 
 
 def _first_group_start(match: re.Match[str]) -> int:
@@ -175,11 +173,15 @@ def _noun_phrase(token: Token) -> str:
     return " ".join([*(t.lower_ for t in compounds), token.lower_])
 
 
-def _year_near(doc: Doc, offset: int) -> int | None:
-    """A year in the same sentence as the figure ("in 2022", "2021/22")."""
+def _year_near(doc: Doc, text: str, offset: int) -> int | None:
+    """A year in the same sentence as the figure ("in 2022", "2021/22"), looked for at most
+    ``YEAR_WINDOW`` characters either side (a table or a run-on PDF page is one long "sentence")."""
+    start, end = max(0, offset - YEAR_WINDOW), min(len(text), offset + YEAR_WINDOW)
     token = doc.char_span(offset, offset + 1, alignment_mode="expand")
-    sentence = token.sent if token is not None and doc.has_annotation("SENT_START") else doc[:]
-    match = _YEAR.search(sentence.text)
+    if token is not None and doc.has_annotation("SENT_START"):
+        sentence = token[0].sent
+        start, end = max(start, sentence.start_char), min(end, sentence.end_char)
+    match = _YEAR.search(text[start:end])
     return int(match.group(1)) if match else None
 
 

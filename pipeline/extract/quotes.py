@@ -9,16 +9,18 @@ one closes it), which keep the speaker of their first paragraph.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.records import Entity, Passage, Quote
 
+SPEAKER_REACH = 300  # characters before or after a quote searched for "Name said"
 MIN_QUOTE_WORDS = 4  # shorter quoted strings are scare quotes or titles: ‘level up’
 _QUOTE = re.compile(r"[“\"](?P<body>[^”\"]+?)(?P<close>[”\"]|$)", re.DOTALL)
 _SPEECH = r"(?:said|says|added|adds|commented|explained|noted|stated|continued|remarked|told\b[^:“\"]{0,60}?)"
 _SPEAKER_BEFORE = re.compile(rf"{_SPEECH}\s*[:,]?\s*$", re.IGNORECASE)
-_SPEAKER_AFTER = re.compile(rf"^\s*[,.]?\s*(?:{_SPEECH}\s+(?P<a>\S)|(?P<b>[A-Z][^,.;]{{0,60}}?)\s+{_SPEECH}\b)", re.IGNORECASE)
+_SPEAKER_AFTER = re.compile(rf"\s*[,.]?\s*(?:{_SPEECH}\s+(?P<a>\S)|(?P<b>[A-Z][^,.;]{{0,60}}?)\s+{_SPEECH}\b)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,14 @@ class _Speaker:
 NOBODY = _Speaker(None)
 
 
+class _People:
+    """A passage's people in text order, with their start offsets for bisection."""
+
+    def __init__(self, items: list[Entity]) -> None:
+        self.items = items
+        self.starts = [person.start for person in items]
+
+
 def find_quotes(passages: Sequence[Passage], entities: Sequence[Sequence[Entity]]) -> list[list[Quote]]:
     """Quotes per passage, for the passages of one document in order."""
     people = _people_index([e for group in entities for e in group if e.label == "PERSON"])
@@ -40,17 +50,18 @@ def find_quotes(passages: Sequence[Passage], entities: Sequence[Sequence[Entity]
     last: tuple[_Speaker, int] | None = None  # the previous quote's speaker and part
     previous_text = ""
     for passage, found in zip(passages, entities, strict=True):
-        persons = [e for e in found if e.label == "PERSON"]
+        persons = _People(sorted((e for e in found if e.label == "PERSON"), key=lambda e: e.start))
+        lead = len(passage.text) - len(passage.text.lstrip())  # where the paragraph's text begins
         quotes = []
         for match in _QUOTE.finditer(passage.text):
             body = match.group("body").strip()
             if len(body.split()) < MIN_QUOTE_WORDS:
                 continue
-            at_start = not passage.text[: match.start()].strip()
+            at_start = match.start() <= lead
             if open_quote is not None and at_start:
                 speaker, part = open_quote[0], open_quote[1] + 1
             else:
-                speaker, part = _speaker(passage.text, match, persons, previous_text, people), 1
+                speaker, part = _speaker(passage.text, match, at_start, persons, previous_text, people), 1
                 if speaker is NOBODY and last is not None and (quotes or at_start):
                     # "“…,” said Name. “More …”" or a new paragraph of quotation: same speaker
                     speaker, part = last[0], last[1] + 1
@@ -66,18 +77,23 @@ def find_quotes(passages: Sequence[Passage], entities: Sequence[Sequence[Entity]
     return results
 
 
-def _speaker(text: str, match: re.Match[str], persons: list[Entity], previous_text: str, people: dict[str, _Speaker]) -> _Speaker:
-    before = text[: match.start()]
+def _speaker(
+    text: str, match: re.Match[str], at_start: bool, persons: _People, previous_text: str, people: dict[str, _Speaker]
+) -> _Speaker:
+    """Only the text near the quote is read, so
+    a passage with thousands of quotes costs no more per quote than a short one."""
+    before = text[max(0, match.start() - SPEAKER_REACH) : match.start()]
+    starts = persons.starts
     if _SPEAKER_BEFORE.search(before):
-        named = [p for p in persons if p.end <= match.start()]
-        if named:
-            return _resolve(named[-1], people)
-    after = _SPEAKER_AFTER.match(text[match.end() :])
+        for person in reversed(persons.items[: bisect_right(starts, match.start())]):
+            if person.end <= match.start():
+                return _resolve(person, people)
+    after = _SPEAKER_AFTER.match(text, match.end(), match.end() + SPEAKER_REACH)
     if after:
-        named = [p for p in persons if match.end() <= p.start <= match.end() + after.end() + 40]
+        named = persons.items[bisect_left(starts, match.end()) : bisect_right(starts, after.end() + 40)]
         if named:
             return _resolve(named[0], people)
-    if not before.strip() and _SPEAKER_BEFORE.search(previous_text):
+    if at_start and _SPEAKER_BEFORE.search(previous_text[-SPEAKER_REACH:]):
         return _last_person_in(previous_text, people)
     return NOBODY
 

@@ -1,3 +1,5 @@
+import pytest
+
 from pipeline import extract
 from pipeline.extract.entities import find_entities
 from pipeline.extract.organisations import subject_organisation
@@ -55,3 +57,68 @@ def test_subject_organisation_merges_short_forms_and_ignores_framework_bodies():
     names = ["Purpose Health Coalition"] * 4 + ["Barts Health NHS Trust", "Barts Health", "Barts Health", "Barts Charity"]
     assert subject_organisation("Report recognises social impact", "", names) == "Barts Health NHS Trust"
     assert subject_organisation("A title", "", ["Purpose Coalition"]) is None
+
+
+def test_find_entities_links_roles_to_people_and_organisations(nlp):
+    text = "Lyn Simpson, Chief Executive of North Cumbria Integrated Care NHS Foundation Trust, said the work mattered."
+    [person] = [e for e in find_entities(nlp(text), "p", LABELS) if e.label == "PERSON"]
+    assert (person.text, person.role, person.role_org) == ("Lyn Simpson", "Chief Executive", "North Cumbria Integrated Care NHS Foundation Trust")
+
+
+def test_find_entities_role_before_the_name(nlp):
+    found = find_entities(nlp("Launched by former Education Secretary Rt Hon Justine Greening, the goals are new."), "p", LABELS)
+    assert [(e.label, e.text, e.title, e.role) for e in found] == [("PERSON", "Justine Greening", "Rt Hon", "former Education Secretary")]
+
+
+def test_find_entities_titled_names_are_people_even_when_the_model_misses_them(nlp):
+    found = entities(nlp, "Former Health and Social Care Minister, Rt Hon Dame Caroline Dinenage MP said:")
+    assert ("PERSON", "Caroline Dinenage", "Rt Hon Dame") in found
+
+
+def test_find_entities_gazetteer_and_name_shapes(nlp):
+    found = entities(nlp, "Today Chelsea and Westminster Hospital NHS Foundation Trust, BP and the University of Chester joined Sheffield City Council.")
+    assert [text for label, text, _ in found if label == "ORG"] == [
+        "Chelsea and Westminster Hospital NHS Foundation Trust", "BP", "University of Chester", "Sheffield City Council",
+    ]
+
+
+def test_find_entities_drops_known_false_positives(nlp):
+    found = entities(nlp, "The Levelling Up Impact Report and the Trust's Healthcare Horizons programme were praised by Black and Asian staff.")
+    assert not [text for label, text, _ in found if label in ("ORG", "GPE")]
+
+
+def test_extract_run_resolves_acronyms_and_short_forms_per_document(params):
+    texts = [
+        "University Hospitals Birmingham NHS Foundation Trust (UHB) has joined the coalition this year.",
+        "UHB employs over 20,000 staff. Barts Health NHS Trust runs five hospitals in east London.",
+        "Barts Health also trains 300 apprentices a year.",
+    ]
+    passages = [Passage(id=f"p{i}", document_id="d", ordinal=i, text=t, start=0, end=len(t)) for i, t in enumerate(texts)]
+    orgs = [(e.text, e.canonical) for x in extract.run(passages, params.extract) for e in x.entities if e.label == "ORG"]
+    assert ("UHB", "University Hospitals Birmingham NHS Foundation Trust") in orgs
+    assert ("Barts Health", "Barts Health NHS Trust") in orgs
+
+
+@pytest.mark.parametrize(
+    "repeats",
+    [1_500, pytest.param(12_000, marks=pytest.mark.slow)],  # ~70,000 characters (4 pieces); ~550,000: a 200-page PDF
+)
+def test_extract_run_survives_a_very_long_passage(params, repeats):
+    text = "The trust employs 20,000 staff in Birmingham. " * repeats  # no paragraph breaks
+    [extraction] = extract.run([Passage(id="p", document_id="d", ordinal=0, text=text, start=0, end=len(text))], params.extract)
+    assert len(extraction.figures) == repeats
+    assert all(text[f.start : f.end] == f.text for f in extraction.figures[-5:])
+
+
+def test_extract_run_handles_tables_non_english_and_odd_unicode(params):
+    texts = [
+        "| 2019 | 2020 | 2021 |\n\n| 1,200 | 1,350 | 1,410 |\n\n| 12% | 14% | 15% |",
+        "Die Stiftung unterstützt 3.000 Schüler in Köln und Düsseldorf mit Nachhilfe.",
+        "The Trust\u00a0employs 300\u00a0apprentices; “smart quotes” and £ alone; \u200b zero-width.",
+        "\u00a0\u00a0 ",
+    ]
+    passages = [Passage(id=f"p{i}", document_id="d", ordinal=i, text=t, start=0, end=len(t)) for i, t in enumerate(texts)]
+    extractions = extract.run(passages, params.extract)
+    assert [f.value for f in extractions[0].figures] == [1200, 1350, 1410, 0.12, 0.14, 0.15]
+    assert [(f.value, f.counted) for f in extractions[2].figures] == [(300, "apprentices")]
+    assert extractions[3].entities == [] and extractions[3].figures == []
