@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from pipeline.collect import Failure
 from pipeline.config import Params
 from pipeline.extract import segment
 from pipeline.progress import Track, no_progress
+from pipeline.records import Suggestion
 
 
 @dataclass
@@ -24,13 +26,16 @@ def analyze(files: list[str], params: Params, tagger: classify.Tagger, *, track:
     urls = {d.id: d.url for d in collected.documents}
     passages = segment.run(collected.documents, params.segment)
     extractions = extract.run(passages, params.extract, track=track)
-    results = classify.classify([p.text for p in passages], tagger, track=track)
+    by_passage: dict[str, list[Suggestion]] = defaultdict(list)
+    for suggestion in classify.run(passages, params.tag, tagger=tagger, track=track):
+        by_passage[suggestion.passage_id].append(suggestion)
     records = [
         {
             "doc": urls[passage.document_id],
             "passage": passage.ordinal,
             "text": passage.text,
-            "goals": result.to_contract(None)["goals"],
+            "goals": [_goal(s) for s in sorted(by_passage[passage.id], key=lambda s: -s.score) if s.predicted],
+            "review": [{"goal": s.goal, "score": s.score, "reasons": s.reasons} for s in by_passage[passage.id] if s.flagged],
             "entities": [_without_passage(e.to_dict()) for e in extraction.entities],
             "figures": [_without_passage(f.to_dict()) for f in extraction.figures],
             "quotes": [_without_passage(q.to_dict()) for q in extraction.quotes],
@@ -39,9 +44,17 @@ def analyze(files: list[str], params: Params, tagger: classify.Tagger, *, track:
             "end": passage.end,
             "page": passage.page,
         }
-        for passage, extraction, result in zip(passages, extractions, results, strict=True)
+        for passage, extraction in zip(passages, extractions, strict=True)
     ]
     return AnalyzeResult(records, collected.failures)
+
+
+def _goal(suggestion: Suggestion) -> dict[str, Any]:
+    """A predicted goal as in ``levelup classify``, with why: nearest examples and key phrases."""
+    goal: dict[str, Any] = {"goal": suggestion.goal, "score": suggestion.score}
+    if suggestion.explanation:
+        goal["why"] = {key: value for key, value in suggestion.explanation.items() if key != "goal"}
+    return goal
 
 
 def _without_passage(record: dict[str, Any]) -> dict[str, Any]:

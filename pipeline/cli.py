@@ -59,7 +59,10 @@ app = typer.Typer(
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (SQLAlchemy). Default: $LEVELUP_DB or sqlite:///data/evidence.db.")]
 TaxonomyOption = Annotated[str | None, typer.Option("--taxonomy", help="levelling-up (default), sdg, or a taxonomy YAML file.")]
-ModelOption = Annotated[Path | None, typer.Option("--model", help="A local model directory (a sentence-transformers encoder).")]
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", help="A trained model folder (models/<taxonomy>/<version>), 'zero-shot', or a sentence-transformers folder."),
+]
 InputsArgument = Annotated[
     list[str] | None, typer.Argument(help="Files (.html, .pdf, .txt), folders of them, or http(s) URLs.", show_default=False)
 ]
@@ -356,8 +359,83 @@ def eval_cli(
     tagger = _tagger(_params(ctx), taxonomy, model)
     records = read_labels(labels, tagger.taxonomy)
     results = classify([r.text for r in records], tagger, track=_track())
-    metrics = evaluate([r.goals for r in records], [[g for g, _ in res.goals] for res in results], tagger.taxonomy.goal_ids)
+    gold = [r.goals for r in records]
+    metrics = evaluate(gold, [[g for g, _ in res.goals] for res in results], tagger.taxonomy.goal_ids)
+    if all(res.baseline is not None for res in results):  # a trained model: the zero-shot baseline beside it
+        zero = evaluate(gold, [res.baseline or [] for res in results], tagger.taxonomy.goal_ids)
+        metrics["zero_shot"] = {key: zero[key] for key in ("macro_f1", "micro_f1", "no_goal")}
     typer.echo(json.dumps(metrics | {"model": tagger.model_id, "taxonomy": tagger.taxonomy.name}))
+
+
+@app.command("train")
+def train_cli(
+    ctx: typer.Context,
+    taxonomy: TaxonomyOption = None,
+    labels: Annotated[
+        list[Path] | None, typer.Option("--labels", help="Labelled passages (repeatable); default corpus/labels/<taxonomy>.jsonl.")
+    ] = None,
+    db: DbOption = None,
+    no_reviews: Annotated[bool, typer.Option("--no-reviews", help="Ignore staff reviews in the database.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Models folder (default $LEVELUP_MODELS_DIR or ./models).")] = None,
+) -> None:
+    """Train the supervised goal classifier on labels plus staff reviews; write models/<taxonomy>/<version>/."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.classify.labels import Labelled
+    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.classify.train import summary_rows, train
+
+    params = _params(ctx)
+    name = load_taxonomy(taxonomy or params.tag.taxonomy).name
+    reviews: list[Labelled] = []
+    if not no_reviews and (db or _default_db_exists()):
+        store = _open_store(db)
+        reviews = [Labelled(text, goals) for text, goals in store.reviewed_labels(name)]
+    folder = train(params, taxonomy=name, labels=labels, reviews=reviews, out=out)
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    table = Table(title=f"{name}: {metrics['n']} passages ({metrics['from_reviews']} from reviews), cross-validated")
+    for column in ("model", "macro-F1", "micro-F1", '"no goal" precision'):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in summary_rows(metrics):
+        table.add_row(row[0], *(f"{v:.3f}" for v in row[1:]))
+    Console(stderr=True).print(table)
+    typer.echo(f"model written to {folder}", err=True)
+
+
+def _default_db_exists() -> bool:
+    from pipeline.config import default_db_url
+
+    url = default_db_url()
+    return not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file()
+
+
+@app.command("eval-extract")
+def eval_extract_cli(
+    ctx: typer.Context,
+    gold: Annotated[Path, typer.Option("--gold", help="Hand-labelled passages (see tests/fixtures/extraction-gold.jsonl).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
+) -> None:
+    """Evaluate organisations, people, places and figures against a gold set: P/R/F1 per type."""
+    from pipeline.extract.evaluate import evaluate, read_gold
+
+    metrics = evaluate(read_gold(gold), _params(ctx).extract)
+    if as_json:
+        typer.echo(json.dumps(metrics))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Extraction on {gold} ({metrics['n']} passages)")
+    for column in ("type", "precision", "recall", "F1", "gold"):
+        table.add_column(column, justify="left" if column == "type" else "right")
+    for kind in ("ORG", "PERSON", "GPE", "FIGURE"):
+        m = metrics[kind]
+        table.add_row(kind, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
+    for name, m in metrics["attributes"].items():
+        accuracy = "-" if m["accuracy"] is None else f"{m['accuracy']:.3f}"
+        table.add_row(f"{name} (accuracy on matches)", "", "", accuracy, str(m["n"]))
+    Console().print(table)
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -61,6 +61,25 @@ class TagParams(Section):
     margin: float = Field(0.04, ge=0, le=2, description="Keep goals within this of the best score.")
     max_goals: int = Field(3, ge=1)
     batch_size: int = Field(64, ge=1)
+    model: str = Field(
+        "supervised",
+        description="'supervised' (the latest trained model in models/<taxonomy>/, else zero-shot), "
+        "'zero-shot', or a trained model folder.",
+    )
+    cache: bool = Field(True, description="Keep embeddings in data/cache/embeddings.sqlite (encoder id + text hash).")
+    flag_budget: int = Field(50, ge=0, description="At most this many passages flagged for review per run.")
+    flag_band: float = Field(0.15, ge=0, le=1, description="A score this close to its threshold is uncertain.")
+    explain: bool = Field(True, description="Store nearest examples and key phrases for predicted and flagged goals.")
+
+
+class TrainParams(Section):
+    c: float = Field(4.0, gt=0, description="Inverse regularisation of the logistic regressions.")
+    folds: int = Field(5, ge=2, le=20)
+    seed: int = 0
+    target_precision: float = Field(0.7, gt=0, le=1, description="Per-goal thresholds are chosen for this precision.")
+    no_goal_precision: float = Field(0.9, gt=0, le=1, description="The 'no goal' outcome is tuned for this precision.")
+    zero_shot_features: bool = Field(False, description="Add the zero-shot goal similarities to the embedding features.")
+    version: str | None = Field(None, description="Model folder name; default: a hash of labels, encoder and settings.")
 
 
 class Params(Section):
@@ -68,6 +87,7 @@ class Params(Section):
     segment: SegmentParams = SegmentParams()
     extract: ExtractParams = ExtractParams()
     tag: TagParams = TagParams()
+    train: TrainParams = TrainParams()
 
 
 def load_params(path: Path | None = None) -> Params:

@@ -87,7 +87,12 @@ class Figure(Record):
 
 @dataclass(frozen=True)
 class Suggestion(Record):
-    """A model's score for one goal of one passage; ``predicted`` marks the goals it assigns."""
+    """A model's score for one goal of one passage; ``predicted`` marks the goals it assigns.
+
+    ``flagged`` suggestions go to the review queue, ordered by ``priority``; ``reasons`` say why
+    (uncertain, disagree, new_for_organisation). ``explanation`` holds the nearest labelled
+    examples and the phrases that drove the score, for predicted and flagged goals.
+    """
 
     passage_id: str
     taxonomy: str
@@ -95,6 +100,10 @@ class Suggestion(Record):
     score: float
     predicted: bool
     model: str
+    flagged: bool = False
+    priority: float | None = None
+    reasons: list[str] | None = None
+    explanation: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

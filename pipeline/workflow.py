@@ -19,7 +19,8 @@ from pipeline.config import Params
 from pipeline.evidence.store import Store
 from pipeline.extract import segment
 from pipeline.progress import Track, no_progress
-from pipeline.records import Document
+from pipeline.extract.organisations import subject_organisation
+from pipeline.records import Document, Extraction, Passage
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,25 @@ def _finish(store: Store, report: RunReport, *, status: str, error: str | None =
         tx.finish_run(report.run_id, status=status, counts=dict(report.counts), failures=failures)
 
 
+def _known_goals(
+    documents: Sequence[Document],
+    by_document: dict[str, list[Passage]],
+    extractions: dict[str, Extraction],
+    store: Store,
+    taxonomy: str,
+) -> dict[str, set[int]]:
+    """Per passage id, the goals its document's organisation already has evidence for."""
+    by_organisation = store.goals_by_organisation(taxonomy)
+    known: dict[str, set[int]] = {}
+    for document in documents:
+        mine = by_document[document.id]
+        names = [e.canonical or e.text for p in mine for e in extractions[p.id].entities if e.label == "ORG"]
+        organisation = subject_organisation(document.title or "", document.text, names)
+        for passage in mine:
+            known[passage.id] = by_organisation.get(organisation, set()) if organisation else set()
+    return known
+
+
 def _needing_work(
     documents: list[Document], store: Store, taxonomy: str, model: str, force: bool, report: RunReport
 ) -> list[Document]:
@@ -101,12 +121,14 @@ def _process_batch(
 ) -> None:
     passages = segment.run(documents, params.segment)
     extractions = {x.passage_id: x for x in extract.run(passages, params.extract)}
-    suggestions = defaultdict(list)
-    for suggestion in classify.run(passages, params.tag, tagger=tagger):
-        suggestions[suggestion.passage_id].append(suggestion)
     by_document = defaultdict(list)
     for passage in passages:
         by_document[passage.document_id].append(passage)
+    known = _known_goals(documents, by_document, extractions, store, tagger.taxonomy.name)
+    budget = max(params.tag.flag_budget - report.counts["passages_flagged"], 0)  # the budget is per run
+    suggestions = defaultdict(list)
+    for suggestion in classify.run(passages, params.tag.model_copy(update={"flag_budget": budget}), tagger=tagger, known_goals=known):
+        suggestions[suggestion.passage_id].append(suggestion)
     for document in documents:
         mine = by_document[document.id]
         found = [extractions[p.id] for p in mine]
@@ -121,3 +143,4 @@ def _process_batch(
         report.counts["entities"] += sum(len(x.entities) for x in found)
         report.counts["figures"] += sum(len(x.figures) for x in found)
         report.counts["goal_suggestions"] += sum(s.predicted for s in tagged)
+        report.counts["passages_flagged"] += len({s.passage_id for s in tagged if s.flagged})

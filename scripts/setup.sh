@@ -21,3 +21,16 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
   echo "$WANT" > "$STAMP"
 fi
+
+# The default goal classifiers (models/<taxonomy>/<version>/), so `levelup classify` works right
+# after install. Retrained only when the labels, the classifier code or params.yaml change.
+MODELS="${LEVELUP_MODELS_DIR:-models}"
+MODELS_STAMP="$MODELS/.trained"
+MODELS_WANT="$(cat corpus/labels/levelling-up.jsonl corpus/labels/sdg.jsonl pipeline/classify/*.py params.yaml 2>/dev/null | sha256sum | cut -d' ' -f1)"
+if [ "${LEVELUP_SKIP_TRAIN:-0}" != "1" ] && [ "$(cat "$MODELS_STAMP" 2>/dev/null)" != "$MODELS_WANT" ]; then
+  echo "setup: training the default goal classifiers (about a minute; LEVELUP_SKIP_TRAIN=1 skips)" >&2
+  for taxonomy in levelling-up sdg; do
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$VENV/bin/levelup" train --taxonomy "$taxonomy" --no-reviews --out "$MODELS"
+  done
+  mkdir -p "$MODELS" && echo "$MODELS_WANT" > "$MODELS_STAMP"
+fi

@@ -16,6 +16,31 @@ SAMPLE = ROOT / "corpus" / "sample"
 SHARED = ROOT.parent / "shared"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def models_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tests never see models trained by hand into ./models: they start from an empty models
+    folder (so the default tagger is the zero-shot fallback) unless they ask for ``trained``."""
+    root = tmp_path_factory.mktemp("models")
+    os.environ["LEVELUP_MODELS_DIR"] = str(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained(params, models_root: Path) -> Path:
+    """A levelling-up model trained on the shipped labels, in a folder of its own."""
+    from pipeline.classify.train import train
+
+    root = models_root.parent / "trained-models"
+    return train(params, taxonomy="levelling-up", labels=[ROOT / "corpus" / "labels" / "levelling-up.jsonl"], out=root)
+
+
+@pytest.fixture(scope="session")
+def supervised(params, trained: Path):
+    from pipeline.classify import load_tagger
+
+    return load_tagger(params.tag, model_dir=trained)
+
+
 @pytest.fixture(scope="session")
 def params():
     from pipeline.config import Params

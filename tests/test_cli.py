@@ -212,3 +212,16 @@ def test_run_reads_inputs_from_a_list_file(tmp_path: Path, tagger):
 def test_run_without_inputs_is_a_usage_error(tmp_path: Path):
     result = invoke("run", "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert result.exit_code == 2 and "at least one file" in result.output
+
+
+def test_analyze_explains_each_goal_of_a_trained_model(trained: Path):
+    result = invoke("analyze", str(FIXTURES / "press-release.html"), "--model", str(trained))
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    goals = [goal for record in records for goal in record["goals"]]
+    assert goals and all(goal["why"]["examples"] and goal["why"]["phrases"] for goal in goals)
+    texts = {record["passage"]: record["text"] for record in records}
+    for record in records:
+        for goal in record["goals"]:
+            assert all(phrase["text"] in texts[record["passage"]] for phrase in goal["why"]["phrases"])
+        assert all(flag["reasons"] for flag in record["review"])

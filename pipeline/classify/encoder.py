@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -34,6 +35,15 @@ def resolve_encoder_path(encoder: str | None) -> Path:
             "give a path to a saved model"
         )
     return path
+
+
+class Embedder(Protocol):
+    """What taggers need from an encoder (``Encoder`` or the cached wrapper)."""
+
+    id: str
+    max_tokens: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
 class Encoder:

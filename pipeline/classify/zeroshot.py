@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.classify.encoder import Encoder
+from pipeline.classify.encoder import Embedder
 from pipeline.classify.taxonomy import Taxonomy
 
 
@@ -20,7 +20,7 @@ class ZeroShotTagger:
     def __init__(
         self,
         taxonomy: Taxonomy,
-        encoder: Encoder,
+        encoder: Embedder,
         *,
         threshold: float,
         margin: float,
@@ -38,11 +38,16 @@ class ZeroShotTagger:
 
     def score(self, texts: list[str]) -> np.ndarray:
         """An (n_texts, n_goals) array of scores, columns in ``taxonomy.goal_ids`` order."""
-        similarities = self.encoder.encode(texts) @ self._prototypes.T
+        return self.score_embeddings(self.encoder.encode(texts))
+
+    def score_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
+        """Scores for texts already embedded by this tagger's encoder."""
+        if not len(embeddings):
+            return np.zeros((0, len(self.taxonomy.goals)), dtype=np.float32)
+        similarities = embeddings @ self._prototypes.T
         return np.stack(
-            [similarities[:, self._owner == goal_id].max(axis=1) for goal_id in self.taxonomy.goal_ids],
-            axis=1,
-        ) if len(texts) else np.zeros((0, len(self.taxonomy.goals)), dtype=np.float32)
+            [similarities[:, self._owner == goal_id].max(axis=1) for goal_id in self.taxonomy.goal_ids], axis=1
+        ).astype(np.float32)
 
     def predict(self, scores: np.ndarray) -> list[list[int]]:
         """Goals predicted per row, best first; an empty list means "no goal"."""

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 ID = String(32)
@@ -128,8 +129,13 @@ suggestions = Table(
     Column("model", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("run_id", ID),
+    Column("flagged", Boolean, nullable=False, server_default=false()),  # in the review queue
+    Column("priority", Float),  # expected value of a review; higher first
+    Column("reasons", JSON),  # ["uncertain", "disagree", "new_for_organisation"]
+    Column("explanation", JSON),  # {"goal", "phrases": [...], "examples": [...]}
     UniqueConstraint("passage_id", "taxonomy", "goal", name="uq_suggestions_passage_taxonomy_goal"),
     Index("ix_suggestions_taxonomy_goal", "taxonomy", "goal"),
+    Index("ix_suggestions_flagged_priority", "flagged", "priority"),
 )
 
 reviews = Table(

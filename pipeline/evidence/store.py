@@ -99,6 +99,45 @@ class Store:
             all_docs = set(connection.execute(select(p.c.document_id).distinct()).scalars())
             return all_docs - set(connection.execute(untagged).scalars())
 
+    def reviewed_labels(self, taxonomy: str) -> list[tuple[str, list[int]]]:
+        """Training labels from staff reviews: per passage, the goals of its latest decision
+        (skips excluded; "no goal" gives an empty list)."""
+        r = schema.reviews
+        rows = self._read(
+            select(r.c.passage_id, r.c.passage_text, r.c.goals_after)
+            .where(r.c.taxonomy == taxonomy, r.c.decision != "skip")
+            .order_by(r.c.created_at, r.c.id)
+        )
+        latest = {passage_id: (text, sorted({int(g) for g in goals or []})) for passage_id, text, goals in rows}
+        return list(latest.values())
+
+    def goals_by_organisation(self, taxonomy: str) -> dict[str, set[int]]:
+        """The goals each organisation already has evidence for: predicted by a model or set by a reviewer."""
+        d, p, s, r = schema.documents, schema.passages, schema.suggestions, schema.reviews
+        known: dict[str, set[int]] = {}
+        predicted = (
+            select(d.c.organisation, s.c.goal)
+            .join(p, p.c.document_id == d.c.id)
+            .join(s, s.c.passage_id == p.c.id)
+            .where(s.c.taxonomy == taxonomy, s.c.predicted.is_(True), d.c.organisation.is_not(None))
+            .distinct()
+        )
+        for organisation, goal in self._read(predicted):
+            known.setdefault(organisation, set()).add(int(goal))
+        reviewed = (
+            select(d.c.organisation, r.c.goals_after)
+            .join(p, p.c.document_id == d.c.id)
+            .join(r, r.c.passage_id == p.c.id)
+            .where(r.c.taxonomy == taxonomy, d.c.organisation.is_not(None))
+        )
+        for organisation, goals in self._read(reviewed):
+            known.setdefault(organisation, set()).update(int(g) for g in goals or [])
+        return known
+
+    def _read(self, statement: Any) -> list[Any]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(statement))
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -1,0 +1,224 @@
+"""``levelup train``: fit the supervised goal classifier and write a versioned model artifact.
+
+    folder = train(params, taxonomy="levelling-up", labels=[Path("corpus/labels/levelling-up.jsonl")],
+                   reviews=store.reviewed_labels("levelling-up"))
+
+Training data are the shipped labels plus staff reviews from the evidence database (a reviewed
+passage's latest decision wins over a shipped label of the same text). Metrics are
+cross-validated on the training data: every figure in ``metrics.json`` comes from predictions
+by models that never saw the passage; the zero-shot baseline is scored on the same passages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sklearn
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from pipeline.classify import artifact
+from pipeline.classify.cache import CachedEncoder
+from pipeline.classify.evaluate import evaluate
+from pipeline.classify.labels import Labelled, read_labels
+from pipeline.classify.supervised import (
+    DESIGN,
+    GoalModel,
+    choose_decisions,
+    features,
+    make_estimator,
+    make_no_goal_estimator,
+    no_goal_out_of_fold,
+    out_of_fold,
+)
+from pipeline.classify.taxonomy import Taxonomy, load_taxonomy
+from pipeline.classify.zeroshot import ZeroShotTagger
+from pipeline.config import Params
+from pipeline.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+def default_labels(taxonomy: str) -> list[Path]:
+    return [Path("corpus/labels") / f"{taxonomy}.jsonl"]
+
+
+def gather(taxonomy: Taxonomy, labels: Sequence[Path], reviews: Sequence[Labelled] = ()) -> tuple[list[Labelled], list[str]]:
+    """Training records and where each came from; reviews replace shipped labels of the same text."""
+    by_text: dict[str, tuple[Labelled, str]] = {}
+    for path in labels:
+        for record in read_labels(path, taxonomy):
+            by_text[record.text] = (record, path.name)
+    for record in reviews:
+        by_text[record.text] = (record, "review")
+    records = [record for record, _ in by_text.values()]
+    _check_enough(records, taxonomy)
+    return records, [source for _, source in by_text.values()]
+
+
+def _check_enough(records: list[Labelled], taxonomy: Taxonomy) -> None:
+    counts = {goal: sum(goal in r.goals for r in records) for goal in taxonomy.goal_ids}
+    thin = [str(goal) for goal, n in counts.items() if n < 3]
+    if thin:
+        raise InputError(
+            f"too few labelled passages to train taxonomy '{taxonomy.name}': goals {', '.join(thin)} have fewer than 3; "
+            "add examples to the labels file"
+        )
+
+
+def train(
+    params: Params,
+    *,
+    taxonomy: str | None = None,
+    labels: Sequence[Path] | None = None,
+    reviews: Sequence[Labelled] = (),
+    out: Path | None = None,
+) -> Path:
+    """Fit, cross-validate and save a model; returns its folder under ``models/<taxonomy>/``."""
+    from pipeline.classify import load_embedder
+
+    settings = params.train
+    tax = load_taxonomy(taxonomy or params.tag.taxonomy)
+    records, sources = gather(tax, labels or default_labels(tax.name), reviews)
+    encoder = load_embedder(params.tag)
+    zero_shot = ZeroShotTagger(tax, encoder, threshold=params.tag.threshold, margin=params.tag.margin, max_goals=params.tag.max_goals)
+    texts = [r.text for r in records]
+    embeddings = encoder.encode(texts)
+    baseline = zero_shot.score_embeddings(embeddings)
+    x = features(embeddings, baseline if settings.zero_shot_features else None)
+    y = MultiLabelBinarizer(classes=tax.goal_ids).fit_transform([r.goals for r in records])
+
+    oof = out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed)
+    oof_none = no_goal_out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed)
+    decisions = choose_decisions(
+        oof,
+        oof_none,
+        y,
+        tax.goal_ids,
+        target_precision=settings.target_precision,
+        no_goal_precision=settings.no_goal_precision,
+        max_goals=params.tag.max_goals,
+    )
+    estimator = make_estimator(settings.c, settings.folds, settings.seed).fit(x, y)
+    none_estimator = None
+    if decisions.no_goal_threshold is not None:
+        none_estimator = make_no_goal_estimator(settings.c, settings.folds, settings.seed).fit(x, (y.sum(axis=1) == 0).astype(int))
+    model = GoalModel(
+        tax.name, tax.goal_ids, encoder.id, estimator, decisions, settings.model_dump(), settings.zero_shot_features, none_estimator
+    )
+
+    gold = [r.goals for r in records]
+    # Thresholds were chosen on these same out-of-fold scores, so the supervised figures are
+    # slightly optimistic; the shipped held-out files and the dev set are the honest check.
+    oof_goals = decisions.goals(oof, tax.goal_ids, oof_none)
+    supervised = evaluate(gold, oof_goals, tax.goal_ids)
+    zero = evaluate(gold, zero_shot.predict(baseline), tax.goal_ids)
+    metrics: dict[str, Any] = {
+        "taxonomy": tax.name,
+        "encoder": encoder.id,
+        "n": len(records),
+        "from_reviews": sources.count("review"),
+        "cross_validated": {"supervised": supervised, "zero_shot": zero},
+        "thresholds": {str(g): round(float(t), 3) for g, t in zip(tax.goal_ids, decisions.thresholds, strict=True)},
+        "no_goal_rule": decisions.rule,
+        "no_goal_floor": round(decisions.no_goal_floor, 3),
+        "no_goal_threshold": None if decisions.no_goal_threshold is None else round(decisions.no_goal_threshold, 3),
+        "confusion": confusion(gold, oof_goals, tax.goal_ids),
+        "settings": settings.model_dump(),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    version = settings.version or _version(records, encoder.id, settings.model_dump())
+    folder = (out or artifact.models_dir()) / tax.name / version
+    examples = artifact.Examples(texts, gold, embeddings)
+    artifact.save(model, examples, sources, metrics, model_card(tax, metrics, sources, version), folder)
+    if isinstance(encoder, CachedEncoder):
+        log.info("embeddings: %d from cache, %d computed", encoder.hits, encoder.misses)
+    return folder
+
+
+def _version(records: list[Labelled], encoder: str, settings: dict[str, Any]) -> str:
+    """A content-derived version: the same labels, encoder and settings give the same folder."""
+    digest = hashlib.sha256()
+    for r in sorted(records, key=lambda r: r.text):
+        digest.update(json.dumps([r.text, r.goals]).encode())
+    digest.update(json.dumps([encoder, settings, DESIGN], sort_keys=True).encode())
+    return "v-" + digest.hexdigest()[:10]
+
+
+def confusion(gold: Sequence[Sequence[int]], predicted: Sequence[Sequence[int]], goal_ids: Sequence[int]) -> dict[str, dict[str, int]]:
+    """For each true goal (and "none"), how often each goal (and "none") was predicted.
+
+    Multi-label: a passage labelled {3, 8} and predicted {8, 9} adds to (3→8), (3→9), (8→8),
+    (8→9). Rows are true labels, columns predictions."""
+    names = [str(g) for g in goal_ids] + ["none"]
+    table = {row: dict.fromkeys(names, 0) for row in names}
+    for truth, guess in zip(gold, predicted, strict=True):
+        for t in [str(g) for g in truth] or ["none"]:
+            for p in [str(g) for g in guess] or ["none"]:
+                table[t][p] += 1
+    return table
+
+
+def model_card(taxonomy: Taxonomy, metrics: dict[str, Any], sources: list[str], version: str) -> str:
+    cv = metrics["cross_validated"]
+    sup, zero = cv["supervised"], cv["zero_shot"]
+    counts = {s: sources.count(s) for s in sorted(set(sources))}
+    rows = "\n".join(
+        f"| {g.id} | {g.title} | {sup['per_goal'][str(g.id)]['support']} | {metrics['thresholds'][str(g.id)]:.2f} | "
+        f"{sup['per_goal'][str(g.id)]['precision']:.2f} | {sup['per_goal'][str(g.id)]['recall']:.2f} | {sup['per_goal'][str(g.id)]['f1']:.2f} |"
+        for g in taxonomy.goals
+    )
+    settings = metrics["settings"]
+    return f"""# Goal classifier: {taxonomy.title} ({version})
+
+- **Task**: multi-label tagging of passages to the {len(taxonomy.goals)} goals of `{taxonomy.name}`, with an explicit "no goal" outcome.
+- **Model**: one-vs-rest logistic regression (C={settings['c']}, balanced classes), sigmoid-calibrated
+  ({settings['folds']}-fold), on sentence embeddings from `{metrics['encoder']}`{
+      " joined with zero-shot similarities to the taxonomy's goal descriptions" if settings['zero_shot_features'] else ""}.
+- **Decisions**: per-goal thresholds chosen by {settings['folds']}-fold cross-validation for precision
+  {settings['target_precision']}; {_no_goal_rule(metrics)} (chosen for "no goal" precision
+  {settings['no_goal_precision']}); otherwise the goals over their thresholds, at least the best one.
+- **Training data**: {metrics['n']} passages ({', '.join(f'{n} from {s}' for s, n in counts.items())}).
+- **Trained**: {metrics['trained_at']} with scikit-learn {sklearn.__version__}, Python {platform.python_version()}.
+
+## Cross-validated metrics (out-of-fold, on the training passages)
+
+| model | macro-F1 | micro-F1 | "no goal" precision | "no goal" recall |
+|---|---|---|---|---|
+| supervised | {sup['macro_f1']:.3f} | {sup['micro_f1']:.3f} | {sup['no_goal']['precision']:.3f} | {sup['no_goal']['recall']:.3f} |
+| zero-shot baseline | {zero['macro_f1']:.3f} | {zero['micro_f1']:.3f} | {zero['no_goal']['precision']:.3f} | {zero['no_goal']['recall']:.3f} |
+
+| goal | title | examples | threshold | precision | recall | F1 |
+|---|---|---|---|---|---|---|
+{rows}
+
+Thresholds were chosen on the same out-of-fold scores, so these figures lean optimistic; judge the
+model on held-out data (`levelup eval --labels FILE`). The confusion table is in `metrics.json`.
+
+## Limits
+
+Trained on short English passages from UK press releases and impact reports; long texts are scored
+in windows (each goal takes its best window). Not for other languages or domains without new labels.
+"""
+
+
+def _no_goal_rule(metrics: dict[str, Any]) -> str:
+    floor = f"the best goal probability is under {metrics['no_goal_floor']:.2f}"
+    classifier = f'a "no goal" classifier gives at least {metrics["no_goal_threshold"]}'
+    rule = {"floor": floor, "classifier": classifier, "both": f"{classifier} or {floor}"}[metrics["no_goal_rule"]]
+    return f'"no goal" when {rule}'
+
+
+def summary_rows(metrics: dict[str, Any]) -> list[tuple[str, float, float, float]]:
+    """(model, macro-F1, micro-F1, no-goal precision) for printing."""
+    cv = metrics["cross_validated"]
+    return [
+        (name, m["macro_f1"], m["micro_f1"], m["no_goal"]["precision"])
+        for name, m in (("supervised (cv)", cv["supervised"]), ("zero-shot", cv["zero_shot"]))
+    ]

@@ -1,0 +1,73 @@
+import numpy as np
+
+from pipeline.classify.supervised import Decisions, choose_no_goal_floor, choose_thresholds
+
+
+def test_thresholds_reach_the_target_precision_with_the_most_recall():
+    scores = np.array([[0.9], [0.8], [0.6], [0.5], [0.3], [0.2]])
+    truth = np.array([[1], [1], [0], [1], [0], [0]])
+    # at 0.5: 3 of 4 right (0.75); at 0.8: 2 of 2 (1.0)
+    assert choose_thresholds(scores, truth, 0.75)[0] == np.float32(0.5)
+    assert choose_thresholds(scores, truth, 0.9)[0] == np.float32(0.8)
+
+
+def test_threshold_falls_back_to_best_f1_when_the_target_is_out_of_reach():
+    scores = np.array([[0.9], [0.8], [0.7], [0.6]])
+    truth = np.array([[0], [1], [0], [1]])
+    threshold = choose_thresholds(scores, truth, 0.99)[0]
+    assert 0.15 <= threshold <= 0.9
+
+
+def test_no_goal_floor_keeps_the_no_goal_outcome_precise():
+    best = np.array([[0.05, 0.01], [0.1, 0.0], [0.2, 0.1], [0.3, 0.9], [0.7, 0.1]])
+    y = np.array([[0, 0], [0, 0], [1, 0], [0, 1], [1, 0]])
+    floor = choose_no_goal_floor(best, y, 0.9)
+    assert 0.1 < floor <= 0.2  # under 0.2 both passages are truly "no goal"; at 0.3 one is not
+
+
+def test_decisions_no_goal_best_fallback_and_limit():
+    decisions = Decisions(thresholds=np.array([0.5, 0.5, 0.5, 0.5]), no_goal_floor=0.2, max_goals=2)
+    ids = [1, 2, 3, 4]
+    rows = np.array([[0.1, 0.05, 0.0, 0.0], [0.3, 0.1, 0.0, 0.0], [0.9, 0.8, 0.7, 0.1]])
+    assert decisions.goals(rows, ids) == [[], [1], [1, 2]]
+
+
+def test_features_are_embeddings_unless_zero_shot_features_are_asked_for():
+    from pipeline.classify.supervised import ZERO_SHOT_WEIGHT, features
+
+    embeddings = np.ones((2, 4), dtype=np.float32)
+    similarities = np.full((2, 3), 0.5, dtype=np.float32)
+    assert features(embeddings).shape == (2, 4)
+    joined = features(embeddings, similarities)
+    assert joined.shape == (2, 7) and joined[0, -1] == np.float32(0.5 * ZERO_SHOT_WEIGHT)
+
+
+def test_no_goal_threshold_is_the_lowest_that_stays_precise():
+    from pipeline.classify.supervised import choose_no_goal_threshold
+
+    no_goal = np.array([0.95, 0.9, 0.7, 0.6, 0.2])
+    y = np.array([[0, 0], [0, 0], [0, 0], [1, 0], [0, 1]])
+    assert choose_no_goal_threshold(no_goal, y, 0.9) == np.float32(0.7)  # at 0.6 one of four is wrong
+    assert choose_no_goal_threshold(np.array([0.9, 0.8]), np.array([[1, 0], [0, 1]]), 0.9) > 1  # never precise: never
+
+
+def test_a_no_goal_classifier_decides_before_the_goals():
+    decisions = Decisions(thresholds=np.array([0.5, 0.5]), no_goal_floor=0.0, no_goal_threshold=0.6)
+    probabilities = np.array([[0.9, 0.1], [0.9, 0.1]])
+    assert decisions.goals(probabilities, [1, 2], np.array([0.7, 0.2])) == [[], [1]]
+    assert decisions.rule == "classifier"
+
+
+def test_the_no_goal_rule_is_chosen_for_macro_f1_among_the_precise_ones():
+    from pipeline.classify.supervised import choose_decisions
+
+    rng = np.random.default_rng(0)
+    y = np.zeros((60, 2), dtype=int)
+    y[:20, 0] = 1
+    y[20:40, 1] = 1  # the last 20 rows are "no goal"
+    probabilities = np.where(y == 1, 0.8, 0.3) + rng.uniform(-0.05, 0.05, y.shape)
+    probabilities[40:, 0] += 0.5  # "no goal" passages look like goal 1 to the goal classifiers: no floor separates them
+    no_goal = np.where(y.sum(axis=1) == 0, 0.9, 0.1)  # the "no goal" classifier can
+    decisions = choose_decisions(probabilities, no_goal, y, [1, 2], target_precision=0.7, no_goal_precision=0.9, max_goals=3)
+    assert decisions.rule in {"classifier", "both"}
+    assert decisions.goals(probabilities, [1, 2], no_goal)[-1] == [] and decisions.goals(probabilities, [1, 2], no_goal)[0] == [1]
