@@ -291,7 +291,7 @@ def classify_cli(ctx: typer.Context, taxonomy: TaxonomyOption = None, model: Mod
 
     tagger = _tagger(_params(ctx), taxonomy, model)
     failed = 0
-    for batch in _batches(parse_lines(sys.stdin), 256):
+    for batch in _batches(parse_lines(sys.stdin), 1024):  # big enough to sort by length, small enough to stream
         good = [line for line in batch if _valid_classify_line(line)]
         results = iter(classify([line.value["text"] for line in good], tagger))
         for line in batch:

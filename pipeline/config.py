@@ -53,14 +53,16 @@ class ExtractParams(Section):
 class TagParams(Section):
     taxonomy: str = "levelling-up"
     encoder: str | None = Field(
-        None, description="A local sentence-transformers directory; default: packaged all-MiniLM-L6-v2."
+        "onnx-int8",
+        description="'onnx-int8' (the packaged all-MiniLM-L6-v2 as a quantised ONNX model, exported on first use), "
+        "null (the packaged model through PyTorch), or a local sentence-transformers or exported ONNX folder.",
     )
     # Zero-shot thresholds on cosine similarity, chosen on corpus/labels (our own examples),
     # see scripts/tune_zeroshot.py. Never tuned on shared benchmark data.
     threshold: float = Field(0.37, ge=-1, le=1)
     margin: float = Field(0.04, ge=0, le=2, description="Keep goals within this of the best score.")
     max_goals: int = Field(3, ge=1)
-    batch_size: int = Field(64, ge=1)
+    batch_size: int = Field(16, ge=1, description="Texts per encoder call; small batches of similar length pad least.")
     model: str = Field(
         "supervised",
         description="'supervised' (the latest trained model in models/<taxonomy>/, else zero-shot), "
@@ -77,7 +79,7 @@ class TrainParams(Section):
     folds: int = Field(5, ge=2, le=20)
     seed: int = 0
     target_precision: float = Field(0.7, gt=0, le=1, description="Per-goal thresholds are chosen for this precision.")
-    no_goal_precision: float = Field(0.9, gt=0, le=1, description="The 'no goal' outcome is tuned for this precision.")
+    no_goal_precision: float = Field(0.95, gt=0, le=1, description="The 'no goal' outcome is tuned for this precision.")
     zero_shot_features: bool = Field(False, description="Add the zero-shot goal similarities to the embedding features.")
     version: str | None = Field(None, description="Model folder name; default: a hash of labels, encoder and settings.")
 
@@ -129,6 +131,11 @@ def _first_error(exc: ValidationError) -> str:
 def data_dir() -> Path:
     """The project's data folder: ``$LEVELUP_DATA_DIR`` or ``./data``."""
     return Path(os.environ.get(DATA_DIR_ENV, "data"))
+
+
+def models_dir() -> Path:
+    """Where trained models and exported encoders live: ``$LEVELUP_MODELS_DIR``, else ``./models``."""
+    return Path(os.environ.get("LEVELUP_MODELS_DIR", "models"))
 
 
 def default_db_url() -> str:

@@ -107,3 +107,32 @@ def test_run_reprocesses_only_changed_documents(tmp_path: Path, tagger):
 def test_console_script_and_module_entry_points(command: list[str]):
     result = subprocess.run([*command, "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "classify" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def supervised_db(tmp_path_factory: pytest.TempPathFactory, trained: Path):
+    """The sample corpus run with the default tagger when a trained model exists."""
+    import os
+
+    db = f"sqlite:///{tmp_path_factory.mktemp('e2e-supervised') / 'evidence.db'}"
+    before = os.environ["LEVELUP_MODELS_DIR"]
+    os.environ["LEVELUP_MODELS_DIR"] = str(trained.parent.parent)
+    try:
+        yield db, run(str(SAMPLE), "--db", db)
+    finally:
+        os.environ["LEVELUP_MODELS_DIR"] = before
+
+
+@pytest.mark.slow
+def test_run_with_a_trained_model_stores_flags_and_explanations(supervised_db):
+    db, result = supervised_db
+    assert result.exit_code == 0, result.output
+    s = schema.suggestions
+    with Store.open(db).engine.connect() as connection:
+        rows = connection.execute(select(s.c.passage_id, s.c.model, s.c.predicted, s.c.flagged, s.c.priority, s.c.reasons, s.c.explanation)).all()
+    assert {row.model.split("/")[0] for row in rows} == {"supervised"}
+    predicted = [row for row in rows if row.predicted]
+    assert predicted and all(row.explanation and row.explanation["examples"] for row in predicted)
+    flagged = [row for row in rows if row.flagged]
+    assert flagged and all(row.reasons and row.priority is not None for row in flagged)
+    assert len({row.passage_id for row in flagged}) <= 50  # tag.flag_budget

@@ -123,7 +123,7 @@ def _supervised(params: TagParams, taxonomy: Taxonomy, folder: Path) -> artifact
 
 
 def classify(
-    texts: Sequence[str], tagger: Tagger, *, batch_size: int = 256, track: Track = no_progress
+    texts: Sequence[str], tagger: Tagger, *, batch_size: int = 1024, track: Track = no_progress
 ) -> list[Classification]:
     """Score and predict texts in batches; empty texts get all-zero scores and no goal."""
     results: list[Classification] = []

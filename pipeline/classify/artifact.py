@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,17 +25,15 @@ from pipeline.classify.encoder import Embedder
 from pipeline.classify.supervised import GoalModel
 from pipeline.classify.taxonomy import Taxonomy
 from pipeline.classify.zeroshot import ZeroShotTagger
+from pipeline.config import models_dir
 from pipeline.errors import ModelError
+
+__all__ = ["Examples", "Scored", "SupervisedTagger", "is_model_dir", "latest_model_dir", "load", "models_dir", "save"]
 
 log = logging.getLogger(__name__)
 
 MODEL_FILE = "model.joblib"
 LATEST = "LATEST"
-
-
-def models_dir() -> Path:
-    """Where trained models live: ``$LEVELUP_MODELS_DIR``, else ``./models``."""
-    return Path(os.environ.get("LEVELUP_MODELS_DIR", "models"))
 
 
 def is_model_dir(path: Path) -> bool:

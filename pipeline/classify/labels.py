@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.classify.taxonomy import Taxonomy
 from pipeline.errors import InputError
 from pipeline.jsonl import parse_lines
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -17,26 +20,40 @@ class Labelled:
 
 
 def read_labels(path: Path, taxonomy: Taxonomy) -> list[Labelled]:
-    """Every record must have a non-empty ``text`` and ``goals`` from the taxonomy ([] = no goal)."""
+    """Every record must have a non-empty ``text`` and ``goals`` from the taxonomy ([] = no goal).
+
+    A bad line is logged with its line number and skipped; the file fails only if no line is good.
+    Other keys (``style``, notes) are allowed and ignored.
+    """
     if not path.is_file():
         raise InputError(f"{path}: no such labels file; give a JSON lines file of {{\"text\", \"goals\"}} records")
-    known = set(taxonomy.goal_ids)
-    records = []
+    records, skipped = [], 0
     with path.open(encoding="utf-8") as stream:
         for line in parse_lines(stream):
-            where = f"{path}: line {line.number}"
-            if line.error:
-                raise InputError(f"{path}: {line.error}")
-            value = line.value
-            if not isinstance(value, dict) or not isinstance(value.get("text"), str) or not value["text"].strip():
-                raise InputError(f"{where}: expected an object with a non-empty \"text\"")
-            goals = value.get("goals")
-            if not isinstance(goals, list) or not all(isinstance(g, int) and not isinstance(g, bool) for g in goals):
-                raise InputError(f"{where}: \"goals\" must be a list of goal numbers, got {goals!r}")
-            unknown = sorted(set(goals) - known)
-            if unknown:
-                raise InputError(f"{where}: goals {unknown} are not in taxonomy '{taxonomy.name}' ({min(known)}-{max(known)})")
-            records.append(Labelled(value["text"], sorted(set(goals))))
+            try:
+                records.append(_record(line, path, taxonomy))
+            except InputError as error:
+                skipped += 1
+                log.warning("skipped: %s", error)
+    if skipped:
+        log.warning("%s: %d bad line(s) skipped, %d labelled passages read", path, skipped, len(records))
     if not records:
-        raise InputError(f"{path}: no labelled records; the file is empty")
+        raise InputError(f"{path}: no usable labelled records ({skipped} bad lines); each line must be {{\"text\", \"goals\"}}")
     return records
+
+
+def _record(line, path: Path, taxonomy: Taxonomy) -> Labelled:  # type: ignore[no-untyped-def]
+    where = f"{path}: line {line.number}"
+    if line.error:
+        raise InputError(f"{path}: {line.error}")
+    value = line.value
+    if not isinstance(value, dict) or not isinstance(value.get("text"), str) or not value["text"].strip():
+        raise InputError(f"{where}: expected an object with a non-empty \"text\"")
+    goals = value.get("goals")
+    if not isinstance(goals, list) or not all(isinstance(g, int) and not isinstance(g, bool) for g in goals):
+        raise InputError(f"{where}: \"goals\" must be a list of goal numbers, got {goals!r}")
+    known = set(taxonomy.goal_ids)
+    unknown = sorted(set(goals) - known)
+    if unknown:
+        raise InputError(f"{where}: goals {unknown} are not in taxonomy '{taxonomy.name}' ({min(known)}-{max(known)})")
+    return Labelled(value["text"], sorted(set(goals)))

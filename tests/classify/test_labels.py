@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,16 @@ def test_read_labels_fixture():
         ("{not json", "line 2: not valid JSON"),
     ],
 )
-def test_read_labels_bad_records_name_the_line(tmp_path: Path, line: str, message: str):
+def test_read_labels_skips_bad_records_naming_the_line(tmp_path: Path, line: str, message: str, caplog: pytest.LogCaptureFixture):
     path = tmp_path / "labels.jsonl"
-    path.write_text('{"text": "ok", "goals": [1]}\n' + line + "\n")
-    with pytest.raises(InputError, match=message):
+    path.write_text('{"text": "ok", "goals": [1]}\n' + line + '\n{"text": "fine", "goals": [], "style": "short"}\n')
+    records = read_labels(path, load_taxonomy("levelling-up"))
+    assert [r.text for r in records] == ["ok", "fine"]  # the good lines on both sides survive
+    assert re.search(message, caplog.text) and "1 bad line(s) skipped" in caplog.text
+
+
+def test_read_labels_fails_when_no_line_is_usable(tmp_path: Path):
+    path = tmp_path / "labels.jsonl"
+    path.write_text("{not json\n")
+    with pytest.raises(InputError, match="no usable labelled records"):
         read_labels(path, load_taxonomy("levelling-up"))
