@@ -145,11 +145,22 @@ reviews = Table(
     Column("passage_id", ID, nullable=False, index=True),  # no FK: reviews outlive passages
     Column("passage_text", Text, nullable=False),  # what the reviewer saw, kept for training
     Column("taxonomy", String(64), nullable=False),
-    Column("decision", String(16), nullable=False),  # accept | reject | change | no_goal | skip
+    Column("decision", String(16), nullable=False),  # accept | reject | change | no_goal | skip | undo
     Column("goals_before", JSON, nullable=False),  # the suggested goals shown
     Column("goals_after", JSON, nullable=False),  # the goals the reviewer settled on
     Column("reviewer", Text, nullable=False),
     Column("note", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("undoes", Integer),  # on an "undo" row: the id of the review it takes back
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),  # reviewer | admin
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

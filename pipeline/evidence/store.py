@@ -99,17 +99,15 @@ class Store:
             all_docs = set(connection.execute(select(p.c.document_id).distinct()).scalars())
             return all_docs - set(connection.execute(untagged).scalars())
 
-    def reviewed_labels(self, taxonomy: str) -> list[tuple[str, list[int]]]:
-        """Training labels from staff reviews: per passage, the goals of its latest decision
-        (skips excluded; "no goal" gives an empty list)."""
+    def reviews(self, taxonomy: str) -> list[dict[str, Any]]:
+        """Every review row of a taxonomy, oldest first (undo rows included)."""
         r = schema.reviews
-        rows = self._read(
-            select(r.c.passage_id, r.c.passage_text, r.c.goals_after)
-            .where(r.c.taxonomy == taxonomy, r.c.decision != "skip")
-            .order_by(r.c.created_at, r.c.id)
-        )
-        latest = {passage_id: (text, sorted({int(g) for g in goals or []})) for passage_id, text, goals in rows}
-        return list(latest.values())
+        return [dict(row._mapping) for row in self._read(select(r).where(r.c.taxonomy == taxonomy).order_by(r.c.created_at, r.c.id))]
+
+    def reviewed_labels(self, taxonomy: str) -> list[tuple[str, list[int]]]:
+        """Training labels from staff reviews: per passage, the goals of its latest effective
+        accept, change or "no goal" decision (see ``pipeline.review.queue`` for what each means)."""
+        return training_labels(effective_reviews(self.reviews(taxonomy)))
 
     def goals_by_organisation(self, taxonomy: str) -> dict[str, set[int]]:
         """The goals each organisation already has evidence for: predicted by a model or set by a reviewer."""
@@ -124,14 +122,16 @@ class Store:
         )
         for organisation, goal in self._read(predicted):
             known.setdefault(organisation, set()).add(int(goal))
+        labelled = {r["id"] for r in effective_reviews(self.reviews(taxonomy)) if r["decision"] in LABELLING_DECISIONS}
         reviewed = (
-            select(d.c.organisation, r.c.goals_after)
+            select(d.c.organisation, r.c.id, r.c.goals_after)
             .join(p, p.c.document_id == d.c.id)
             .join(r, r.c.passage_id == p.c.id)
             .where(r.c.taxonomy == taxonomy, d.c.organisation.is_not(None))
         )
-        for organisation, goals in self._read(reviewed):
-            known.setdefault(organisation, set()).update(int(g) for g in goals or [])
+        for organisation, review_id, goals in self._read(reviewed):
+            if review_id in labelled:
+                known.setdefault(organisation, set()).update(int(g) for g in goals or [])
         return known
 
     def _read(self, statement: Any) -> list[Any]:
@@ -140,6 +140,24 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+LABELLING_DECISIONS = ("accept", "change", "no_goal")  # reviews that give a full training label
+
+
+def effective_reviews(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Review rows that stand: not an undo, and not taken back by one."""
+    undone = {row["undoes"] for row in rows if row["decision"] == "undo"}
+    return [row for row in rows if row["decision"] != "undo" and row["id"] not in undone]
+
+
+def training_labels(rows: Sequence[dict[str, Any]]) -> list[tuple[str, list[int]]]:
+    """(text, goals) per passage from its latest labelling decision among ``rows``."""
+    latest: dict[str, tuple[str, list[int]]] = {}
+    for row in sorted(rows, key=lambda r: (r["created_at"], r["id"])):
+        if row["decision"] in LABELLING_DECISIONS:
+            latest[row["passage_id"]] = (row["passage_text"], sorted({int(g) for g in row["goals_after"] or []}))
+    return list(latest.values())
 
 
 class Transaction:

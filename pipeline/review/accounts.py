@@ -1,0 +1,113 @@
+"""Staff accounts for the review app: argon2id password hashes, roles, login rate limiting."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import insert, select, update
+
+from pipeline.errors import InputError
+from pipeline.evidence import schema
+from pipeline.evidence.store import Store, now
+
+ROLES = ("reviewer", "admin")
+MIN_PASSWORD = 10
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# verified against when a username is unknown, so a login takes the same time either way
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def add_user(store: Store, username: str, password: str, role: str = "reviewer") -> User:
+    """Create a user, or reset the password and role of an existing one."""
+    if not _USERNAME.match(username):
+        raise InputError(f"username '{username}' is not valid: use 2-64 letters, digits, '.', '_', '-' or '@'")
+    if role not in ROLES:
+        raise InputError(f"role '{role}' is not one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+    users = schema.users
+    digest = _hasher.hash(password)
+    with store.transaction() as tx:
+        existing = tx.connection.execute(select(users.c.id).where(users.c.username == username)).scalar()
+        if existing is None:
+            tx.connection.execute(insert(users).values(username=username, password_hash=digest, role=role, created_at=now()))
+        else:
+            tx.connection.execute(update(users).where(users.c.id == existing).values(password_hash=digest, role=role))
+    user = get_user(store, username)
+    assert user is not None
+    return user
+
+
+def get_user(store: Store, username: str) -> User | None:
+    users = schema.users
+    rows = store._read(select(users.c.id, users.c.username, users.c.role).where(users.c.username == username))
+    return User(*rows[0]) if rows else None
+
+
+def list_users(store: Store) -> list[User]:
+    users = schema.users
+    return [User(*row) for row in store._read(select(users.c.id, users.c.username, users.c.role).order_by(users.c.username))]
+
+
+def authenticate(store: Store, username: str, password: str) -> User | None:
+    users = schema.users
+    rows = store._read(select(users.c.id, users.c.username, users.c.role, users.c.password_hash).where(users.c.username == username))
+    digest = rows[0].password_hash if rows else _DUMMY_HASH
+    try:
+        _hasher.verify(digest, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if not rows:
+        return None
+    if _hasher.check_needs_rehash(digest):
+        with store.transaction() as tx:
+            tx.connection.execute(update(users).where(users.c.id == rows[0].id).values(password_hash=_hasher.hash(password)))
+    return User(rows[0].id, rows[0].username, rows[0].role)
+
+
+class RateLimiter:
+    """At most ``attempts`` failed logins per key (client address and username) in ``window``
+    seconds; the clock is injected so tests never sleep."""
+
+    def __init__(self, attempts: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.attempts = attempts
+        self.window = window
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def retry_after(self, key: str) -> float:
+        """Seconds until ``key`` may try again; 0 when it may now."""
+        failures = self._recent(key)
+        if len(failures) < self.attempts:
+            return 0.0
+        return max(0.0, failures[0] + self.window - self.clock())
+
+    def failed(self, key: str) -> None:
+        self._recent(key).append(self.clock())
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def _recent(self, key: str) -> deque[float]:
+        failures = self._failures[key]
+        while failures and failures[0] <= self.clock() - self.window:
+            failures.popleft()
+        return failures

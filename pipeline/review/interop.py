@@ -1,0 +1,133 @@
+"""Reviews out, and annotation tasks out and back in, for teams that use other labelling tools.
+
+- ``reviews_csv`` / ``reviews_jsonl``: every review row (undos included), one per line.
+- Label Studio: ``label_studio_tasks`` writes tasks (``data.text`` plus the model's goals as a
+  ``predictions`` entry of a ``choices`` control named ``goals``); ``label_studio_config`` is the
+  matching labelling interface. Importing reads each task's latest ``annotations`` result.
+- Argilla (2.x record dicts): ``argilla_records`` writes ``fields.text``, ``metadata`` and the
+  model's goals as a ``suggestions`` entry for the multi-label question ``goals``; importing reads
+  ``responses`` whose ``status`` is ``submitted``.
+
+Imported annotations become reviews ("change", or "no_goal" when none is chosen) by the named
+reviewer, so they join training like decisions made in the app.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pipeline.classify.taxonomy import Taxonomy
+from pipeline.errors import InputError
+from pipeline.review.queue import DecisionError, ReviewQueue
+
+REVIEW_COLUMNS = ("id", "passage_id", "taxonomy", "decision", "goals_before", "goals_after", "reviewer", "note", "created_at", "undoes", "passage_text")
+GOALS = "goals"
+
+
+def reviews_csv(rows: Iterable[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REVIEW_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "goals_before": " ".join(map(str, row["goals_before"] or [])), "goals_after": " ".join(map(str, row["goals_after"] or [])), "created_at": _iso(row["created_at"])})
+    return out.getvalue()
+
+
+def reviews_jsonl(rows: Iterable[dict[str, Any]]) -> str:
+    return "".join(json.dumps({k: _iso(row[k]) if k == "created_at" else row[k] for k in REVIEW_COLUMNS}, ensure_ascii=False) + "\n" for row in rows)
+
+
+def label_studio_config(taxonomy: Taxonomy) -> str:
+    choices = "\n".join(f'    <Choice value="{g.id}" hint="{_xml(g.title)}"/>' for g in taxonomy.goals)
+    return f'<View>\n  <Text name="text" value="$text"/>\n  <Choices name="{GOALS}" toName="text" choice="multiple" showInline="false">\n{choices}\n  </Choices>\n</View>\n'
+
+
+def label_studio_tasks(queue: ReviewQueue, passage_ids: Sequence[str]) -> list[dict[str, Any]]:
+    tasks = []
+    for passage_id in passage_ids:
+        item = queue.item(passage_id)
+        if item is None:
+            continue
+        model = next((s["model"] for s in item.suggestions), "")
+        tasks.append(
+            {
+                "data": {"text": item.text, "passage_id": passage_id, "document": item.document["url"], "title": item.document["title"]},
+                "predictions": [
+                    {
+                        "model_version": model,
+                        "score": max((s["score"] for s in item.suggestions if s["predicted"]), default=0.0),
+                        "result": [{"from_name": GOALS, "to_name": "text", "type": "choices", "value": {"choices": [str(g) for g in item.suggested]}}],
+                    }
+                ],
+            }
+        )
+    return tasks
+
+
+def argilla_records(queue: ReviewQueue, passage_ids: Sequence[str]) -> list[dict[str, Any]]:
+    records = []
+    for passage_id in passage_ids:
+        item = queue.item(passage_id)
+        if item is None:
+            continue
+        model = next((s["model"] for s in item.suggestions), "")
+        records.append(
+            {
+                "id": passage_id,
+                "fields": {"text": item.text},
+                "metadata": {"document": item.document["url"], "title": item.document["title"], "organisation": item.document["organisation"]},
+                "suggestions": [{"question_name": GOALS, "value": [str(g) for g in item.suggested], "agent": model}],
+            }
+        )
+    return records
+
+
+def import_annotations(queue: ReviewQueue, data: Any, *, reviewer: str, goal_ids: Sequence[int]) -> tuple[int, list[str]]:
+    """Reviews from Label Studio tasks or Argilla records; returns (imported, problems)."""
+    if not isinstance(data, list):
+        raise InputError("expected a JSON list of Label Studio tasks or Argilla records")
+    imported, problems = 0, []
+    for number, entry in enumerate(data, start=1):
+        try:
+            passage_id, goals = _label_studio(entry) if "data" in entry else _argilla(entry)
+        except (KeyError, TypeError, ValueError) as error:
+            problems.append(f"item {number}: not a Label Studio task or Argilla record ({error})")
+            continue
+        if goals is None:
+            continue  # not annotated yet
+        try:
+            queue.decide(passage_id, reviewer, "change" if goals else "no_goal", goals=goals, goal_ids=goal_ids, note="imported")
+            imported += 1
+        except DecisionError as error:
+            problems.append(f"item {number}: {error}")
+    return imported, problems
+
+
+def _label_studio(task: dict[str, Any]) -> tuple[str, list[int] | None]:
+    passage_id = str(task["data"]["passage_id"])
+    annotations = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+    if not annotations:
+        return passage_id, None
+    latest = max(annotations, key=lambda a: str(a.get("updated_at") or a.get("created_at") or ""))
+    choices = [c for r in latest.get("result", []) if r.get("from_name") == GOALS for c in r["value"]["choices"]]
+    return passage_id, sorted({int(c) for c in choices})
+
+
+def _argilla(record: dict[str, Any]) -> tuple[str, list[int] | None]:
+    passage_id = str(record["id"])
+    submitted = [r for r in record.get("responses") or [] if r.get("status", "submitted") == "submitted" and r.get("question_name", GOALS) == GOALS]
+    if not submitted:
+        return passage_id, None
+    return passage_id, sorted({int(v) for v in submitted[-1]["value"]})
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,209 @@
+"""The review app through the ASGI test client: access control, escaping, CSRF, decisions, undo,
+two reviewers, status, exports and login rate limiting."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from fastapi.routing import APIRoute
+
+from pipeline.evidence.store import Store
+from pipeline.review.queue import ReviewQueue
+
+from .conftest import HOSTILE, PASSWORDS, csrf, login
+
+
+def decide(client, passage: str, decision: str, goals: str = "", note: str = ""):  # noqa: ANN001, ANN201
+    page = client.get(f"/item/{passage}")
+    assert page.status_code == 200
+    return client.post(f"/item/{passage}/decide", data={"csrf_token": csrf(page.text), "decision": decision, "goals": goals, "note": note}, follow_redirects=False)
+
+
+def reviews(db_url: str) -> list[dict]:
+    return Store.open(db_url).reviews("levelling-up")
+
+
+def test_every_route_but_login_refuses_anonymous_users(app, client):
+    routes = [(route.path, method) for route in app.routes if isinstance(route, APIRoute) for method in route.methods]
+    assert len(routes) >= 14
+    for path, method in routes:
+        url = path.replace("{passage_id}", "p1")
+        response = client.request(method, url, follow_redirects=False)
+        if path == "/login":
+            assert response.status_code in (200, 400), (method, path)  # the form; a POST without a CSRF token fails
+        else:
+            assert response.status_code == 303 and response.headers["location"] == "/login", (method, path)
+        assert "guaranteed job" not in response.text and "onerror" not in response.text, (method, path)  # no passage text leaks
+
+
+def test_login_logout_and_wrong_passwords(client):
+    assert login(client, "rita", "wrong password!").status_code == 401
+    response = login(client, "rita")
+    assert response.status_code == 303 and response.headers["location"] == "/queue"
+    queue = client.get("/queue")
+    assert queue.status_code == 200 and "rita" in queue.text
+    assert client.post("/logout", data={"csrf_token": csrf(queue.text)}, follow_redirects=False).status_code == 303
+    assert client.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_pages_send_security_headers_and_a_strict_session_cookie(client):
+    response = login(client, "rita")
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    page = client.get("/queue")
+    assert "script-src 'self'" in page.headers["content-security-policy"] and page.headers["x-frame-options"] == "DENY"
+
+
+def test_scraped_text_is_escaped_everywhere(client):
+    login(client, "rita")
+    for url in ("/queue", "/item/p1", "/item/p0"):
+        html = client.get(url).text
+        assert "<script>alert" not in html and "<img src=x" not in html and "<u>phrase</u>" not in html, url
+        assert "<i>news</i>" not in html and "<b>1</b>" not in html and "<em>example</em>" not in html, url
+    item = client.get("/item/p1").text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in item or "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in item
+    assert "&amp; T-levels" in item
+    marked = client.get("/item/p0").text
+    assert '<mark class="org" title="Example &lt;NHS&gt; Trust">The trust</mark>' in marked
+    assert '<mark class="figure"' in marked
+
+
+def test_forms_without_the_csrf_token_are_refused_and_store_nothing(client, db_url: str):
+    login(client, "rita")
+    response = client.post("/item/p0/decide", data={"decision": "accept"}, follow_redirects=False)
+    assert response.status_code == 400 and "did not come from this site" in response.text
+    response = client.post("/item/p0/decide", data={"decision": "accept", "csrf_token": "forged"}, follow_redirects=False)
+    assert response.status_code == 400
+    assert reviews(db_url) == []
+
+
+def test_queue_is_most_uncertain_first_and_filterable(client):
+    login(client, "rita")
+    html = client.get("/queue").text
+    assert html.index("/item/p0") < html.index("/item/p1") < html.index("/item/p2") < html.index("/item/p3")
+    assert "/item/p4" not in html  # not flagged
+    only_goal_10 = client.get("/queue?goal=10").text
+    assert "/item/p2" in only_goal_10 and "/item/p0" not in only_goal_10
+    assert "/item/p0" in client.get("/queue?organisation=Example+NHS+Trust&source=example.org&date_from=2026-01-01&date_to=2026-12-31").text
+    assert "/item/p0" not in client.get("/queue?date_from=2027-01-01").text
+
+
+def test_decisions_are_stored_with_before_and_after_and_lead_to_the_next_item(client, db_url: str):
+    login(client, "rita")
+    response = decide(client, "p0", "accept", note="clear apprenticeship evidence")
+    assert response.status_code == 303 and response.headers["location"] == "/item/p1"
+    assert decide(client, "p1", "change", goals="3 14").headers["location"] == "/item/p2"
+    decide(client, "p2", "reject")
+    decide(client, "p3", "no_goal")
+    rows = {r["passage_id"]: r for r in reviews(db_url)}
+    assert rows["p0"]["goals_before"] == [3] and rows["p0"]["goals_after"] == [3] and rows["p0"]["note"] == "clear apprenticeship evidence"
+    assert rows["p1"]["goals_before"] == [3, 5] and rows["p1"]["goals_after"] == [3, 14]
+    assert rows["p2"]["decision"] == "reject" and rows["p3"]["goals_after"] == []
+    assert all(r["reviewer"] == "rita" for r in rows.values())
+    assert "Nothing to review" in client.get("/queue").text
+    # accepted, changed and "no goal" passages become training labels; a reject does not
+    labels = dict(Store.open(db_url).reviewed_labels("levelling-up"))
+    assert labels == {TEXT: goals for TEXT, goals in labels.items()} and len(labels) == 3
+    assert labels[HOSTILE] == [3, 14]
+
+
+def test_bad_decisions_are_one_line_errors(client, db_url: str):
+    login(client, "rita")
+    assert decide(client, "p0", "change", goals="3 99").status_code == 400
+    assert "at least one goal" in decide(client, "p0", "change", goals="").text
+    assert decide(client, "p0", "change", goals="three").status_code == 400
+    assert decide(client, "p0", "delete").status_code == 400
+    assert reviews(db_url) == []
+
+
+def test_undo_takes_back_the_last_decision_and_keeps_the_history(client, db_url: str):
+    login(client, "rita")
+    decide(client, "p0", "accept")
+    decide(client, "p1", "no_goal")
+    page = client.get("/queue")
+    response = client.post("/undo", data={"csrf_token": csrf(page.text)}, follow_redirects=False)
+    assert response.headers["location"] == "/item/p1"  # back to the passage to decide again
+    rows = reviews(db_url)
+    assert [r["decision"] for r in rows] == ["accept", "no_goal", "undo"] and rows[2]["undoes"] == rows[1]["id"]
+    assert "/item/p1" in client.get("/queue").text and "/item/p0" not in client.get("/queue").text
+    decide(client, "p1", "change", goals="5")
+    assert dict(Store.open(db_url).reviewed_labels("levelling-up"))[HOSTILE] == [5]
+
+
+def test_two_reviewers_are_both_kept_and_agreement_is_reported(client, db_url: str):
+    login(client, "rita")
+    decide(client, "p0", "accept")
+    decide(client, "p1", "change", goals="3")
+    client.cookies.clear()
+    login(client, "ada")
+    decide(client, "p0", "accept")
+    decide(client, "p1", "change", goals="14")
+    assert {(r["passage_id"], r["reviewer"]) for r in reviews(db_url)} == {("p0", "rita"), ("p1", "rita"), ("p0", "ada"), ("p1", "ada")}
+    status = ReviewQueue(Store.open(db_url), "levelling-up").status()
+    assert status["agreement"] == {"passages": 2, "pairs": 2, "rate": 0.5}
+    assert status["model_precision"]["suggested"] == 6 and status["model_precision"]["kept"] == 3
+    html = client.get("/status").text
+    assert "50% of 2 pair(s)" in html and "reviews today" in html
+
+
+def test_reviewers_cannot_do_admin_things(client, db_url: str):
+    login(client, "rita")
+    for url in ("/admin/users", "/export/reviews.csv", "/export/reviews.jsonl", "/export/label-studio.json", "/export/argilla.json"):
+        assert client.get(url).status_code == 403, url
+    page = client.get("/queue")
+    response = client.post("/admin/users", data={"csrf_token": csrf(page.text), "username": "mallory", "password": "x" * 12, "role": "admin"})
+    assert response.status_code == 403
+    from pipeline.review.accounts import get_user
+
+    assert get_user(Store.open(db_url), "mallory") is None
+
+
+def test_admins_manage_users_and_export(client, db_url: str):
+    login(client, "ada")
+    page = client.get("/admin/users")
+    assert page.status_code == 200 and "rita" in page.text
+    short = client.post("/admin/users", data={"csrf_token": csrf(page.text), "username": "bob", "password": "short", "role": "reviewer"})
+    assert short.status_code == 400 and "too short" in short.text
+    client.post("/admin/users", data={"csrf_token": csrf(page.text), "username": "bob", "password": "b" * 12, "role": "reviewer"})
+    assert "bob" in client.get("/admin/users").text
+    decide(client, "p1", "change", goals="3 14")
+    rows = list(csv.DictReader(io.StringIO(client.get("/export/reviews.csv").text)))
+    assert rows[0]["passage_text"] == HOSTILE and rows[0]["goals_after"] == "3 14"
+    line = json.loads(client.get("/export/reviews.jsonl").text.splitlines()[0])
+    assert line["goals_after"] == [3, 14] and line["reviewer"] == "ada"
+    tasks = client.get("/export/label-studio.json").json()
+    assert {t["data"]["passage_id"] for t in tasks} == {"p0", "p2", "p3"}  # passages nobody has decided yet
+    records = client.get("/export/argilla.json").json()
+    assert records[0]["fields"]["text"] and records[0]["suggestions"][0]["question_name"] == "goals"
+
+
+def test_failed_logins_are_rate_limited_without_sleeping(client, clock):
+    for _ in range(5):
+        assert login(client, "rita", "wrong password!").status_code == 401
+    locked = login(client, "rita")  # even the right password waits
+    assert locked.status_code == 429 and "Try again in" in locked.text
+    clock.now += 301
+    assert login(client, "rita").status_code == 303
+
+
+@pytest.mark.parametrize("username", ["rita", "nobody"])
+def test_login_failure_message_does_not_say_which_part_was_wrong(client, username: str):
+    response = login(client, username, "definitely wrong")
+    assert response.status_code == 401 and "Unknown username or wrong password." in response.text
+    assert PASSWORDS["rita"] not in response.text
+
+
+def test_the_session_secret_comes_from_the_environment_or_is_generated_once(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    import stat
+
+    from pipeline.review.app import SECRET_ENV, secret_key
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    first = secret_key(tmp_path / "instance")
+    assert len(first) >= 40 and secret_key(tmp_path / "instance") == first
+    assert stat.S_IMODE((tmp_path / "instance" / "secret_key").stat().st_mode) == 0o600
+    monkeypatch.setenv(SECRET_ENV, "from-the-environment")
+    assert secret_key(tmp_path / "instance") == "from-the-environment"

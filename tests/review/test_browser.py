@@ -1,0 +1,95 @@
+"""A real browser (Debian's chromium driven by Playwright) logs in and reviews with the keyboard.
+
+Skipped, with the reason, only when chromium is not installed and CI is not set: in CI (where
+.ci/run installs chromium) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from pipeline.evidence.store import Store
+
+from .conftest import PASSWORDS
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.slow
+
+if CHROMIUM is None and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it", allow_module_level=True)
+
+
+@pytest.fixture
+def server(app):
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        assert time.monotonic() < deadline, "the review app did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "chromium is not installed: .ci/run installs Debian's chromium package"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        )
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def test_review_three_passages_with_the_keyboard_and_undo_one(server: str, page, db_url: str):
+    page.goto(f"{server}/queue")
+    assert page.url.endswith("/login")
+    page.keyboard.type("rita")  # the username box has focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORDS["rita"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server}/queue")
+
+    page.keyboard.press("Enter")  # open the first (most uncertain) passage
+    page.wait_for_url(f"{server}/item/p0")
+    page.keyboard.press("a")  # accept
+    page.wait_for_url(f"{server}/item/p1")
+    assert "<script>" in page.inner_text("#passage")  # shown as text, never run
+    page.keyboard.press("c")  # change the goals
+    page.keyboard.press("Control+a")
+    page.keyboard.type("3 14")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server}/item/p2")
+    page.keyboard.press("n")  # no goal
+    page.wait_for_url(f"{server}/item/p3")
+    page.keyboard.press("u")  # undo the last decision: back to p2
+    page.wait_for_url(f"{server}/item/p2")
+
+    rows = Store.open(db_url).reviews("levelling-up")
+    assert [(r["passage_id"], r["decision"], r["goals_after"]) for r in rows] == [
+        ("p0", "accept", [3]),
+        ("p1", "change", [3, 14]),
+        ("p2", "no_goal", []),
+        ("p2", "undo", [10]),
+    ]
+    assert rows[3]["undoes"] == rows[2]["id"] and {r["reviewer"] for r in rows} == {"rita"}

@@ -1,0 +1,81 @@
+"""Reviews out as CSV/JSON lines, and tasks out to and back in from Label Studio and Argilla."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pipeline.classify.taxonomy import load_taxonomy
+from pipeline.cli import app
+from pipeline.evidence.store import Store
+from pipeline.review import interop
+from pipeline.review.queue import ReviewQueue
+
+from .conftest import HOSTILE
+
+runner = CliRunner()
+GOALS = list(range(1, 15))
+
+
+def test_label_studio_round_trip(db_url: str):
+    queue = ReviewQueue(Store.open(db_url), "levelling-up")
+    tasks = interop.label_studio_tasks(queue, ["p0", "p1"])
+    assert tasks[0]["data"]["text"].startswith("The trust took on") and tasks[1]["data"]["text"] == HOSTILE
+    assert tasks[0]["predictions"][0]["result"][0]["value"]["choices"] == ["3"]
+    # an annotator in Label Studio picks goals 3 and 14 for the first task and nothing for the second
+    tasks[0]["annotations"] = [{"result": [{"from_name": "goals", "to_name": "text", "type": "choices", "value": {"choices": ["3", "14"]}}], "created_at": "2026-11-01"}]
+    tasks[1]["annotations"] = [{"result": [], "created_at": "2026-11-01"}]
+    imported, problems = interop.import_annotations(queue, tasks, reviewer="ls-team", goal_ids=GOALS)
+    assert (imported, problems) == (2, [])
+    assert dict(Store.open(db_url).reviewed_labels("levelling-up")) == {tasks[0]["data"]["text"]: [3, 14], HOSTILE: []}
+    config = interop.label_studio_config(load_taxonomy("levelling-up"))
+    assert '<Choices name="goals" toName="text" choice="multiple"' in config and 'hint="Open recruitment"' in config
+
+
+def test_argilla_round_trip_keeps_only_submitted_responses(db_url: str):
+    queue = ReviewQueue(Store.open(db_url), "levelling-up")
+    records = interop.argilla_records(queue, ["p2", "p3"])
+    assert records[0]["suggestions"][0] == {"question_name": "goals", "value": ["10"], "agent": "test-model"}
+    records[0]["responses"] = [{"question_name": "goals", "value": ["10", "5"], "user_id": "u1", "status": "submitted"}]
+    records[1]["responses"] = [{"question_name": "goals", "value": ["8"], "user_id": "u1", "status": "draft"}]
+    assert interop.import_annotations(queue, records, reviewer="argilla", goal_ids=GOALS) == (1, [])
+    (row,) = Store.open(db_url).reviews("levelling-up")
+    assert row["passage_id"] == "p2" and row["goals_after"] == [5, 10] and row["reviewer"] == "argilla"
+
+
+def test_import_reports_bad_items_and_goes_on(db_url: str):
+    queue = ReviewQueue(Store.open(db_url), "levelling-up")
+    data = [
+        {"data": {"passage_id": "gone"}, "annotations": [{"result": [{"from_name": "goals", "value": {"choices": ["3"]}}]}]},
+        {"what": "is this"},
+        {"id": "p0", "responses": [{"question_name": "goals", "value": ["99"], "status": "submitted"}]},
+        {"id": "p2", "responses": [{"question_name": "goals", "value": ["10"], "status": "submitted"}]},
+    ]
+    imported, problems = interop.import_annotations(queue, data, reviewer="x", goal_ids=GOALS)
+    assert imported == 1 and len(problems) == 3
+    assert "item 1: no passage 'gone'" in problems[0] and problems[1].startswith("item 2: not a Label Studio task") and "[99]" in problems[2]
+
+
+def test_cli_add_user_export_and_import(db_url: str, tmp_path: Path):
+    result = runner.invoke(app, ["review", "add-user", "carol", "--password-stdin", "--db", db_url], input="carol-password-1\n")
+    assert result.exit_code == 0, result.output
+    short = runner.invoke(app, ["review", "add-user", "dave", "--password-stdin", "--db", db_url], input="short\n")
+    assert short.exit_code == 2 and "too short" in short.stderr
+    exported = runner.invoke(app, ["review", "export", "--format", "label-studio", "--db", db_url, "--label-config", str(tmp_path / "config.xml")])
+    assert exported.exit_code == 0, exported.output
+    tasks = json.loads(exported.stdout)
+    assert (tmp_path / "config.xml").read_text().startswith("<View>")
+    tasks[0]["annotations"] = [{"result": [{"from_name": "goals", "value": {"choices": ["3"]}}]}]
+    (tmp_path / "tasks.json").write_text(json.dumps(tasks))
+    imported = runner.invoke(app, ["review", "import", str(tmp_path / "tasks.json"), "--reviewer", "carol", "--db", db_url])
+    assert imported.exit_code == 0 and "1 review(s) imported" in imported.stderr
+    lines = runner.invoke(app, ["review", "export", "--format", "jsonl", "--db", db_url]).stdout.splitlines()
+    assert json.loads(lines[0])["reviewer"] == "carol"
+    csv_out = runner.invoke(app, ["review", "export", "--format", "csv", "--db", db_url]).stdout
+    assert csv_out.startswith("id,passage_id,taxonomy,decision")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    failed = runner.invoke(app, ["review", "import", str(broken), "--reviewer", "carol", "--db", db_url])
+    assert failed.exit_code == 2 and "not valid JSON" in failed.stderr
