@@ -70,7 +70,9 @@ class TagParams(Section):
     )
     cache: bool = Field(True, description="Keep embeddings in data/cache/embeddings.sqlite (encoder id + text hash).")
     flag_budget: int = Field(50, ge=0, description="At most this many passages flagged for review per run.")
-    flag_band: float = Field(0.15, ge=0, le=1, description="A score this close to its threshold is uncertain.")
+    flag_band: float = Field(
+        0.25, ge=0, le=1, description="Uncertain: a score within this share of the room between its threshold and 0 or 1."
+    )
     explain: bool = Field(True, description="Store nearest examples and key phrases for predicted and flagged goals.")
 
 

@@ -2,13 +2,15 @@
 
 A suggestion is flagged when
 
-- **uncertain**: its score is within ``band`` of its goal's threshold;
+- **uncertain**: its score is close to its goal's threshold, relative to the room on that side:
+  ``(t - s) / t`` below the threshold ``t``, ``(s - t) / (1 - t)`` above it, under ``band``
+  (so a near-zero score is never "uncertain" however low the threshold);
 - **disagree**: the supervised model and the zero-shot baseline disagree about the goal;
 - **new_for_organisation**: the goal is predicted for an organisation that has no earlier
   evidence for it (a first claim deserves a human look).
 
 The expected value of a review is estimated as uncertainty sampling: closeness to the threshold
-(1 at the threshold, 0 at the band's edge), plus 0.5 for a disagreement and 0.25 for a new goal.
+(1 at the threshold, 0 at the band's edge, in the relative distance above), plus 0.5 for a disagreement and 0.25 for a new goal.
 Passages are ranked by their best suggestion and only the top ``budget`` are flagged.
 """
 
@@ -56,6 +58,14 @@ def flag(
     return [flags if i in keep else [] for i, flags in enumerate(candidates)]
 
 
+def relative_distance(score: float, threshold: float) -> float:
+    """How far a score is from its threshold, as a share of the room between the threshold and
+    0 (below it) or 1 (above it)."""
+    if score < threshold:
+        return (threshold - score) / threshold if threshold > 0 else 1.0
+    return (score - threshold) / (1 - threshold) if threshold < 1 else 0.0
+
+
 def _passage_flags(
     row: np.ndarray,
     chosen: set[int],
@@ -67,7 +77,7 @@ def _passage_flags(
 ) -> list[Flag]:
     flags = []
     for column, goal in enumerate(goal_ids):
-        distance = abs(float(row[column]) - float(thresholds[column]))
+        distance = relative_distance(float(row[column]), float(thresholds[column]))
         reasons, priority = [], 0.0
         if band and distance < band:
             reasons.append("uncertain")
