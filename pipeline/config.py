@@ -29,6 +29,12 @@ class CollectParams(Section):
     timeout_s: float = Field(30.0, gt=0, description="HTTP timeout for URL inputs.")
     user_agent: str = "levelup-evidence/0.1 (+https://github.com/levelup-evidence)"
     include_tables: bool = True  # figures often live in tables
+    # levelup ingest (nightly crawling)
+    sources: str = Field("corpus/sources.yaml", description="The sources file levelup ingest reads.")
+    contact: str | None = Field(None, description="An e-mail address for site owners, sent in the User-Agent when crawling.")
+    delay_s: float = Field(1.0, ge=0, description="Seconds between two requests to the same host (robots.txt Crawl-delay wins if longer).")
+    concurrency: int = Field(4, ge=1, le=32, description="Hosts fetched at the same time (one request at a time per host).")
+    retries: int = Field(3, ge=0, le=10, description="Retries on 429, 5xx and timeouts, with exponential backoff and Retry-After.")
 
 
 class SegmentParams(Section):

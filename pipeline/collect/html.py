@@ -21,6 +21,7 @@ class ExtractedText:
     date: str | None = None
     sitename: str | None = None
     page_starts: list[int] | None = None
+    url: str | None = None  # the page's canonical URL, when it declares one
 
 
 def extract_html(content: bytes | str, *, url: str, include_tables: bool = True) -> ExtractedText:
@@ -45,6 +46,7 @@ def extract_html(content: bytes | str, *, url: str, include_tables: bool = True)
         author=result.author,
         date=result.date,
         sitename=result.sitename,
+        url=result.url or None,
     )
 
 

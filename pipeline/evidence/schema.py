@@ -55,6 +55,10 @@ documents = Table(
     Column("page_starts", JSON),
     Column("collected_at", DateTime(timezone=True), nullable=False),
     Column("run_id", ID),
+    Column("source", Text),  # the sources.yaml entry that found it (levelup ingest)
+    Column("simhash", String(32)),  # near-duplicate fingerprint of the text
+    Column("also_at", JSON),  # other URLs with the same or nearly the same text
+    Column("raw_sha256", String(64)),  # the stored raw response (data/raw/), for re-extraction
 )
 
 passages = Table(
@@ -162,6 +166,24 @@ users = Table(
     Column("password_hash", Text, nullable=False),  # argon2id
     Column("role", String(16), nullable=False),  # reviewer | admin
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False, index=True),
+    Column("source", Text),
+    Column("run_id", ID),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("status", Integer),  # HTTP status; null when no answer
+    Column("outcome", String(16), nullable=False),  # new | changed | unchanged | duplicate | failed
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("content_hash", String(64)),  # of the extracted text
+    Column("raw_sha256", String(64)),
+    Column("document_id", ID),
+    Column("error", Text),
 )
 
 runs = Table(

@@ -1,0 +1,269 @@
+"""One polite HTTP seam for crawling: robots.txt, per-host delay, retries, limits, conditional GETs.
+
+Every request of a crawl goes through ``Fetcher.fetch``:
+
+- robots.txt is fetched once per host and obeyed (its ``Crawl-delay`` too); a robots.txt that
+  answers 5xx means "disallow all" for the run (RFC 9309), a 4xx means "allow all";
+- one request at a time per host, at least ``delay`` seconds apart; different hosts may be
+  fetched concurrently by the caller's threads;
+- timeouts; up to ``retries`` retries with exponential backoff on 429, 5xx, timeouts and
+  connection errors, honouring ``Retry-After`` (seconds or an HTTP date, capped);
+- at most five redirects (a loop is an error), a size limit, a content-type check;
+- ``If-None-Match`` / ``If-Modified-Since`` from the last fetch: a 304 means unchanged;
+- a User-Agent with a contact address from configuration.
+
+The clock and ``sleep`` are injected, so tests never wait for real.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+import time
+import urllib.robotparser
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from pipeline.errors import InputError
+
+DOCUMENT_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "application/pdf": "pdf", "text/plain": "txt"}
+DISCOVERY_TYPES = {
+    "application/rss+xml": "xml",
+    "application/atom+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "application/feed+json": "json",
+    "application/json": "json",
+    "text/plain": "txt",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+}
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class FetchError(InputError):
+    """A URL could not be fetched; ``reason`` is a short machine-readable kind."""
+
+    def __init__(self, url: str, reason: str, detail: str, status: int | None = None) -> None:
+        super().__init__(f"{url}: {detail}")
+        self.url = url
+        self.reason = reason
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # what was asked for
+    final_url: str  # after redirects
+    status: int
+    kind: str | None  # html | pdf | txt | xml | json; None when unchanged
+    content: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    unchanged: bool = False  # a 304 answer to a conditional request
+    charset: str | None = None  # from the Content-Type header
+
+    def text(self) -> str | None:
+        """The body decoded with the declared charset; None when none is declared or it is unknown."""
+        if not self.charset:
+            return None
+        try:
+            return self.content.decode(self.charset, errors="replace")
+        except LookupError:
+            return None
+
+
+class Fetcher:
+    def __init__(
+        self,
+        client: httpx.Client | None = None,
+        *,
+        user_agent: str = "levelup-evidence/0.1",
+        contact: str | None = None,
+        delay: float = 1.0,
+        timeout: float = 30.0,
+        max_bytes: int = 50_000_000,
+        retries: int = 3,
+        backoff: float = 2.0,
+        max_wait: float = 120.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        agent = f"{user_agent} (+mailto:{contact})" if contact else user_agent
+        self.client = client or httpx.Client(timeout=timeout, max_redirects=5)
+        self.client.headers["User-Agent"] = agent
+        self.user_agent = agent
+        self.delay = delay
+        self.max_bytes = max_bytes
+        self.retries = retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.clock = clock
+        self.sleep = sleep
+        self._hosts: dict[str, threading.Lock] = {}
+        self._next: dict[str, float] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self._delays: dict[str, float] = {}
+        self._guard = threading.Lock()
+        self.requests = 0
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- the one public request ------------------------------------------------------------
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        types: dict[str, str] = DOCUMENT_TYPES,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Fetched:
+        """GET ``url`` politely; raises ``FetchError`` with a one-line reason."""
+        if not self.allowed(url):
+            raise FetchError(url, "robots", "disallowed by robots.txt; not fetched")
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        attempt = 0
+        while True:
+            try:
+                return self._get(url, headers, types)
+            except _Retry as retry:
+                attempt += 1
+                if attempt > self.retries:
+                    raise FetchError(url, retry.reason, f"{retry.detail}; gave up after {self.retries} retries", retry.status) from None
+                wait = retry.after if retry.after is not None else self.backoff * 2 ** (attempt - 1)
+                self.sleep(min(wait, self.max_wait))
+
+    def allowed(self, url: str) -> bool:
+        host = _host(url)
+        with self._guard:
+            known = host in self._robots
+        if not known:
+            self._load_robots(url)
+        robots = self._robots[host]
+        return True if robots is None else robots.can_fetch(self.user_agent, url)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _get(self, url: str, headers: dict[str, str], types: dict[str, str]) -> Fetched:
+        host = _host(url)
+        with self._lock(host):
+            self._wait_turn(host)
+            try:
+                with self.client.stream("GET", url, headers=headers, follow_redirects=True) as response:
+                    self.requests += 1
+                    return self._read(url, response, types)
+            except httpx.TooManyRedirects:
+                raise FetchError(url, "redirects", "too many redirects (a redirect loop?)") from None
+            except httpx.TimeoutException as exc:
+                raise _Retry("timeout", f"timed out ({exc.__class__.__name__})") from None
+            except httpx.ConnectError as exc:
+                if "SSL" in str(exc) or "certificate" in str(exc).lower():
+                    raise FetchError(url, "tls", f"TLS error: {exc}") from None
+                raise _Retry("connect", f"could not connect: {exc}") from None
+            except httpx.HTTPError as exc:
+                raise FetchError(url, "http", f"{exc.__class__.__name__}: {exc}") from None
+            finally:
+                self._next[host] = self.clock() + self._delays.get(host, self.delay)
+
+    def _read(self, url: str, response: httpx.Response, types: dict[str, str]) -> Fetched:
+        status = response.status_code
+        if status == 304:
+            return Fetched(url, str(response.url), 304, None, b"", "", response.headers.get("etag"), response.headers.get("last-modified"), True)
+        if status in RETRY_STATUSES:
+            raise _Retry("http", f"HTTP {status}", status, _retry_after(response.headers.get("retry-after")))
+        if status >= 400:
+            raise FetchError(url, "http", f"HTTP {status}", status)
+        media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        kind = types.get(media_type)
+        if kind is None:
+            raise FetchError(url, "content_type", f"unsupported content type '{media_type or 'none'}'", status)
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError(url, "too_large", f"{int(declared) / 1e6:.1f} MB is over the {self.max_bytes / 1e6:.0f} MB limit", status)
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body.extend(chunk)
+            if len(body) > self.max_bytes:
+                raise FetchError(url, "too_large", f"response over the {self.max_bytes / 1e6:.0f} MB limit", status)
+        if not body.strip():
+            raise FetchError(url, "empty", "empty response body", status)
+        return Fetched(
+            url, str(response.url), status, kind, bytes(body), media_type,
+            response.headers.get("etag"), response.headers.get("last-modified"), charset=response.charset_encoding,
+        )  # fmt: skip
+
+    def _load_robots(self, url: str) -> None:
+        parts = urlsplit(url)
+        host = _host(url)
+        robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        parser: urllib.robotparser.RobotFileParser | None = urllib.robotparser.RobotFileParser(robots_url)
+        try:
+            with self._lock(host):
+                self._wait_turn(host)
+                try:
+                    response = self.client.get(robots_url, follow_redirects=True)
+                    self.requests += 1
+                finally:
+                    self._next[host] = self.clock() + self.delay
+            if response.status_code >= 500:
+                parser.disallow_all = True  # type: ignore[union-attr]
+            elif response.status_code >= 400:
+                parser = None  # no robots.txt: everything allowed
+            else:
+                parser.parse(response.text.splitlines())  # type: ignore[union-attr]
+                crawl_delay = parser.crawl_delay(self.user_agent)  # type: ignore[union-attr]
+                if crawl_delay:
+                    self._delays[host] = max(self.delay, float(crawl_delay))
+        except httpx.HTTPError:
+            parser = None  # unreachable: the page fetch itself will report the problem
+        with self._guard:
+            self._robots[host] = parser
+
+    def _lock(self, host: str) -> threading.Lock:
+        with self._guard:
+            return self._hosts.setdefault(host, threading.Lock())
+
+    def _wait_turn(self, host: str) -> None:
+        wait = self._next.get(host, 0.0) - self.clock()
+        if wait > 0:
+            self.sleep(wait)
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, detail: str, status: int | None = None, after: float | None = None) -> None:
+        self.reason, self.detail, self.status, self.after = reason, detail, status, after
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+def accepts(types: Collection[str]) -> dict[str, str]:
+    """The content types to accept for a set of kinds (``{"xml", "html"}``...)."""
+    return {media: kind for media, kind in {**DISCOVERY_TYPES, **DOCUMENT_TYPES}.items() if kind in types}

@@ -1,0 +1,378 @@
+"""``levelup ingest``: the nightly job. Discover, fetch politely, deduplicate, and send only new or
+changed documents through segment → extract → tag → store.
+
+Crash-safe by construction: every fetch is logged; the raw response is stored compressed and
+content-addressed before anything else; each document is stored in its own transaction with
+its passages and suggestions, and its fetch is logged only after that. A run killed at any point
+and started again re-fetches (conditionally) what was not logged, finds unchanged content by its
+hash, and finishes the rest: nothing is duplicated (ids come from URLs and content) and nothing
+stored is lost. A lock file stops two runs from overlapping.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import hashlib
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from trafilatura.deduplication import Simhash
+
+from pipeline import classify
+from pipeline.collect import Failure, RawInput, _extract, to_document
+from pipeline.collect.discover import discover, normalise
+from pipeline.collect.html import _refuse_binary, extract_html
+from pipeline.collect.http import Fetched, Fetcher, FetchError
+from pipeline.collect.sources import Source
+from pipeline.config import Params, data_dir
+from pipeline.errors import InputError, PipelineError
+from pipeline.evidence import schema
+from pipeline.evidence.store import Store, now
+from pipeline.ids import stable_id
+from pipeline.progress import Track, no_progress
+from pipeline.records import Document
+from pipeline.workflow import DOCUMENT_BATCH, RunReport, _finish, _process_batch
+
+log = logging.getLogger(__name__)
+
+NEAR_DUPLICATE = 0.94  # Simhash similarity (share of equal bits) above which two texts are one document
+
+
+class IngestLocked(PipelineError):
+    """Another ingest run holds the lock."""
+
+    exit_code = 4
+
+
+@dataclass
+class SourceReport:
+    name: str
+    discovered: int = 0
+    counts: Counter[str] = field(default_factory=Counter)  # outcome -> count
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def failed_entirely(self) -> bool:
+        """Nothing discovered because discovery failed, or every fetch failed."""
+        attempted = sum(self.counts.values())
+        if self.discovered == 0:
+            return bool(self.errors)
+        return attempted > 0 and self.counts["failed"] == attempted
+
+
+@dataclass
+class IngestReport:
+    run: RunReport
+    sources: list[SourceReport] = field(default_factory=list)
+
+    @property
+    def failed_sources(self) -> list[str]:
+        return [s.name for s in self.sources if s.failed_entirely]
+
+
+class RawStore:
+    """Raw responses, gzip-compressed, by SHA-256 of the bytes: ``data/raw/ab/abcdef....gz``."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or data_dir() / "raw"
+
+    def save(self, content: bytes) -> str:
+        digest = hashlib.sha256(content).hexdigest()
+        path = self.path(digest)
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(gzip.compress(content, mtime=0))
+            partial.replace(path)  # atomic: a crash never leaves half a file under the real name
+        return digest
+
+    def load(self, digest: str) -> bytes:
+        return gzip.decompress(self.path(digest).read_bytes())
+
+    def path(self, digest: str) -> Path:
+        return self.root / digest[:2] / f"{digest}.gz"
+
+
+@contextmanager
+def ingest_lock(path: Path | None = None) -> Iterator[None]:
+    """Hold an exclusive lock for the run; a second run fails at once with who holds it."""
+    path = path or data_dir() / "ingest.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise IngestLocked(f"another ingest run is in progress ({holder}); wait for it to finish (lock: {path})") from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.seek(0)
+        handle.truncate()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def ingest(
+    sources: list[Source],
+    params: Params,
+    store: Store,
+    *,
+    fetcher: Fetcher,
+    raw: RawStore | None = None,
+    concurrency: int | None = None,
+    track: Track = no_progress,
+) -> IngestReport:
+    """One ingest run over ``sources``; the caller holds ``ingest_lock``."""
+    raw = raw or RawStore()
+    tagger = classify.load_tagger(params.tag)
+    with store.transaction() as tx:
+        report = IngestReport(RunReport(tx.start_run("ingest " + " ".join(s.name for s in sources))))
+    seen = _Index.load(store)
+    try:
+        for source in sources:
+            report.sources.append(_ingest_source(source, params, store, fetcher, raw, seen, tagger, report.run, concurrency or params.collect.concurrency, track))
+    except BaseException as exc:
+        _finish(store, report.run, status="failed", error=f"{exc.__class__.__name__}: {exc}")
+        raise
+    report.run.counts["sources"] = len(sources)
+    report.run.counts["sources_failed"] = len(report.failed_sources)
+    for failed in report.failed_sources:
+        report.run.failures.append(Failure(f"source {failed}", "failed entirely: " + "; ".join(next(s for s in report.sources if s.name == failed).errors[:3])))
+    status = "failed" if report.failed_sources and len(report.failed_sources) == len(sources) else report.run.status
+    _finish(store, report.run, status=status)
+    return report
+
+
+@dataclass
+class _Index:
+    """What is already stored, for unchanged and duplicate checks within and across runs."""
+
+    hashes: dict[str, str]  # document id -> content hash
+    by_hash: dict[str, str]  # content hash -> document id
+    simhashes: list[tuple[str, Simhash]]
+    urls: dict[str, str]  # document id -> url
+
+    @classmethod
+    def load(cls, store: Store) -> _Index:
+        d = schema.documents
+        rows = store._read(select(d.c.id, d.c.url, d.c.content_hash, d.c.simhash))
+        return cls(
+            hashes={r.id: r.content_hash for r in rows},
+            by_hash={r.content_hash: r.id for r in rows},
+            simhashes=[(r.id, Simhash(existing_hash=r.simhash)) for r in rows if r.simhash],
+            urls={r.id: r.url for r in rows},
+        )
+
+    def near(self, fingerprint: Simhash, not_id: str) -> str | None:
+        for document_id, other in self.simhashes:
+            if document_id != not_id and fingerprint.similarity(other) >= NEAR_DUPLICATE:
+                return document_id
+        return None
+
+    def add(self, document: Document, fingerprint: Simhash) -> None:
+        self.hashes[document.id] = document.content_hash
+        self.by_hash[document.content_hash] = document.id
+        self.simhashes.append((document.id, fingerprint))
+        self.urls[document.id] = document.url
+
+
+@dataclass
+class _Pending:
+    document: Document
+    fetched: Fetched
+    raw_sha: str
+    outcome: str
+    simhash: str
+
+
+def _ingest_source(
+    source: Source,
+    params: Params,
+    store: Store,
+    fetcher: Fetcher,
+    raw: RawStore,
+    seen: _Index,
+    tagger: classify.Tagger,
+    run: RunReport,
+    concurrency: int,
+    track: Track,
+) -> SourceReport:
+    report = SourceReport(source.name)
+    found = discover(source, fetcher)
+    report.discovered = len(found.urls)
+    report.errors.extend(reason for _, reason in found.failures)
+    run.counts["discovered"] += len(found.urls)
+    previous = _last_fetches(store, found.urls)
+    pending: list[_Pending] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        _process_batch([p.document for p in pending], params, store, tagger, run)
+        with store.transaction() as tx:
+            for item in pending:
+                tx.connection.execute(
+                    update(schema.documents)
+                    .where(schema.documents.c.id == item.document.id)
+                    .values(source=source.name, organisation=source.organisation, simhash=item.simhash, raw_sha256=item.raw_sha)
+                )
+                _log_fetch(tx.connection, item.fetched.url, source.name, run.run_id, item.outcome, fetched=item.fetched, raw_sha=item.raw_sha, document=item.document)
+        pending.clear()
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        futures = {
+            pool.submit(fetcher.fetch, url, etag=previous.get(url, {}).get("etag"), last_modified=previous.get(url, {}).get("last_modified")): url
+            for url in found.urls
+        }
+        for future in track(as_completed(futures), f"ingest {source.name}", len(futures)):
+            url = futures[future]
+            outcome, item = _handle(url, future, source, params, store, raw, seen, run)
+            report.counts[outcome] += 1
+            run.counts[f"pages_{outcome}"] += 1
+            if outcome == "failed":
+                report.errors.append(item if isinstance(item, str) else url)
+            if isinstance(item, _Pending):
+                pending.append(item)
+                if len(pending) >= DOCUMENT_BATCH:
+                    flush()
+        flush()
+    log.info("source %s: %d discovered, %s", source.name, report.discovered, dict(report.counts))
+    return report
+
+
+def _handle(url: str, future: Any, source: Source, params: Params, store: Store, raw: RawStore, seen: _Index, run: RunReport) -> tuple[str, Any]:
+    """Decide what one fetched URL means; returns (outcome, pending document or error)."""
+    try:
+        fetched: Fetched = future.result()
+    except FetchError as error:
+        with store.transaction() as tx:
+            _log_fetch(tx.connection, url, source.name, run.run_id, "failed", status=error.status, error=str(error))
+        run.failures.append(Failure(url, str(error)))
+        return "failed", str(error)
+    if fetched.unchanged:
+        with store.transaction() as tx:
+            _log_fetch(tx.connection, url, source.name, run.run_id, "unchanged", fetched=fetched)
+        return "unchanged", None
+    raw_sha = raw.save(fetched.content)
+    try:
+        document = _document(fetched, params)
+    except InputError as error:
+        with store.transaction() as tx:
+            _log_fetch(tx.connection, url, source.name, run.run_id, "failed", fetched=fetched, raw_sha=raw_sha, error=str(error))
+        run.failures.append(Failure(url, str(error)))
+        return "failed", str(error)
+    if seen.hashes.get(document.id) == document.content_hash:
+        with store.transaction() as tx:
+            _log_fetch(tx.connection, url, source.name, run.run_id, "unchanged", fetched=fetched, raw_sha=raw_sha, document=document)
+        return "unchanged", None
+    fingerprint = Simhash(document.text)
+    original = seen.by_hash.get(document.content_hash) or seen.near(fingerprint, document.id)
+    if original is not None and original != document.id:
+        with store.transaction() as tx:
+            _add_alias(tx.connection, original, document.url)
+            _log_fetch(tx.connection, url, source.name, run.run_id, "duplicate", fetched=fetched, raw_sha=raw_sha, document=document)
+        log.info("%s duplicates %s", document.url, seen.urls.get(original))
+        return "duplicate", None
+    outcome = "changed" if document.id in seen.hashes else "new"
+    seen.add(document, fingerprint)
+    return outcome, _Pending(document, fetched, raw_sha, outcome, fingerprint.to_hex())
+
+
+def _document(fetched: Fetched, params: Params) -> Document:
+    if fetched.kind not in ("html", "pdf", "txt"):
+        raise InputError(f"{fetched.url}: not a document ({fetched.content_type})")
+    address = normalise(fetched.final_url) or fetched.final_url
+    declared = fetched.text() if fetched.kind == "html" else None
+    if declared is not None:  # the server's charset wins over guessing from the bytes
+        _refuse_binary(fetched.content, address)
+        extracted = extract_html(declared, url=address, include_tables=params.collect.include_tables)
+    else:
+        extracted = _extract(RawInput(url=address, kind=fetched.kind, content=fetched.content), params.collect)
+    canonical = normalise(extracted.url) if extracted.url else None
+    if canonical and canonical != address and _same_site(canonical, address):
+        address = canonical  # the page's own <link rel="canonical">
+    document = to_document(RawInput(url=address, kind=fetched.kind, content=fetched.content), extracted)
+    assert document.id == stable_id("document", address)
+    return document
+
+
+def _same_site(a: str, b: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()
+
+
+def _add_alias(connection: Any, document_id: str, url: str) -> None:
+    d = schema.documents
+    row = connection.execute(select(d.c.url, d.c.also_at).where(d.c.id == document_id)).first()
+    if row is None:
+        return
+    also = list(row.also_at or [])
+    if url != row.url and url not in also:
+        connection.execute(update(d).where(d.c.id == document_id).values(also_at=[*also, url]))
+
+
+def _log_fetch(
+    connection: Any,
+    url: str,
+    source: str,
+    run_id: str,
+    outcome: str,
+    *,
+    fetched: Fetched | None = None,
+    status: int | None = None,
+    raw_sha: str | None = None,
+    document: Document | None = None,
+    error: str | None = None,
+) -> None:
+    connection.execute(
+        insert(schema.fetches).values(
+            url=url,
+            source=source,
+            run_id=run_id,
+            fetched_at=now(),
+            status=fetched.status if fetched else status,
+            outcome=outcome,
+            etag=fetched.etag if fetched else None,
+            last_modified=fetched.last_modified if fetched else None,
+            content_hash=document.content_hash if document else None,
+            raw_sha256=raw_sha,
+            document_id=document.id if document else None,
+            error=error,
+        )
+    )
+
+
+def _last_fetches(store: Store, urls: list[str]) -> dict[str, dict[str, Any]]:
+    """ETag and Last-Modified of each URL's latest good fetch, for conditional requests."""
+    if not urls:
+        return {}
+    f = schema.fetches
+    rows = store._read(
+        select(f.c.url, f.c.etag, f.c.last_modified, f.c.id)
+        .where(f.c.url.in_(urls), f.c.outcome.in_(("new", "changed", "unchanged", "duplicate")))
+        .order_by(f.c.id)
+    )
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row.etag or row.last_modified:
+            latest[row.url] = {"etag": row.etag, "last_modified": row.last_modified}
+    return latest
