@@ -64,7 +64,7 @@ def build(sites: Sites, *, slow: float = 0.0) -> None:
     sites.add(f"{TRUST}/robots.txt", Reply(200, b"User-agent: *\nDisallow: /news/private/\n", {"Content-Type": "text/plain"}))
     sites.add(
         f"{TRUST}/feed.xml",
-        rss(*(f"{TRUST}/news/{name}" for name in ("nuh", "walsall", "latin1", "private/memo", "missing", "broken", "binary", "empty", "huge"))),
+        rss(*(f"{TRUST}/news/{name}" for name in ("nuh", "walsall", "latin1", "private/memo", "missing", "broken", "binary", "empty", "huge", "moved", "loop", "slowpoke"))),
     )
     sites.add(f"{TRUST}/news/nuh", etagged(NUH, '"nuh-1"'))
     sites.add(f"{TRUST}/news/walsall", etagged(WALSALL, '"walsall-1"'))
@@ -74,6 +74,9 @@ def build(sites: Sites, *, slow: float = 0.0) -> None:
     sites.add(f"{TRUST}/news/binary", Reply(200, b"\x89PNG\r\n\x1a\n" + bytes(200), {"Content-Type": "text/html"}))
     sites.add(f"{TRUST}/news/empty", page(b"<html><body><nav>Home</nav></body></html>"))
     sites.add(f"{TRUST}/news/huge", page(b"<html><body>" + b"<p>word </p>" * 200_000 + b"</body></html>"))
+    sites.add(f"{TRUST}/news/moved", Reply(301, b"", {"Location": f"{TRUST}/news/walsall"}))  # the same page under its new address
+    sites.add(f"{TRUST}/news/loop", Reply(302, b"", {"Location": f"{TRUST}/news/loop"}))
+    sites.add(f"{TRUST}/news/slowpoke", Reply(200, NUH, {"Content-Type": "text/html"}, delay=3.0))  # over the client timeout
     sites.add(f"{UNI}/sitemap.xml", sitemap(f"{UNI}/sitemap-news.xml", index=True))
     sites.add(f"{UNI}/sitemap-news.xml", sitemap(f"{UNI}/news/shu", f"{UNI}/news/derby", f"{UNI}/report.pdf"))
     sites.add(f"{UNI}/news/shu", page(html("sheffield-hallam-university-commits.html"), **{"Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT"}))
@@ -106,7 +109,7 @@ def setup(tmp_path: Path, sites: Sites):
 
 
 def fetcher(sites: Sites, sleeps: list[float] | None = None) -> Fetcher:
-    client = httpx.Client(proxy=sites.proxy, timeout=5, max_redirects=5)
+    client = httpx.Client(proxy=sites.proxy, timeout=1.5, max_redirects=5)
     return Fetcher(client, delay=1.0, max_bytes=1_000_000, retries=2, contact="ops@example.org", sleep=(sleeps.append if sleeps is not None else lambda s: None))
 
 
@@ -133,15 +136,16 @@ def test_first_run_stores_new_documents_deduplicates_and_survives_bad_pages(setu
     assert all(raw.load(row["raw_sha256"]) for row in stored.values())  # re-extraction never needs a refetch
 
     seen = outcomes(store, report.run.run_id)
-    for name in ("private/memo", "missing", "broken", "binary", "empty", "huge"):
+    for name in ("private/memo", "missing", "broken", "binary", "empty", "huge", "loop", "slowpoke"):
         assert seen[f"{TRUST}/news/{name}"] == "failed", name
+    assert {seen[f"{TRUST}/news/moved"], seen[f"{TRUST}/news/walsall"]} == {"new", "unchanged"}  # one document, whichever came first
     assert seen[f"{SYN}/stories/nuh-copy"] == seen[f"{SYN}/stories/walsall-edited"] == "duplicate"
     assert sites.hits(f"{TRUST}/news/private/memo") == 0  # robots.txt obeyed
     assert sites.hits(f"{TRUST}/news/broken") == 3  # two retries
     assert sleeps and min(sleeps) >= 0  # politeness delays went through the injected sleep
 
     by_source = {s.name: s for s in report.sources}
-    assert by_source["trust"].counts["new"] == 3 and by_source["trust"].counts["failed"] == 6
+    assert by_source["trust"].counts["new"] == 3 and by_source["trust"].counts["failed"] == 8
     assert report.failed_sources == ["down"]
     run = store._read(select(schema.runs).where(schema.runs.c.id == report.run.run_id))[0]
     assert run.status == "partial" and run.counts["sources_failed"] == 1 and run.counts["documents_stored"] == 6
@@ -164,7 +168,8 @@ def test_second_run_asks_conditionally_and_reprocesses_only_what_changed(setup, 
     nuh_requests = [r for r in sites.requests if r.path == "/news/nuh" and r.host == "www.trust-one.nhs.uk"]
     assert nuh_requests[-1].headers.get("If-None-Match") == '"nuh-1"'
     assert [r for r in sites.requests if r.path == "/news/shu"][-1].headers.get("If-Modified-Since") == "Mon, 02 Nov 2026 10:00:00 GMT"
-    assert seen[f"{TRUST}/news/walsall"] == "changed" and seen[f"{UNI}/news/derby"] == "unchanged"
+    assert {seen[f"{TRUST}/news/walsall"], seen[f"{TRUST}/news/moved"]} == {"changed", "unchanged"}  # one address redirects to the other
+    assert seen[f"{UNI}/news/derby"] == "unchanged"
     after = store.counts()
     assert after["documents"] == before["documents"]
     changed = {r.id for r in store._read(select(schema.passages.c.id))} - passages_before
@@ -183,7 +188,7 @@ def test_a_second_run_while_one_holds_the_lock_stops_with_a_clear_message(tmp_pa
 
 def cli(tmp_path: Path, sites: Sites, *extra: str, lock: Path | None = None) -> subprocess.Popen:
     params = tmp_path / "params.yaml"
-    params.write_text("collect:\n  delay_s: 0\n  retries: 1\n  max_file_mb: 1\n  contact: ops@example.org\n")
+    params.write_text("collect:\n  delay_s: 0\n  retries: 1\n  timeout_s: 2\n  max_file_mb: 1\n  contact: ops@example.org\n")
     env = os.environ | {"HTTP_PROXY": sites.proxy, "http_proxy": sites.proxy, "NO_PROXY": "", "no_proxy": "", "LEVELUP_DATA_DIR": str(tmp_path / "data")}
     command = [sys.executable, "-m", "pipeline", "--params", str(params), "ingest", "--sources", str(tmp_path / "sources.yaml"),
                "--db", f"sqlite:///{tmp_path / 'cli.db'}", "--lock", str(lock or tmp_path / "ingest.lock"), *extra]  # fmt: skip
