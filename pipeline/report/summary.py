@@ -1,7 +1,8 @@
 """The evidence summary: passages per organisation and goal.
 
 A passage counts for a goal when the model predicted it, unless a reviewer has decided on that
-passage: then the latest review's goals count instead (a "skip" decides nothing).
+passage: then the latest review's goals count instead (a "skip" decides nothing, and a decision
+taken back by an undo counts for nothing).
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ def evidence_links(store: Store, taxonomy: Taxonomy) -> pd.DataFrame:
     )
     latest_review = (
         select(r.c.passage_id, func.max(r.c.id).label("id"))
-        .where(r.c.taxonomy == taxonomy.name, r.c.decision != "skip")
+        .where(
+            r.c.taxonomy == taxonomy.name,
+            r.c.decision.not_in(("skip", "undo")),
+            r.c.id.not_in(select(r.c.undoes).where(r.c.undoes.is_not(None)).scalar_subquery()),  # taken back
+        )
         .group_by(r.c.passage_id)
         .subquery()
     )

@@ -207,3 +207,25 @@ def test_the_session_secret_comes_from_the_environment_or_is_generated_once(tmp_
     assert stat.S_IMODE((tmp_path / "instance" / "secret_key").stat().st_mode) == 0o600
     monkeypatch.setenv(SECRET_ENV, "from-the-environment")
     assert secret_key(tmp_path / "instance") == "from-the-environment"
+
+
+def test_the_evidence_table_counts_standing_reviews_over_the_model(db_url: str):
+    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.report.summary import evidence_links
+
+    store = Store.open(db_url)
+    queue = ReviewQueue(store, "levelling-up")
+    taxonomy = load_taxonomy("levelling-up")
+
+    def goals_of(passage: str) -> set[int]:
+        links = evidence_links(store, taxonomy)
+        return set(links[links.passage_id == passage].goal)
+
+    assert goals_of("p1") == {3, 5}  # the model's goals
+    queue.decide("p1", "rita", "change", goals=[14], goal_ids=range(1, 15))
+    assert goals_of("p1") == {14}
+    queue.decide("p1", "rita", "skip")
+    assert goals_of("p1") == {14}  # a skip decides nothing
+    queue.undo_last("rita")  # takes back the skip
+    queue.undo_last("rita")  # and the change
+    assert goals_of("p1") == {3, 5}
