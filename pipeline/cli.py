@@ -217,6 +217,28 @@ def tag_cli(
     typer.echo(f"tagged {len(passages)} passages ({predicted} goal suggestions) into {output}", err=True)
 
 
+@app.command("embed")
+def embed_cli(
+    ctx: typer.Context,
+    input: Annotated[Path | None, typer.Option("--input", "-i", help="Passages from 'levelup segment'.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Embeddings as Parquet (passage id, encoder, vector).")] = None,
+) -> None:
+    """Embed every passage with the configured encoder (batched, through the embedding cache)."""
+    import pandas as pd
+
+    from pipeline.classify import load_embedder
+    from pipeline.jsonl import read_records
+
+    params = _params(ctx)
+    input, output = input or _interim("passages.jsonl"), output or _interim("embeddings.parquet")
+    records = list(read_records(input))
+    encoder = load_embedder(params.tag)
+    vectors = encoder.encode([r["text"] for r in records])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"passage_id": [r["id"] for r in records], "encoder": encoder.id, "vector": list(vectors)}).to_parquet(output, index=False)
+    typer.echo(f"embedded {len(records)} passages with {encoder.id} into {output}", err=True)
+
+
 @app.command("store")
 def store_cli(
     input_dir: Annotated[Path | None, typer.Option("--input-dir", help="Folder holding the stage outputs. Default: data/interim.")] = None,
@@ -258,6 +280,8 @@ class ReportFormat(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
+    html = "html"
+    md = "md"
 
 
 @app.command("report")
@@ -265,19 +289,68 @@ def report_cli(
     ctx: typer.Context,
     db: DbOption = None,
     taxonomy: TaxonomyOption = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="How to print the table.")] = ReportFormat.table,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="table, csv or json: the evidence table; html or md: one organisation's report (--org).")] = ReportFormat.table,
+    org: Annotated[str | None, typer.Option("--org", help="One organisation's evidence report, goal by goal (with --format html or md).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.")] = None,
 ) -> None:
-    """Print passages of evidence per organisation and goal."""
+    """Print passages of evidence per organisation and goal, or one organisation's evidence report."""
+    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.errors import InputError
+
     store = _open_store(db)
     name = taxonomy or _params(ctx).tag.taxonomy
+    if org is not None or fmt in (ReportFormat.html, ReportFormat.md):
+        if org is None:
+            raise InputError("--format html and md make one organisation's report: add --org NAME")
+        from pipeline.report import organisation
+
+        text = organisation.render(organisation.build(store, load_taxonomy(name), org), "html" if fmt is ReportFormat.table else fmt.value)
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+            typer.echo(f"report written to {out}", err=True)
+        else:
+            sys.stdout.write(text)
+        return
     if fmt is ReportFormat.table:
         _print_evidence_table(store, name)
         return
-    from pipeline.classify.taxonomy import load_taxonomy
     from pipeline.report.summary import evidence_table
 
     table = evidence_table(store, load_taxonomy(name))
     typer.echo(table.to_csv() if fmt is ReportFormat.csv else table.reset_index().to_json(orient="records"))
+
+
+@app.command("export")
+def export_cli(
+    db: DbOption = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the tables (default data/exports).")] = None,
+    formats: Annotated[list[str] | None, typer.Option("--format", help="parquet and/or csv (repeatable; default both).")] = None,
+    metrics: Annotated[Path | None, typer.Option("--metrics", help="Also write row counts per table here (JSON, for dvc metrics).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also write passages of evidence per goal here (CSV, for dvc plots).")] = None,
+    taxonomy: TaxonomyOption = None,
+) -> None:
+    """Write documents, passages, entities, figures, quotes, suggestions and reviews as tidy
+    Parquet and CSV tables (columns documented in README.md)."""
+    from pipeline.report.export import FORMATS, export
+
+    folder = out or data_dir() / "exports"
+    store = _open_store(db)
+    written = export(store, folder, formats or list(FORMATS))
+    typer.echo(f"{len(written)} files written to {folder}", err=True)
+    if metrics is not None:
+        metrics.parent.mkdir(parents=True, exist_ok=True)
+        metrics.write_text(json.dumps(store.counts(), indent=2) + "\n", encoding="utf-8")
+    if plot is not None:
+        from pipeline.classify.taxonomy import load_taxonomy
+        from pipeline.report.summary import evidence_links
+
+        tax = load_taxonomy(taxonomy or "levelling-up")
+        links = evidence_links(store, tax)
+        per_goal = links.groupby("goal")["passage_id"].nunique() if len(links) else {}
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        rows = ["goal,title,passages"] + [f'{g.id},"{g.title}",{int(per_goal.get(g.id, 0))}' for g in tax.goals]
+        plot.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
 # --- the contracts of design.md ------------------------------------------------------------
@@ -377,6 +450,8 @@ def train_cli(
     db: DbOption = None,
     no_reviews: Annotated[bool, typer.Option("--no-reviews", help="Ignore staff reviews in the database.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Models folder (default $LEVELUP_MODELS_DIR or ./models).")] = None,
+    metrics: Annotated[Path | None, typer.Option("--metrics", help="Also write the headline cross-validated metrics here (JSON, for dvc metrics).")] = None,
+    plots: Annotated[Path | None, typer.Option("--plots", help="Also write per-goal F1 here (CSV, for dvc plots).")] = None,
 ) -> None:
     """Train the supervised goal classifier on labels plus staff reviews; write models/<taxonomy>/<version>/."""
     from rich.console import Console
@@ -393,14 +468,26 @@ def train_cli(
         store = _open_store(db)
         reviews = [Labelled(text, goals) for text, goals in store.reviewed_labels(name)]
     folder = train(params, taxonomy=name, labels=labels, reviews=reviews, out=out)
-    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-    table = Table(title=f"{name}: {metrics['n']} passages ({metrics['from_reviews']} from reviews), cross-validated")
+    measured = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    table = Table(title=f"{name}: {measured['n']} passages ({measured['from_reviews']} from reviews), cross-validated")
     for column in ("model", "macro-F1", "micro-F1", '"no goal" precision'):
         table.add_column(column, justify="left" if column == "model" else "right")
-    for row in summary_rows(metrics):
+    for row in summary_rows(measured):
         table.add_row(row[0], *(f"{v:.3f}" for v in row[1:]))
     Console(stderr=True).print(table)
     typer.echo(f"model written to {folder}", err=True)
+    cv = measured["cross_validated"]
+    if metrics is not None:
+        metrics.parent.mkdir(parents=True, exist_ok=True)
+        headline = {
+            model: {"macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"], "no_goal_precision": m["no_goal"]["precision"], "no_goal_recall": m["no_goal"]["recall"]}
+            for model, m in cv.items()
+        }
+        metrics.write_text(json.dumps({"taxonomy": name, "version": folder.name, "n": measured["n"], **headline}, indent=2) + "\n", encoding="utf-8")
+    if plots is not None:
+        plots.parent.mkdir(parents=True, exist_ok=True)
+        rows = ["goal,model,f1"] + [f"{goal},{model},{m['per_goal'][goal]['f1']}" for model, m in cv.items() for goal in m["per_goal"]]
+        plots.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
 def _default_db_exists() -> bool:
@@ -548,13 +635,14 @@ def review_add_user(
 class ExportFormat(str, Enum):
     csv = "csv"
     jsonl = "jsonl"
+    labels = "labels"
     label_studio = "label-studio"
     argilla = "argilla"
 
 
 @review_app.command("export")
 def review_export(
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl (reviews); label-studio or argilla (the queue as tasks).")] = ExportFormat.jsonl,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl (reviews); labels (training labels from reviews); label-studio or argilla (the queue as tasks).")] = ExportFormat.jsonl,
     db: DbOption = None,
     taxonomy: TaxonomyOption = None,
     config: Annotated[Path | None, typer.Option("--label-config", help="With label-studio: also write the labelling interface XML here.")] = None,
@@ -566,7 +654,10 @@ def review_export(
 
     tax = load_taxonomy(taxonomy or "levelling-up")
     queue = ReviewQueue(_open_store(db), tax.name)
-    if fmt is ExportFormat.csv:
+    if fmt is ExportFormat.labels:  # training labels {"text", "goals"}, as levelup train reads them
+        for text, goals in queue.store.reviewed_labels(tax.name):
+            sys.stdout.write(json.dumps({"text": text, "goals": goals}, ensure_ascii=False) + "\n")
+    elif fmt is ExportFormat.csv:
         sys.stdout.write(interop.reviews_csv(queue.history()))
     elif fmt is ExportFormat.jsonl:
         sys.stdout.write(interop.reviews_jsonl(queue.history()))

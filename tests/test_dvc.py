@@ -1,12 +1,23 @@
 """dvc.yaml stays in step with the CLI and params.yaml (DVC itself runs in the workflow issue)."""
 
+import json
+import os
 import shlex
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 import typer
 import yaml
 
 from pipeline.cli import app
 from pipeline.config import Params
+from pipeline.evidence import schema
+from pipeline.evidence.store import Store
 from tests.conftest import ROOT
 
 
@@ -30,14 +41,16 @@ STAGES = _expand(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
 def test_dvc_stages_call_existing_levelup_commands():
     commands = set(typer.main.get_command(app).commands)
     for name, stage in STAGES.items():
-        argv = shlex.split(stage["cmd"])
+        argv = shlex.split(stage["cmd"].split("&&")[-1])
         assert argv[0] == "levelup" and argv[1] in commands, name
 
 
-def test_dvc_stage_params_are_sections_of_params_yaml():
-    sections = set(Params.model_fields)
-    for stage in STAGES.values():
-        assert set(stage.get("params", [])) <= sections
+def test_dvc_stage_params_are_keys_of_params_yaml():
+    for name, stage in STAGES.items():
+        for key in stage.get("params", []):
+            section, _, field = key.partition(".")
+            assert section in Params.model_fields, (name, key)
+            assert not field or field in Params.model_fields[section].annotation.model_fields, (name, key)
 
 
 def test_dvc_deps_exist():
@@ -46,11 +59,61 @@ def test_dvc_deps_exist():
             assert (ROOT / dep).exists() or dep.startswith(("data/", "models/")), dep
 
 
+def test_dvc_never_writes_the_live_database():
+    for name, stage in STAGES.items():
+        assert "data/evidence.db" not in stage["cmd"] and ("levelup store" not in stage["cmd"] or "--db sqlite:///data/dvc/" in stage["cmd"]), name
+
+
 def test_dvc_never_tracks_the_database():
     for stage in STAGES.values():
-        assert not any(str(out).endswith(".db") for out in stage.get("outs", []))
+        assert not any(str(out).endswith(".db") and not str(out).startswith("data/dvc/") for out in stage.get("outs", []))  # only DVC's own
 
 
 def test_dvc_tag_stage_depends_on_the_model_the_train_stage_writes():
     outs = {out for stage in STAGES.values() for out in stage.get("outs", [])}
     assert "models/levelling-up" in outs and "models/levelling-up" in STAGES["tag"]["deps"]
+
+
+@pytest.mark.slow
+def test_dvc_repro_metrics_and_an_experiment_in_a_copy_of_the_repo(tmp_path: Path):
+    """`dvc repro` offline on the sample corpus, `dvc metrics show`, `dvc exp run -S`, and the
+    live database with its reviews read but never written."""
+    copy = tmp_path / "repo"
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "HF_HUB_OFFLINE": "1", "LEVELUP_MODELS_DIR": str(copy / "models"), "LEVELUP_DATA_DIR": str(copy / "data")}
+    env.pop("LEVELUP_DB", None)
+
+    def run(*command: str) -> str:
+        done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        return done.stdout
+
+    run("git", "init", "-q")
+    run("git", "-c", "user.email=ci@example.org", "-c", "user.name=ci", "add", "-A")
+    run("git", "-c", "user.email=ci@example.org", "-c", "user.name=ci", "commit", "-qm", "copy")
+    # the live database, with a staff review DVC must read and must not touch
+    live = Store.open(f"sqlite:///{copy / 'data' / 'evidence.db'}")
+    with live.transaction() as tx:
+        tx.connection.execute(
+            schema.reviews.insert().values(
+                passage_id="x", passage_text="Our apprenticeship academy took on 40 care leavers this year.", taxonomy="levelling-up",
+                decision="change", goals_before=[], goals_after=[3, 14], reviewer="rita", created_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    before = (live.reviews("levelling-up"), live.counts())
+
+    run("dvc", "repro")
+    assert (copy / "data" / "exports" / "figures.parquet").is_file() and (copy / "models" / "levelling-up" / "LATEST").is_file()
+    assert json.loads((copy / "data" / "interim" / "review-labels.jsonl").read_text().splitlines()[0])["goals"] == [3, 14]
+    assert (live.reviews("levelling-up"), live.counts()) == before  # reviews neither lost nor rewritten, nothing added
+    metrics = run("dvc", "metrics", "show", "--json")
+    assert "macro_f1" in metrics and "passages" in metrics
+    plots = (copy / "plots" / "evidence-per-goal.csv").read_text().splitlines()
+    assert plots[0] == "goal,title,passages" and len(plots) == 15
+
+    run("dvc", "exp", "run", "-S", "train.c=8", "train@levelling-up")
+    assert '"c": 8' in (copy / "models" / "levelling-up" / (copy / "models" / "levelling-up" / "LATEST").read_text().strip() / "metrics.json").read_text()

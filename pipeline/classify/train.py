@@ -53,6 +53,9 @@ def gather(taxonomy: Taxonomy, labels: Sequence[Path], reviews: Sequence[Labelle
     """Training records and where each came from; reviews replace shipped labels of the same text."""
     by_text: dict[str, tuple[Labelled, str]] = {}
     for path in labels:
+        if path.is_file() and not path.read_text(encoding="utf-8").strip():
+            log.info("%s: no labels yet (an empty file), skipped", path)
+            continue
         for record in read_labels(path, taxonomy):
             by_text[record.text] = (record, path.name)
     for record in reviews:

@@ -1,0 +1,106 @@
+"""Exports round-trip through pandas; one organisation's report, in HTML and Markdown, escapes
+scraped text, has a section per goal with evidence, and renders in headless chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.classify.taxonomy import load_taxonomy
+from pipeline.cli import app
+from pipeline.errors import InputError
+from pipeline.evidence.store import Store
+from pipeline.report import organisation
+from pipeline.report.export import COLUMNS
+from pipeline.review.queue import ReviewQueue
+from tests.review.conftest import HOSTILE, seed
+
+runner = CliRunner()
+ORG = "Example NHS Trust"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'evidence.db'}"
+    store = Store.open(url)
+    seed(store)
+    ReviewQueue(store, "levelling-up").decide("p2", "ada", "change", goals=[10, 14], goal_ids=range(1, 15))
+    return url
+
+
+def test_export_round_trips_through_pandas_with_the_documented_columns(db: str, tmp_path: Path):
+    result = runner.invoke(app, ["export", "--db", db, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    counts = Store.open(db).counts()
+    for name, columns in COLUMNS.items():
+        parquet = pd.read_parquet(tmp_path / "out" / f"{name}.parquet")
+        csv = pd.read_csv(tmp_path / "out" / f"{name}.csv")
+        assert list(parquet.columns) == list(columns) == list(csv.columns), name
+        assert len(parquet) == len(csv) == counts[name], name
+    reviews = pd.read_parquet(tmp_path / "out" / "reviews.parquet")
+    assert json.loads(reviews.loc[0, "goals_after"]) == [10, 14]
+    passages = pd.read_csv(tmp_path / "out" / "passages.csv")
+    assert HOSTILE in set(passages["text"])  # text survives CSV quoting
+    assert runner.invoke(app, ["export", "--db", db, "--format", "xlsx"]).exit_code == 2
+
+
+def test_every_export_column_is_documented_in_the_readme():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for name, columns in COLUMNS.items():
+        for column in columns:
+            assert f"`{column}`" in readme, f"{name}.{column}"
+
+
+def test_html_report_has_a_section_per_goal_with_evidence_and_escapes_everything(db: str):
+    report = organisation.build(Store.open(db), load_taxonomy("levelling-up"), "example nhs trust")
+    assert {s.id for s in report.with_evidence} == {3, 5, 10, 13, 14}  # model goals, and the review's for p2
+    html = organisation.render(report, "html")
+    for goal in (3, 5, 10, 13, 14):
+        assert f'id="goal-{goal}"' in html
+    assert 'id="goal-8"' not in html and "Goals with no evidence yet" in html
+    assert "<script" not in html and "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
+    assert "&lt;script&gt;" in html and "<svg" in html and "reviewed</span>" in html
+    assert not re.search(r'<(link|img|script)[^>]+(src|href)="https?:', html)  # nothing loaded from elsewhere
+
+
+def test_markdown_report_escapes_scraped_text(db: str):
+    text = organisation.render(organisation.build(Store.open(db), load_taxonomy("levelling-up"), ORG), "md")
+    assert text.startswith(f"# {ORG}") and "## Goal 3: Positive destinations post 16+" in text
+    assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+def test_unknown_organisation_suggests_the_close_ones(db: str):
+    with pytest.raises(InputError, match="did you mean 'Example NHS Trust'"):
+        organisation.build(Store.open(db), load_taxonomy("levelling-up"), "Example")
+    result = runner.invoke(app, ["report", "--db", db, "--format", "html"])
+    assert result.exit_code == 2 and "add --org NAME" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_html_report_renders_in_headless_chromium(db: str, tmp_path: Path):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (CI installs it)") if not __import__("os").environ.get("CI") else pytest.fail("chromium missing in CI")
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", "--db", db, "--org", ORG, "--format", "html", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 1400})
+            page.goto(out.as_uri())
+            headings = page.locator("section.goal h2").all_inner_texts()
+            assert headings[0].startswith("Goal 3") and len(headings) == 5
+            assert page.locator("#chart-goals svg rect").count() == 14
+            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (tmp_path / "report.png").stat().st_size > 20_000
