@@ -141,11 +141,12 @@ class ReviewQueue:
         ]
 
     def size(self, reviewer: str | None = None) -> int:
-        """Passages waiting in the queue (for ``reviewer``, or not yet decided by anyone)."""
+        """Passages waiting in the queue: for ``reviewer`` (their skips count as done), or for a
+        first decision by anyone (a skip decides nothing)."""
         s = schema.suggestions
         flagged = set(self.store._read(select(s.c.passage_id).where(s.c.taxonomy == self.taxonomy, s.c.flagged.is_(True)).distinct()))
         ids = {row[0] for row in flagged}
-        done = self._decided_by(reviewer) if reviewer else {r["passage_id"] for r in self.effective()}
+        done = self._decided_by(reviewer) if reviewer else {r["passage_id"] for r in self.effective() if r["decision"] != "skip"}
         return len(ids - done)
 
     def item(self, passage_id: str) -> Item | None:
