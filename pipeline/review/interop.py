@@ -46,13 +46,17 @@ def label_studio_config(taxonomy: Taxonomy) -> str:
     return f'<View>\n  <Text name="text" value="$text"/>\n  <Choices name="{GOALS}" toName="text" choice="multiple" showInline="false">\n{choices}\n  </Choices>\n</View>\n'
 
 
-def label_studio_tasks(queue: ReviewQueue, passage_ids: Sequence[str]) -> list[dict[str, Any]]:
-    tasks = []
+def _items(queue: ReviewQueue, passage_ids: Sequence[str]) -> Iterable[tuple[str, Any, str]]:
+    """(passage id, item, model id) for each passage still in the database."""
     for passage_id in passage_ids:
         item = queue.item(passage_id)
-        if item is None:
-            continue
-        model = next((s["model"] for s in item.suggestions), "")
+        if item is not None:
+            yield passage_id, item, next((s["model"] for s in item.suggestions), "")
+
+
+def label_studio_tasks(queue: ReviewQueue, passage_ids: Sequence[str]) -> list[dict[str, Any]]:
+    tasks = []
+    for passage_id, item, model in _items(queue, passage_ids):
         tasks.append(
             {
                 "data": {"text": item.text, "passage_id": passage_id, "document": item.document["url"], "title": item.document["title"]},
@@ -70,11 +74,7 @@ def label_studio_tasks(queue: ReviewQueue, passage_ids: Sequence[str]) -> list[d
 
 def argilla_records(queue: ReviewQueue, passage_ids: Sequence[str]) -> list[dict[str, Any]]:
     records = []
-    for passage_id in passage_ids:
-        item = queue.item(passage_id)
-        if item is None:
-            continue
-        model = next((s["model"] for s in item.suggestions), "")
+    for passage_id, item, model in _items(queue, passage_ids):
         records.append(
             {
                 "id": passage_id,
