@@ -60,15 +60,15 @@ def run(
         todo = _needing_work(collected.documents, store, tagger.taxonomy.name, tagger.model_id, force, report)
         batches = [todo[i : i + DOCUMENT_BATCH] for i in range(0, len(todo), DOCUMENT_BATCH)]
         for batch in track(batches, "process", len(batches)):
-            _process_batch(batch, params, store, tagger, report)
+            process_batch(batch, params, store, tagger, report)
     except BaseException as exc:  # record the crash (or Ctrl-C) in the run log, then let it go on
-        _finish(store, report, status="failed", error=f"{exc.__class__.__name__}: {exc}")
+        finish_run(store, report, status="failed", error=f"{exc.__class__.__name__}: {exc}")
         raise
-    _finish(store, report, status=report.status)
+    finish_run(store, report, status=report.status)
     return report
 
 
-def _finish(store: Store, report: RunReport, *, status: str, error: str | None = None) -> None:
+def finish_run(store: Store, report: RunReport, *, status: str, error: str | None = None) -> None:
     report.counts["failed"] = len(report.failures)
     failures = [{"item": f.item, "reason": f.reason} for f in report.failures]
     if error:
@@ -112,7 +112,7 @@ def _needing_work(
     return todo
 
 
-def _process_batch(
+def process_batch(
     documents: Sequence[Document],
     params: Params,
     store: Store,

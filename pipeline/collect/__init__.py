@@ -73,14 +73,15 @@ def collect_one(item: str, params: CollectParams, *, client: httpx.Client | None
         raw = fetch_url(item, client, max_bytes=max_bytes)
     else:
         raw = read_file(Path(item), max_bytes=max_bytes)
-    return to_document(raw, _extract(raw, params))
+    return to_document(raw, extract_raw(raw, params))
 
 
-def _extract(raw: RawInput, params: CollectParams) -> ExtractedText:
+def extract_raw(raw: RawInput, params: CollectParams) -> ExtractedText:
+    """Text and metadata of one raw input, by its kind."""
     if not raw.content.strip():
         raise InputError(f"{raw.url}: the file is empty; remove it or give a file with text")
     if raw.kind == "html":
-        return extract_html(raw.content, url=raw.url, include_tables=params.include_tables)
+        return extract_html(raw.content, url=raw.url, include_tables=params.include_tables, charset=raw.charset)
     if raw.kind == "pdf":
         return extract_pdf(raw.content, url=raw.url)
     return extract_text(raw.content, url=raw.url)

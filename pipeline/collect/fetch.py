@@ -27,6 +27,7 @@ class RawInput:
     url: str
     kind: str
     content: bytes
+    charset: str | None = None  # declared by the server (Content-Type); wins over guessing
 
 
 def is_url(value: str) -> bool:
@@ -100,6 +101,6 @@ def fetch_url(url: str, client: httpx.Client, *, max_bytes: int) -> RawInput:
                 body.extend(chunk)
                 if len(body) > max_bytes:
                     raise InputError(f"{url}: response over the {max_bytes / 1e6:.0f} MB limit (collect.max_file_mb)")
-            return RawInput(url=str(response.url), kind=kind, content=bytes(body))
+            return RawInput(url=str(response.url), kind=kind, content=bytes(body), charset=response.charset_encoding)
     except httpx.HTTPError as exc:
         raise InputError(f"{url}: {exc.__class__.__name__}: {exc}") from exc

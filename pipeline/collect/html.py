@@ -24,10 +24,18 @@ class ExtractedText:
     url: str | None = None  # the page's canonical URL, when it declares one
 
 
-def extract_html(content: bytes | str, *, url: str, include_tables: bool = True) -> ExtractedText:
-    """Extract the article body of a page, dropping navigation, banners and footers."""
+def extract_html(content: bytes | str, *, url: str, include_tables: bool = True, charset: str | None = None) -> ExtractedText:
+    """Extract the article body of a page, dropping navigation, banners and footers.
+
+    Bytes are decoded with ``charset`` when the server declared one; otherwise trafilatura
+    guesses the encoding from the page."""
     if isinstance(content, bytes):
         _refuse_binary(content, url)
+        if charset:
+            try:
+                content = content.decode(charset, errors="replace")
+            except LookupError:
+                pass  # an unknown charset name: let trafilatura guess
     result = trafilatura.bare_extraction(
         content,
         url=url,

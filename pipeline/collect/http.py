@@ -68,15 +68,6 @@ class Fetched:
     unchanged: bool = False  # a 304 answer to a conditional request
     charset: str | None = None  # from the Content-Type header
 
-    def text(self) -> str | None:
-        """The body decoded with the declared charset; None when none is declared or it is unknown."""
-        if not self.charset:
-            return None
-        try:
-            return self.content.decode(self.charset, errors="replace")
-        except LookupError:
-            return None
-
 
 class Fetcher:
     def __init__(
@@ -110,7 +101,6 @@ class Fetcher:
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self._delays: dict[str, float] = {}
         self._guard = threading.Lock()
-        self.requests = 0
 
     def close(self) -> None:
         self.client.close()
@@ -161,7 +151,6 @@ class Fetcher:
             self._wait_turn(host)
             try:
                 with self.client.stream("GET", url, headers=headers, follow_redirects=True) as response:
-                    self.requests += 1
                     return self._read(url, response, types)
             except httpx.TooManyRedirects:
                 raise FetchError(url, "redirects", "too many redirects (a redirect loop?)") from None
@@ -213,7 +202,6 @@ class Fetcher:
                 self._wait_turn(host)
                 try:
                     response = self.client.get(robots_url, follow_redirects=True)
-                    self.requests += 1
                 finally:
                     self._next[host] = self.clock() + self.delay
             if response.status_code >= 500:

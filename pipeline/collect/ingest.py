@@ -30,19 +30,17 @@ from sqlalchemy import insert, select, update
 from trafilatura.deduplication import Simhash
 
 from pipeline import classify
-from pipeline.collect import Failure, RawInput, _extract, to_document
+from pipeline.collect import Failure, RawInput, extract_raw, to_document
 from pipeline.collect.discover import discover, normalise
-from pipeline.collect.html import _refuse_binary, extract_html
 from pipeline.collect.http import Fetched, Fetcher, FetchError
 from pipeline.collect.sources import Source
 from pipeline.config import Params, data_dir
 from pipeline.errors import InputError, PipelineError
 from pipeline.evidence import schema
 from pipeline.evidence.store import Store, now
-from pipeline.ids import stable_id
 from pipeline.progress import Track, no_progress
 from pipeline.records import Document
-from pipeline.workflow import DOCUMENT_BATCH, RunReport, _finish, _process_batch
+from pipeline.workflow import DOCUMENT_BATCH, RunReport, finish_run, process_batch
 
 log = logging.getLogger(__name__)
 
@@ -150,14 +148,14 @@ def ingest(
         for source in sources:
             report.sources.append(_ingest_source(source, params, store, fetcher, raw, seen, tagger, report.run, concurrency or params.collect.concurrency, track))
     except BaseException as exc:
-        _finish(store, report.run, status="failed", error=f"{exc.__class__.__name__}: {exc}")
+        finish_run(store, report.run, status="failed", error=f"{exc.__class__.__name__}: {exc}")
         raise
     report.run.counts["sources"] = len(sources)
     report.run.counts["sources_failed"] = len(report.failed_sources)
     for failed in report.failed_sources:
         report.run.failures.append(Failure(f"source {failed}", "failed entirely: " + "; ".join(next(s for s in report.sources if s.name == failed).errors[:3])))
     status = "failed" if report.failed_sources and len(report.failed_sources) == len(sources) else report.run.status
-    _finish(store, report.run, status=status)
+    finish_run(store, report.run, status=status)
     return report
 
 
@@ -226,7 +224,7 @@ def _ingest_source(
     def flush() -> None:
         if not pending:
             return
-        _process_batch([p.document for p in pending], params, store, tagger, run)
+        process_batch([p.document for p in pending], params, store, tagger, run)
         with store.transaction() as tx:
             for item in pending:
                 tx.connection.execute(
@@ -300,18 +298,11 @@ def _document(fetched: Fetched, params: Params) -> Document:
     if fetched.kind not in ("html", "pdf", "txt"):
         raise InputError(f"{fetched.url}: not a document ({fetched.content_type})")
     address = normalise(fetched.final_url) or fetched.final_url
-    declared = fetched.text() if fetched.kind == "html" else None
-    if declared is not None:  # the server's charset wins over guessing from the bytes
-        _refuse_binary(fetched.content, address)
-        extracted = extract_html(declared, url=address, include_tables=params.collect.include_tables)
-    else:
-        extracted = _extract(RawInput(url=address, kind=fetched.kind, content=fetched.content), params.collect)
+    extracted = extract_raw(RawInput(url=address, kind=fetched.kind, content=fetched.content, charset=fetched.charset), params.collect)
     canonical = normalise(extracted.url) if extracted.url else None
     if canonical and canonical != address and _same_site(canonical, address):
         address = canonical  # the page's own <link rel="canonical">
-    document = to_document(RawInput(url=address, kind=fetched.kind, content=fetched.content), extracted)
-    assert document.id == stable_id("document", address)
-    return document
+    return to_document(RawInput(url=address, kind=fetched.kind, content=fetched.content), extracted)
 
 
 def _same_site(a: str, b: str) -> bool:

@@ -102,3 +102,17 @@ def test_collect_run_reports_connection_errors():
     with httpx.Client(transport=httpx.MockTransport(refuse)) as client:
         result = collect.run(["https://example.org/a"], CollectParams(), client=client)
     assert "ConnectError" in result.failures[0].reason
+
+
+def test_a_declared_charset_wins_over_guessing():
+    import httpx
+
+    from pipeline.collect.fetch import fetch_url
+    from pipeline.collect import extract_raw
+    from pipeline.config import CollectParams
+
+    body = ("<html><body><p>" + "The council added £250,000 to its hardship fund for families this winter. " * 3 + "</p></body></html>").encode("cp1252")
+    client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body, headers={"Content-Type": "text/html; charset=windows-1252"})))
+    raw = fetch_url("https://www.council.gov.uk/news/1", client, max_bytes=1_000_000)
+    assert raw.charset == "windows-1252"
+    assert "£250,000" in extract_raw(raw, CollectParams()).text
