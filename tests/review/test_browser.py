@@ -64,9 +64,11 @@ def page(tmp_path):
 def test_review_three_passages_with_the_keyboard_and_undo_one(server: str, page, db_url: str):
     page.goto(f"{server}/queue")
     assert page.url.endswith("/login")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")  # autofocus
     page.keyboard.type("rita")  # the username box has focus
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORDS["rita"])
+    assert page.input_value("#username") == "rita" and page.input_value("#password") == PASSWORDS["rita"]
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server}/queue")
 
