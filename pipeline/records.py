@@ -53,6 +53,7 @@ class Passage(Record):
     start: int
     end: int
     page: int | None = None
+    headings: list[str] = field(default_factory=list)  # the heading path above it, outermost first
 
 
 @dataclass(frozen=True)
