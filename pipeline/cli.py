@@ -167,7 +167,7 @@ def segment_cli(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Passages as JSON lines.")] = None,
 ) -> None:
     """Split documents into passages with stable ids and character offsets, dropping boilerplate."""
-    from pipeline.extract import segment
+    from pipeline import segment
     from pipeline.jsonl import read_records, write_records
     from pipeline.records import Document
 
@@ -200,21 +200,22 @@ def tag_cli(
     ctx: typer.Context,
     input: Annotated[Path | None, typer.Option("--input", "-i", help="Passages from 'levelup segment'.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Goal suggestions as JSON lines.")] = None,
+    documents: Annotated[Path | None, typer.Option("--documents", help="Documents from 'levelup collect', to know each passage's organisation. Default: beside --input.")] = None,
+    extractions: Annotated[Path | None, typer.Option("--extractions", help="Entities from 'levelup extract', to know each passage's organisation. Default: beside --input.")] = None,
     taxonomy: TaxonomyOption = None,
     model: ModelOption = None,
 ) -> None:
     """Score every passage against every goal and mark the goals it is evidence for."""
-    from pipeline import classify
-    from pipeline.jsonl import read_records, write_records
-    from pipeline.records import Passage
+    from pipeline.jsonl import write_records
+    from pipeline.workflow.load import read_batch, tag_stage
 
     params = _params(ctx)
     input, output = input or _interim("passages.jsonl"), output or _interim("suggestions.jsonl")
-    passages = [Passage.from_dict(r) for r in read_records(input)]
-    suggestions = classify.run(passages, params.tag, tagger=_tagger(params, taxonomy, model), track=_track())
+    batch = read_batch(input, documents=documents or input.with_name("documents.jsonl"), extractions=extractions or input.with_name("extractions.jsonl"))
+    suggestions = tag_stage(batch, params, _tagger(params, taxonomy, model), track=_track())
     write_records(output, (s.to_dict() for s in suggestions))
     predicted = sum(s.predicted for s in suggestions)
-    typer.echo(f"tagged {len(passages)} passages ({predicted} goal suggestions) into {output}", err=True)
+    typer.echo(f"tagged {len(batch.all_passages())} passages ({predicted} goal suggestions) into {output}", err=True)
 
 
 @app.command("embed")
@@ -245,7 +246,7 @@ def store_cli(
     db: DbOption = None,
 ) -> None:
     """Load the outputs of collect, segment, extract and tag into the evidence database."""
-    from pipeline.evidence.loader import load_stage_outputs
+    from pipeline.workflow.load import load_stage_outputs
 
     store = _open_store(db)
     counts = load_stage_outputs(store, input_dir or data_dir() / "interim")
@@ -263,11 +264,11 @@ def run_cli(
     show_report: Annotated[bool, typer.Option("--report/--no-report", help="Print the evidence table at the end.")] = True,
 ) -> None:
     """Run collect → segment → extract → tag → store on new or changed inputs, then report."""
-    from pipeline import workflow
+    from pipeline.workflow import run
 
     params = _params(ctx)
     store = _open_store(db)
-    report = workflow.run(_inputs(inputs, listed), params, store, force=force, track=_track())
+    report = run(_inputs(inputs, listed), params, store, force=force, track=_track())
     _report_failures(report.failures)
     counts = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in sorted(report.counts.items()))
     typer.echo(f"run {report.run_id} {report.status}: {counts}", err=True)
@@ -294,7 +295,7 @@ def report_cli(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.")] = None,
 ) -> None:
     """Print passages of evidence per organisation and goal, or one organisation's evidence report."""
-    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.taxonomy import load_taxonomy
     from pipeline.errors import InputError
 
     store = _open_store(db)
@@ -342,7 +343,7 @@ def export_cli(
         metrics.parent.mkdir(parents=True, exist_ok=True)
         metrics.write_text(json.dumps(store.counts(), indent=2) + "\n", encoding="utf-8")
     if plot is not None:
-        from pipeline.classify.taxonomy import load_taxonomy
+        from pipeline.taxonomy import load_taxonomy
         from pipeline.report.summary import evidence_links
 
         tax = load_taxonomy(taxonomy or "levelling-up")
@@ -406,7 +407,7 @@ def analyze_cli(
     model: ModelOption = None,
 ) -> None:
     """Run the whole pipeline on local files without a database; print one JSON line per passage."""
-    from pipeline.analyze import analyze
+    from pipeline.workflow.analyze import analyze
     from pipeline.jsonl import dump
 
     params = _params(ctx)
@@ -458,7 +459,7 @@ def train_cli(
     from rich.table import Table
 
     from pipeline.classify.labels import Labelled
-    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.taxonomy import load_taxonomy
     from pipeline.classify.train import summary_rows, train
 
     params = _params(ctx)
@@ -540,7 +541,7 @@ def ingest_cli(
     segment, extract, tag and store them. Exit 1 if a source failed entirely, 4 if another run
     holds the lock."""
     from pipeline.collect.http import Fetcher
-    from pipeline.collect.ingest import ingest, ingest_lock
+    from pipeline.workflow.ingest import ingest, ingest_lock
     from pipeline.collect.sources import load_sources
 
     params = _params(ctx)
@@ -648,7 +649,7 @@ def review_export(
     config: Annotated[Path | None, typer.Option("--label-config", help="With label-studio: also write the labelling interface XML here.")] = None,
 ) -> None:
     """Print reviews (every row, undos included) or the review queue as labelling-tool tasks."""
-    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.taxonomy import load_taxonomy
     from pipeline.review import interop
     from pipeline.review.queue import ReviewQueue
 
@@ -677,7 +678,7 @@ def review_import(
     taxonomy: TaxonomyOption = None,
 ) -> None:
     """Store annotations made in Label Studio or Argilla as reviews (they join training)."""
-    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.taxonomy import load_taxonomy
     from pipeline.errors import InputError
     from pipeline.review import interop
     from pipeline.review.queue import ReviewQueue
@@ -718,7 +719,7 @@ def _print_counts(counts: dict[str, int]) -> None:
 def _print_evidence_table(store: Any, taxonomy_name: str) -> None:
     from rich.console import Console
 
-    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.taxonomy import load_taxonomy
     from pipeline.report.render import evidence_rich_table
     from pipeline.report.summary import evidence_table
 

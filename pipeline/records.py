@@ -145,3 +145,13 @@ class Extraction(Record):
             figures=[Figure.from_dict(f) for f in data.get("figures", [])],
             quotes=[Quote.from_dict(q) for q in data.get("quotes", [])],
         )
+
+
+@dataclass(frozen=True)
+class Provenance(Record):
+    """Where the nightly ingest found a document (all unknown for local files)."""
+
+    source: str | None = None  # the sources.yaml entry
+    organisation: str | None = None  # the organisation that source declares
+    simhash: str | None = None  # near-duplicate fingerprint of the text
+    raw_sha256: str | None = None  # the raw response in the raw snapshot store

@@ -91,7 +91,7 @@ def _texts(count: int) -> list[str]:
     """Real passage text: the segmented sample corpus and the labelled passages, made unique."""
     from pipeline import collect
     from pipeline.config import Params
-    from pipeline.extract import segment
+    from pipeline import segment
 
     params = Params()
     base = [p.text for p in segment.run(collect.run([str(ROOT / "corpus/sample")], params.collect).documents, params.segment)]

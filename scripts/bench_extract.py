@@ -20,7 +20,7 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from pipeline import collect, extract  # noqa: E402
 from pipeline.config import Params  # noqa: E402
-from pipeline.extract import segment  # noqa: E402
+from pipeline import segment  # noqa: E402
 from pipeline.extract.nlp import load_nlp  # noqa: E402
 from pipeline.records import Passage  # noqa: E402
 

@@ -30,7 +30,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from pipeline.collect.http import Fetcher  # noqa: E402
-from pipeline.collect.ingest import _document  # noqa: E402
+from pipeline.workflow.ingest import _document  # noqa: E402
 from pipeline.config import Params  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

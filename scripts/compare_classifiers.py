@@ -38,7 +38,7 @@ from pipeline.classify.supervised import (  # noqa: E402
     no_goal_out_of_fold,
     out_of_fold,
 )
-from pipeline.classify.taxonomy import load_taxonomy  # noqa: E402
+from pipeline.taxonomy import load_taxonomy  # noqa: E402
 from pipeline.classify.zeroshot import ZeroShotTagger  # noqa: E402
 from pipeline.config import Params  # noqa: E402
 

@@ -28,7 +28,7 @@ from pipeline.classify.encoder import load_encoder  # noqa: E402
 from pipeline.classify.evaluate import evaluate  # noqa: E402
 from pipeline.classify.labels import Labelled, read_labels  # noqa: E402
 from pipeline.classify.supervised import Decisions, choose_no_goal_floor, choose_thresholds, make_estimator, out_of_fold  # noqa: E402
-from pipeline.classify.taxonomy import load_taxonomy  # noqa: E402
+from pipeline.taxonomy import load_taxonomy  # noqa: E402
 
 
 def pairs(records: list[Labelled], per_example: int, rng: random.Random) -> list[tuple[str, str, float]]:

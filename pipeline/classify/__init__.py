@@ -21,7 +21,7 @@ from pipeline.classify.cache import CachedEncoder, EmbeddingCache
 from pipeline.classify.encoder import Embedder, load_encoder
 from pipeline.classify.explain import Explanation, explain
 from pipeline.classify.flag import flag
-from pipeline.classify.taxonomy import Taxonomy, load_taxonomy
+from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.classify.zeroshot import ZeroShotTagger
 from pipeline.config import TagParams, data_dir
 from pipeline.errors import ConfigError

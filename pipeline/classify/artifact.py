@@ -23,7 +23,7 @@ import numpy as np
 
 from pipeline.classify.encoder import Embedder
 from pipeline.classify.supervised import GoalModel
-from pipeline.classify.taxonomy import Taxonomy
+from pipeline.taxonomy import Taxonomy
 from pipeline.classify.zeroshot import ZeroShotTagger
 from pipeline.config import models_dir
 from pipeline.errors import ModelError

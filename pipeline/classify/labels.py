@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.classify.taxonomy import Taxonomy
+from pipeline.taxonomy import Taxonomy
 from pipeline.errors import InputError
 from pipeline.jsonl import parse_lines
 

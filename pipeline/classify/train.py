@@ -37,7 +37,7 @@ from pipeline.classify.supervised import (
     no_goal_out_of_fold,
     out_of_fold,
 )
-from pipeline.classify.taxonomy import Taxonomy, load_taxonomy
+from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.classify.zeroshot import ZeroShotTagger
 from pipeline.config import Params
 from pipeline.errors import InputError

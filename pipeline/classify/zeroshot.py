@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.classify.encoder import Embedder
-from pipeline.classify.taxonomy import Taxonomy
+from pipeline.taxonomy import Taxonomy
 
 
 class ZeroShotTagger:

@@ -17,7 +17,8 @@ import lxml.html
 from trafilatura.feeds import FeedParameters, extract_links
 from trafilatura.sitemaps import SitemapObject
 
-from pipeline.collect.http import Fetcher, FetchError, accepts
+from pipeline.collect.http import Fetcher, accepts
+from pipeline.errors import FetchError
 from pipeline.collect.sources import Source
 
 log = logging.getLogger(__name__)

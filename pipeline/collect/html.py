@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import trafilatura
 
-from pipeline.collect.text import join_paragraphs, paragraphs_from_lines
+from pipeline.text import join_paragraphs, paragraphs_from_lines
 from pipeline.errors import ExtractionError
 
 

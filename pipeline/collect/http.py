@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pipeline.errors import InputError
+from pipeline.errors import FetchError, InputError
 
 DOCUMENT_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "application/pdf": "pdf", "text/plain": "txt"}
 DISCOVERY_TYPES = {
@@ -43,16 +43,6 @@ DISCOVERY_TYPES = {
     "application/xhtml+xml": "html",
 }
 RETRY_STATUSES = {429, 500, 502, 503, 504}
-
-
-class FetchError(InputError):
-    """A URL could not be fetched; ``reason`` is a short machine-readable kind."""
-
-    def __init__(self, url: str, reason: str, detail: str, status: int | None = None) -> None:
-        super().__init__(f"{url}: {detail}")
-        self.url = url
-        self.reason = reason
-        self.status = status
 
 
 @dataclass(frozen=True)

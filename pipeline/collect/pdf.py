@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
 
 from pipeline.collect.html import ExtractedText
-from pipeline.collect.text import PARAGRAPH_SEPARATOR, clean_paragraph, paragraphs_from_layout
+from pipeline.text import PARAGRAPH_SEPARATOR, clean_paragraph, paragraphs_from_layout
 from pipeline.errors import ExtractionError
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.collect.html import ExtractedText
-from pipeline.collect.text import join_paragraphs, paragraphs_from_blocks
+from pipeline.text import join_paragraphs, paragraphs_from_blocks
 from pipeline.errors import ExtractionError
 
 _ENCODINGS = ("utf-8-sig", "cp1252")

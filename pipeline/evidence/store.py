@@ -12,21 +12,46 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, select, update
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from pipeline.errors import StoreError
 from pipeline.evidence import migrate, schema
-from pipeline.extract.organisations import subject_organisation
 from pipeline.ids import stable_id
-from pipeline.records import Document, Extraction, Passage, Suggestion
+from pipeline.records import Document, Extraction, Passage, Provenance, Record, Suggestion
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    id: str
+    url: str
+    content_hash: str
+    simhash: str | None
+
+
+@dataclass(frozen=True)
+class FetchLog(Record):
+    """One fetch as the log keeps it."""
+
+    url: str
+    source: str
+    run_id: str
+    outcome: str  # new | changed | unchanged | duplicate | failed
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    raw_sha256: str | None = None
+    document_id: str | None = None
+    error: str | None = None
 
 TABLES = ("documents", "passages", "entities", "figures", "quotes", "suggestions", "reviews", "runs")
 
@@ -134,6 +159,24 @@ class Store:
                 known.setdefault(organisation, set()).update(int(g) for g in goals or [])
         return known
 
+    def document_index(self) -> list[IndexedDocument]:
+        """Id, URL, content hash and fingerprint of every stored document (for deduplication)."""
+        d = schema.documents
+        rows = self._read(select(d.c.id, d.c.url, d.c.content_hash, d.c.simhash))
+        return [IndexedDocument(r.id, r.url, r.content_hash, r.simhash) for r in rows]
+
+    def last_fetches(self, urls: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+        """(ETag, Last-Modified) of each URL's latest good fetch, for conditional requests."""
+        if not urls:
+            return {}
+        f = schema.fetches
+        rows = self._read(
+            select(f.c.url, f.c.etag, f.c.last_modified, f.c.id)
+            .where(f.c.url.in_(list(urls)), f.c.outcome.in_(("new", "changed", "unchanged", "duplicate")))
+            .order_by(f.c.id)
+        )
+        return {row.url: (row.etag, row.last_modified) for row in rows if row.etag or row.last_modified}
+
     def _read(self, statement: Any) -> list[Any]:
         with self.engine.connect() as connection:
             return list(connection.execute(statement))
@@ -166,13 +209,24 @@ class Transaction:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def save_document(self, document: Document, passages: Sequence[Passage], *, run_id: str | None = None) -> None:
+    def save_document(
+        self,
+        document: Document,
+        passages: Sequence[Passage],
+        *,
+        run_id: str | None = None,
+        organisation: str | None = None,
+        provenance: Provenance | None = None,
+    ) -> None:
         """Upsert a document and make its passages exactly ``passages``.
 
-        Passages of an earlier version that are gone are deleted with their entities, figures and
-        suggestions; reviews are kept (they hold their own copy of the text).
+        ``organisation`` is who the document is about (worked out by the workflow); provenance
+        fields left unknown keep what an earlier ingest stored. Passages of an earlier version
+        that are gone are deleted with their entities, figures and suggestions; reviews are kept
+        (they hold their own copy of the text).
         """
-        row = document.to_dict() | {"collected_at": now(), "run_id": run_id}
+        found = {k: v for k, v in (provenance or Provenance()).to_dict().items() if v is not None and k != "organisation"}
+        row = document.to_dict() | {"collected_at": now(), "run_id": run_id, "organisation": organisation} | found
         _upsert(self.connection, schema.documents, [row], ["id"])
         keep = [p.id for p in passages]
         self.connection.execute(
@@ -213,18 +267,19 @@ class Transaction:
         ]
         _upsert(self.connection, schema.suggestions, rows, ["id"])
 
-    def assign_organisation(self, document_id: str) -> str | None:
-        """Work out which organisation a document is about, from its title and ORG entities."""
-        d, p, e = schema.documents, schema.passages, schema.entities
-        title, text = self.connection.execute(select(d.c.title, d.c.text).where(d.c.id == document_id)).one()
-        names = self.connection.execute(
-            select(func.coalesce(e.c.canonical, e.c.text))
-            .join(p, p.c.id == e.c.passage_id)
-            .where(p.c.document_id == document_id, e.c.label == "ORG")
-        ).scalars().all()
-        organisation = subject_organisation(title or "", text, list(names))
-        self.connection.execute(update(d).where(d.c.id == document_id).values(organisation=organisation))
-        return organisation
+    def add_alias(self, document_id: str, url: str) -> None:
+        """Record that ``url`` serves the same (or a near-identical) document."""
+        d = schema.documents
+        row = self.connection.execute(select(d.c.url, d.c.also_at).where(d.c.id == document_id)).first()
+        if row is None:
+            return
+        also = list(row.also_at or [])
+        if url != row.url and url not in also:
+            self.connection.execute(update(d).where(d.c.id == document_id).values(also_at=[*also, url]))
+
+    def log_fetch(self, fetch: FetchLog) -> None:
+        """Append one line to the fetch log (what was asked, what came back, what it became)."""
+        self.connection.execute(insert(schema.fetches).values(**fetch.to_dict(), fetched_at=now()))
 
     def start_run(self, command: str) -> str:
         run_id = stable_id("run", command, now().isoformat())

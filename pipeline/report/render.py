@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from rich.table import Table
 
-from pipeline.classify.taxonomy import Taxonomy
+from pipeline.taxonomy import Taxonomy
 
 
 def evidence_rich_table(table: pd.DataFrame, taxonomy: Taxonomy) -> Table:

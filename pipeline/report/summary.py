@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import func, select
 
-from pipeline.classify.taxonomy import Taxonomy
+from pipeline.taxonomy import Taxonomy
 from pipeline.evidence import schema
 from pipeline.evidence.store import Store
 

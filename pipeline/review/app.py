@@ -31,11 +31,12 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.middleware.sessions import SessionMiddleware
 
-from pipeline.classify.taxonomy import Taxonomy, load_taxonomy
+from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.config import data_dir
 from pipeline.evidence.store import Store
 from pipeline.review import accounts, interop
-from pipeline.review.queue import DecisionError, Filters, ReviewQueue
+from pipeline.errors import DecisionError, Forbidden, InputError, LoginRequired, PipelineError
+from pipeline.review.queue import Filters, ReviewQueue
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +51,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-
-
-class LoginRequired(Exception):
-    pass
-
-
-class Forbidden(Exception):
-    pass
-
-
-class BadForm(Exception):
-    pass
 
 
 @dataclass
@@ -117,17 +106,19 @@ def create_app(
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    @app.exception_handler(LoginRequired)
-    async def login_required(request: Request, _exc: LoginRequired) -> Response:
-        return RedirectResponse("/login", status_code=303)
-
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, _exc: Forbidden) -> Response:
-        return page(request, "error.html", {"message": "This page is for administrators."}, status=403)
-
-    @app.exception_handler(BadForm)
-    async def bad_form(request: Request, exc: BadForm) -> Response:
-        return page(request, "error.html", {"message": str(exc)}, status=400)
+    @app.exception_handler(PipelineError)
+    async def domain_error(request: Request, exc: PipelineError) -> Response:
+        """Every domain error becomes a response here, and only here (statuses: pipeline.errors)."""
+        if isinstance(exc, LoginRequired):
+            return RedirectResponse("/login", status_code=303)
+        if isinstance(exc, Forbidden):
+            message = "This page is for administrators."
+        elif exc.http_status >= 500:
+            log.error("%s %s: %s", request.method, request.url.path, exc)
+            message = "The evidence database is not available just now. Try again in a minute." if exc.http_status == 503 else "Something went wrong on our side."
+        else:
+            message = str(exc)
+        return page(request, "error.html", {"message": message}, status=exc.http_status)
 
     def user_of(request: Request) -> accounts.User:
         username = request.session.get("user")
@@ -152,7 +143,7 @@ def create_app(
         form = await request.form()
         sent = str(form.get("csrf_token", ""))
         if not sent or not hmac.compare_digest(sent, request.session.get("csrf", "")):
-            raise BadForm("The form expired or did not come from this site. Go back, reload the page and try again.")
+            raise InputError("The form expired or did not come from this site. Go back, reload the page and try again.")
         return {key: str(value) for key, value in form.items()}
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -225,11 +216,11 @@ def create_app(
         try:
             goals = [int(g) for g in form.get("goals", "").replace(",", " ").split()]
         except ValueError:
-            raise BadForm("Goals are numbers separated by spaces, for example: 3 14") from None
+            raise InputError("Goals are numbers separated by spaces, for example: 3 14") from None
         try:
             queue.decide(passage_id, user.username, form.get("decision", ""), goals=goals, note=form.get("note"), goal_ids=settings.taxonomy.goal_ids)
         except DecisionError as error:
-            raise BadForm(f"{error}.") from None
+            raise InputError(f"{error}.") from None
         filters = Filters.parse({k: form.get(k, "") for k in ("organisation", "goal", "source", "date_from", "date_to")})
         following = queue.next_item(user.username, filters)
         return RedirectResponse(f"/item/{following}{_query(filters)}" if following else f"/queue{_query(filters)}", status_code=303)
@@ -267,7 +258,7 @@ def create_app(
         form = await form_of(request)
         try:
             accounts.add_user(store, form.get("username", "").strip(), form.get("password", ""), form.get("role", "reviewer"))
-        except Exception as error:  # an InputError: shown on the page
+        except InputError as error:  # shown on the page
             return page(request, "users.html", {"users": accounts.list_users(store), "error": str(error)}, status=400)
         return RedirectResponse("/admin/users", status_code=303)
 

@@ -30,15 +30,12 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, insert, or_, select
 
+from pipeline.errors import DecisionError
 from pipeline.evidence import schema
 from pipeline.evidence.store import LABELLING_DECISIONS, Store, effective_reviews, now, training_labels
 
 DECISIONS = ("accept", "reject", "change", "no_goal", "skip")
-__all__ = ["DECISIONS", "LABELLING_DECISIONS", "DecisionError", "Filters", "Item", "QueueItem", "ReviewQueue", "training_labels"]
-
-
-class DecisionError(ValueError):
-    """A decision that cannot be recorded (unknown passage or decision, bad goals)."""
+__all__ = ["DECISIONS", "LABELLING_DECISIONS", "Filters", "Item", "QueueItem", "ReviewQueue", "training_labels"]
 
 
 @dataclass(frozen=True)

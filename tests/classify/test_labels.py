@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.classify.labels import read_labels
-from pipeline.classify.taxonomy import load_taxonomy
+from pipeline.taxonomy import load_taxonomy
 from pipeline.errors import InputError
 from tests.conftest import FIXTURES
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.classify.taxonomy import load_taxonomy, shipped_taxonomies
+from pipeline.taxonomy import load_taxonomy, shipped_taxonomies
 from pipeline.errors import ConfigError
 
 

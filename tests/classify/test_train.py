@@ -9,7 +9,7 @@ import pytest
 from pipeline import classify
 from pipeline.classify import artifact, load_tagger
 from pipeline.classify.labels import Labelled
-from pipeline.classify.taxonomy import load_taxonomy
+from pipeline.taxonomy import load_taxonomy
 from pipeline.classify.train import gather
 from pipeline.errors import ConfigError, InputError, ModelError
 from pipeline.records import Passage

@@ -5,7 +5,7 @@ import pytest
 from pipeline.collect.html import extract_html
 from pipeline.collect.pdf import extract_pdf
 from pipeline.collect.plain import extract_text
-from pipeline.collect.text import paragraphs_from_blocks, paragraphs_from_layout
+from pipeline.text import paragraphs_from_blocks, paragraphs_from_layout
 from pipeline.errors import ExtractionError
 from tests.conftest import FIXTURES
 

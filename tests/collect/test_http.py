@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pipeline.collect.http import Fetcher, FetchError
+from pipeline.collect.http import Fetcher
+from pipeline.errors import FetchError
 
 HTML = b"<html><body><p>" + b"Enough words for an article page. " * 5 + b"</p></body></html>"
 

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from pipeline.collect.http import Fetcher
-from pipeline.collect.ingest import IngestLocked, RawStore, ingest, ingest_lock
+from pipeline.errors import IngestLocked
+from pipeline.workflow.ingest import RawStore, ingest, ingest_lock
 from pipeline.collect.sources import load_sources
 from pipeline.config import Params
 from pipeline.evidence import schema

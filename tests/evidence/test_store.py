@@ -27,7 +27,7 @@ def passages(doc: Document) -> list[Passage]:
 def save_all(store: Store, doc: Document) -> list[Passage]:
     mine = passages(doc)
     with store.transaction() as tx:
-        tx.save_document(doc, mine)
+        tx.save_document(doc, mine, organisation="Barts Health NHS Trust")
         tx.save_extractions(
             [
                 Extraction(
@@ -40,7 +40,6 @@ def save_all(store: Store, doc: Document) -> list[Passage]:
             ]
         )
         tx.save_suggestions([Suggestion(p.id, "levelling-up", g, 0.5, g == 8, "m") for p in mine for g in (8, 14)])
-        tx.assign_organisation(doc.id)
     return mine
 
 
@@ -85,7 +84,7 @@ def test_store_changed_document_replaces_gone_passages_but_keeps_reviews(store: 
     assert counts["reviews"] == 1
 
 
-def test_store_assigns_the_subject_organisation(store: Store):
+def test_store_keeps_the_organisation_it_is_given(store: Store):
     save_all(store, document())
     with store.engine.connect() as connection:
         assert connection.execute(select(schema.documents.c.organisation)).scalar_one() == "Barts Health NHS Trust"

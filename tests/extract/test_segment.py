@@ -1,8 +1,8 @@
 import pytest
 
-from pipeline.collect.text import join_paragraphs
+from pipeline.text import join_paragraphs
 from pipeline.config import SegmentParams
-from pipeline.extract import segment
+from pipeline import segment
 from pipeline.ids import text_hash
 from pipeline.records import Document
 

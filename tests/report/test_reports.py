@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.classify.taxonomy import load_taxonomy
+from pipeline.taxonomy import load_taxonomy
 from pipeline.cli import app
 from pipeline.errors import InputError
 from pipeline.evidence.store import Store

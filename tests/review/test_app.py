@@ -210,7 +210,7 @@ def test_the_session_secret_comes_from_the_environment_or_is_generated_once(tmp_
 
 
 def test_the_evidence_table_counts_standing_reviews_over_the_model(db_url: str):
-    from pipeline.classify.taxonomy import load_taxonomy
+    from pipeline.taxonomy import load_taxonomy
     from pipeline.report.summary import evidence_links
 
     store = Store.open(db_url)

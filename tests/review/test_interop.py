@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from pipeline.classify.taxonomy import load_taxonomy
+from pipeline.taxonomy import load_taxonomy
 from pipeline.cli import app
 from pipeline.evidence.store import Store
 from pipeline.review import interop

@@ -1,6 +1,6 @@
 """Goal frameworks as data: YAML files describing each goal.
 
-Shipped taxonomies live in ``pipeline/classify/taxonomies/<name>.yaml``; ``--taxonomy`` takes a
+Shipped taxonomies live in ``pipeline/taxonomies/<name>.yaml``; ``--taxonomy`` takes a
 shipped name or the path of any YAML file of the same shape, so a new framework needs no code.
 """
 
@@ -61,7 +61,7 @@ class Taxonomy(BaseModel):
 
 
 def shipped_taxonomies() -> list[str]:
-    folder = resources.files("pipeline.classify") / "taxonomies"
+    folder = resources.files("pipeline") / "taxonomies"
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
@@ -74,7 +74,7 @@ def load_taxonomy(name_or_path: str = DEFAULT_TAXONOMY) -> Taxonomy:
             raise ConfigError(f"taxonomy file {path} does not exist; give a YAML path or one of: {', '.join(shipped_taxonomies())}")
         text = path.read_text(encoding="utf-8")
     else:
-        resource = resources.files("pipeline.classify") / "taxonomies" / f"{name_or_path}.yaml"
+        resource = resources.files("pipeline") / "taxonomies" / f"{name_or_path}.yaml"
         if not resource.is_file():
             raise ConfigError(
                 f"unknown taxonomy '{name_or_path}'; use one of: {', '.join(shipped_taxonomies())}, or a YAML file path"

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from pipeline.collect.text import clean_paragraph
+from pipeline.text import clean_paragraph
 from pipeline.config import SegmentParams
 from pipeline.ids import stable_id
 from pipeline.records import Document, Passage

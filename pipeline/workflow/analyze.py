@@ -6,12 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline import classify, collect, extract
+from pipeline import classify, collect
 from pipeline.collect import Failure
 from pipeline.config import Params
-from pipeline.extract import segment
 from pipeline.progress import Track, no_progress
 from pipeline.records import Suggestion
+from pipeline.workflow.batch import KnownGoals, process
 
 
 @dataclass
@@ -24,11 +24,10 @@ def analyze(files: list[str], params: Params, tagger: classify.Tagger, *, track:
     """Records in the ``levelup analyze`` contract of design.md."""
     collected = collect.run(files, params.collect, track=track)
     urls = {d.id: d.url for d in collected.documents}
-    passages = segment.run(collected.documents, params.segment)
-    extractions = extract.run(passages, params.extract, track=track)
-    by_passage: dict[str, list[Suggestion]] = defaultdict(list)
-    for suggestion in classify.run(passages, params.tag, tagger=tagger, track=track):
-        by_passage[suggestion.passage_id].append(suggestion)
+    batch = process(collected.documents, params, tagger, KnownGoals(), track=track)
+    passages = batch.all_passages()
+    extractions = [batch.extractions[p.id] for p in passages]
+    by_passage: dict[str, list[Suggestion]] = defaultdict(list, batch.suggestions)
     records = [
         {
             "doc": urls[passage.document_id],

@@ -26,31 +26,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
 from trafilatura.deduplication import Simhash
 
 from pipeline import classify
 from pipeline.collect import Failure, RawInput, extract_raw, to_document
 from pipeline.collect.discover import discover, normalise
-from pipeline.collect.http import Fetched, Fetcher, FetchError
+from pipeline.collect.http import Fetched, Fetcher
 from pipeline.collect.sources import Source
 from pipeline.config import Params, data_dir
-from pipeline.errors import InputError, PipelineError
-from pipeline.evidence import schema
-from pipeline.evidence.store import Store, now
+from pipeline.errors import FetchError, IngestLocked, InputError
+from pipeline.evidence.store import FetchLog, Store
 from pipeline.progress import Track, no_progress
-from pipeline.records import Document
-from pipeline.workflow import DOCUMENT_BATCH, RunReport, finish_run, process_batch
+from pipeline.records import Document, Provenance
+from pipeline.workflow.batch import DOCUMENT_BATCH, KnownGoals
+from pipeline.workflow.run import RunReport, finish_run, process_and_save
 
 log = logging.getLogger(__name__)
 
 NEAR_DUPLICATE = 0.94  # Simhash similarity (share of equal bits) above which two texts are one document
-
-
-class IngestLocked(PipelineError):
-    """Another ingest run holds the lock."""
-
-    exit_code = 4
 
 
 @dataclass
@@ -144,9 +137,11 @@ def ingest(
     with store.transaction() as tx:
         report = IngestReport(RunReport(tx.start_run("ingest " + " ".join(s.name for s in sources))))
     seen = _Index.load(store)
+    known = KnownGoals(store.goals_by_organisation(tagger.taxonomy.name))
     try:
         for source in sources:
-            report.sources.append(_ingest_source(source, params, store, fetcher, raw, seen, tagger, report.run, concurrency or params.collect.concurrency, track))
+            work = _Work(params, store, fetcher, raw, seen, tagger, known, report.run)
+            report.sources.append(_ingest_source(source, work, concurrency or params.collect.concurrency, track))
     except BaseException as exc:
         finish_run(store, report.run, status="failed", error=f"{exc.__class__.__name__}: {exc}")
         raise
@@ -170,8 +165,7 @@ class _Index:
 
     @classmethod
     def load(cls, store: Store) -> _Index:
-        d = schema.documents
-        rows = store._read(select(d.c.id, d.c.url, d.c.content_hash, d.c.simhash))
+        rows = store.document_index()
         return cls(
             hashes={r.id: r.content_hash for r in rows},
             by_hash={r.content_hash: r.id for r in rows},
@@ -201,50 +195,56 @@ class _Pending:
     simhash: str
 
 
-def _ingest_source(
-    source: Source,
-    params: Params,
-    store: Store,
-    fetcher: Fetcher,
-    raw: RawStore,
-    seen: _Index,
-    tagger: classify.Tagger,
-    run: RunReport,
-    concurrency: int,
-    track: Track,
-) -> SourceReport:
+@dataclass
+class _Work:
+    """What every URL of a run is handled with."""
+
+    params: Params
+    store: Store
+    fetcher: Fetcher
+    raw: RawStore
+    seen: _Index
+    tagger: classify.Tagger
+    known: KnownGoals
+    run: RunReport
+
+    def log(self, url: str, source: str, outcome: str, **found: Any) -> None:
+        with self.store.transaction() as tx:
+            tx.log_fetch(_fetch_log(url, source, self.run.run_id, outcome, **found))
+
+
+def _ingest_source(source: Source, work: _Work, concurrency: int, track: Track) -> SourceReport:
     report = SourceReport(source.name)
-    found = discover(source, fetcher)
+    found = discover(source, work.fetcher)
     report.discovered = len(found.urls)
     report.errors.extend(reason for _, reason in found.failures)
-    run.counts["discovered"] += len(found.urls)
-    previous = _last_fetches(store, found.urls)
+    work.run.counts["discovered"] += len(found.urls)
+    previous = work.store.last_fetches(found.urls)
     pending: list[_Pending] = []
 
     def flush() -> None:
         if not pending:
             return
-        process_batch([p.document for p in pending], params, store, tagger, run)
-        with store.transaction() as tx:
+        provenance = {
+            p.document.id: Provenance(source=source.name, organisation=source.organisation, simhash=p.simhash, raw_sha256=p.raw_sha)
+            for p in pending
+        }
+        process_and_save([p.document for p in pending], work.params, work.store, work.tagger, work.known, work.run, provenance=provenance)
+        with work.store.transaction() as tx:  # logged only once stored: a crash before this re-fetches
             for item in pending:
-                tx.connection.execute(
-                    update(schema.documents)
-                    .where(schema.documents.c.id == item.document.id)
-                    .values(source=source.name, organisation=source.organisation, simhash=item.simhash, raw_sha256=item.raw_sha)
-                )
-                _log_fetch(tx.connection, item.fetched.url, source.name, run.run_id, item.outcome, fetched=item.fetched, raw_sha=item.raw_sha, document=item.document)
+                tx.log_fetch(_fetch_log(item.fetched.url, source.name, work.run.run_id, item.outcome, fetched=item.fetched, raw_sha=item.raw_sha, document=item.document))
         pending.clear()
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         futures = {
-            pool.submit(fetcher.fetch, url, etag=previous.get(url, {}).get("etag"), last_modified=previous.get(url, {}).get("last_modified")): url
+            pool.submit(work.fetcher.fetch, url, etag=previous.get(url, (None, None))[0], last_modified=previous.get(url, (None, None))[1]): url
             for url in found.urls
         }
         for future in track(as_completed(futures), f"ingest {source.name}", len(futures)):
             url = futures[future]
-            outcome, item = _handle(url, future, source, params, store, raw, seen, run)
+            outcome, item = _handle(url, future, source, work)
             report.counts[outcome] += 1
-            run.counts[f"pages_{outcome}"] += 1
+            work.run.counts[f"pages_{outcome}"] += 1
             if outcome == "failed":
                 report.errors.append(item if isinstance(item, str) else url)
             if isinstance(item, _Pending):
@@ -256,37 +256,34 @@ def _ingest_source(
     return report
 
 
-def _handle(url: str, future: Any, source: Source, params: Params, store: Store, raw: RawStore, seen: _Index, run: RunReport) -> tuple[str, Any]:
+def _handle(url: str, future: Any, source: Source, work: _Work) -> tuple[str, Any]:
     """Decide what one fetched URL means; returns (outcome, pending document or error)."""
     try:
         fetched: Fetched = future.result()
     except FetchError as error:
-        with store.transaction() as tx:
-            _log_fetch(tx.connection, url, source.name, run.run_id, "failed", status=error.status, error=str(error))
-        run.failures.append(Failure(url, str(error)))
+        work.log(url, source.name, "failed", status=error.status, error=str(error))
+        work.run.failures.append(Failure(url, str(error)))
         return "failed", str(error)
     if fetched.unchanged:
-        with store.transaction() as tx:
-            _log_fetch(tx.connection, url, source.name, run.run_id, "unchanged", fetched=fetched)
+        work.log(url, source.name, "unchanged", fetched=fetched)
         return "unchanged", None
-    raw_sha = raw.save(fetched.content)
+    raw_sha = work.raw.save(fetched.content)
     try:
-        document = _document(fetched, params)
+        document = _document(fetched, work.params)
     except InputError as error:
-        with store.transaction() as tx:
-            _log_fetch(tx.connection, url, source.name, run.run_id, "failed", fetched=fetched, raw_sha=raw_sha, error=str(error))
-        run.failures.append(Failure(url, str(error)))
+        work.log(url, source.name, "failed", fetched=fetched, raw_sha=raw_sha, error=str(error))
+        work.run.failures.append(Failure(url, str(error)))
         return "failed", str(error)
+    seen = work.seen
     if seen.hashes.get(document.id) == document.content_hash:
-        with store.transaction() as tx:
-            _log_fetch(tx.connection, url, source.name, run.run_id, "unchanged", fetched=fetched, raw_sha=raw_sha, document=document)
+        work.log(url, source.name, "unchanged", fetched=fetched, raw_sha=raw_sha, document=document)
         return "unchanged", None
     fingerprint = Simhash(document.text)
     original = seen.by_hash.get(document.content_hash) or seen.near(fingerprint, document.id)
     if original is not None and original != document.id:
-        with store.transaction() as tx:
-            _add_alias(tx.connection, original, document.url)
-            _log_fetch(tx.connection, url, source.name, run.run_id, "duplicate", fetched=fetched, raw_sha=raw_sha, document=document)
+        with work.store.transaction() as tx:
+            tx.add_alias(original, document.url)
+            tx.log_fetch(_fetch_log(url, source.name, work.run.run_id, "duplicate", fetched=fetched, raw_sha=raw_sha, document=document))
         log.info("%s duplicates %s", document.url, seen.urls.get(original))
         return "duplicate", None
     outcome = "changed" if document.id in seen.hashes else "new"
@@ -311,18 +308,7 @@ def _same_site(a: str, b: str) -> bool:
     return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()
 
 
-def _add_alias(connection: Any, document_id: str, url: str) -> None:
-    d = schema.documents
-    row = connection.execute(select(d.c.url, d.c.also_at).where(d.c.id == document_id)).first()
-    if row is None:
-        return
-    also = list(row.also_at or [])
-    if url != row.url and url not in also:
-        connection.execute(update(d).where(d.c.id == document_id).values(also_at=[*also, url]))
-
-
-def _log_fetch(
-    connection: Any,
+def _fetch_log(
     url: str,
     source: str,
     run_id: str,
@@ -333,37 +319,17 @@ def _log_fetch(
     raw_sha: str | None = None,
     document: Document | None = None,
     error: str | None = None,
-) -> None:
-    connection.execute(
-        insert(schema.fetches).values(
-            url=url,
-            source=source,
-            run_id=run_id,
-            fetched_at=now(),
-            status=fetched.status if fetched else status,
-            outcome=outcome,
-            etag=fetched.etag if fetched else None,
-            last_modified=fetched.last_modified if fetched else None,
-            content_hash=document.content_hash if document else None,
-            raw_sha256=raw_sha,
-            document_id=document.id if document else None,
-            error=error,
-        )
+) -> FetchLog:
+    return FetchLog(
+        url=url,
+        source=source,
+        run_id=run_id,
+        outcome=outcome,
+        status=fetched.status if fetched else status,
+        etag=fetched.etag if fetched else None,
+        last_modified=fetched.last_modified if fetched else None,
+        content_hash=document.content_hash if document else None,
+        raw_sha256=raw_sha,
+        document_id=document.id if document else None,
+        error=error,
     )
-
-
-def _last_fetches(store: Store, urls: list[str]) -> dict[str, dict[str, Any]]:
-    """ETag and Last-Modified of each URL's latest good fetch, for conditional requests."""
-    if not urls:
-        return {}
-    f = schema.fetches
-    rows = store._read(
-        select(f.c.url, f.c.etag, f.c.last_modified, f.c.id)
-        .where(f.c.url.in_(urls), f.c.outcome.in_(("new", "changed", "unchanged", "duplicate")))
-        .order_by(f.c.id)
-    )
-    latest: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        if row.etag or row.last_modified:
-            latest[row.url] = {"etag": row.etag, "last_modified": row.last_modified}
-    return latest

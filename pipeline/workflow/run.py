@@ -1,0 +1,117 @@
+"""The ``run`` stage: collect → segment → extract → tag → store, for new or changed documents.
+
+Documents are processed in batches (:func:`pipeline.workflow.batch.process`); each document is
+stored in its own transaction together with its passages, entities, figures and suggestions, so
+an interrupted run keeps every finished document and a re-run picks up the rest. Unchanged
+documents already tagged by the current model are skipped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pipeline import classify, collect
+from pipeline.collect import Failure
+from pipeline.config import Params
+from pipeline.evidence.store import Store
+from pipeline.progress import Track, no_progress
+from pipeline.records import Document, Provenance
+from pipeline.workflow.batch import DOCUMENT_BATCH, Batch, KnownGoals, process, save
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    counts: Counter[str] = field(default_factory=Counter)
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if not self.failures:
+            return "ok"
+        stored = self.counts["documents_stored"] + self.counts["documents_unchanged"]
+        return "failed" if stored == 0 else "partial"
+
+
+def run(
+    inputs: list[str],
+    params: Params,
+    store: Store,
+    *,
+    force: bool = False,
+    track: Track = no_progress,
+) -> RunReport:
+    """Process ``inputs`` (files, folders, URLs) into the store; bad items are counted, not fatal."""
+    collect.expand_inputs(inputs)  # a mistyped path stops here, before anything is recorded
+    tagger = classify.load_tagger(params.tag)
+    with store.transaction() as tx:
+        report = RunReport(tx.start_run("run " + " ".join(inputs)))
+    try:
+        collected = collect.run(inputs, params.collect, track=track)
+        report.failures.extend(collected.failures)
+        report.counts["inputs"] = len(collected.documents) + len(collected.failures)
+        todo = _needing_work(collected.documents, store, tagger.taxonomy.name, tagger.model_id, force, report)
+        known = KnownGoals(store.goals_by_organisation(tagger.taxonomy.name))
+        batches = [todo[i : i + DOCUMENT_BATCH] for i in range(0, len(todo), DOCUMENT_BATCH)]
+        for documents in track(batches, "process", len(batches)):
+            process_and_save(documents, params, store, tagger, known, report)
+    except BaseException as exc:  # record the crash (or Ctrl-C) in the run log, then let it go on
+        finish_run(store, report, status="failed", error=f"{exc.__class__.__name__}: {exc}")
+        raise
+    finish_run(store, report, status=report.status)
+    return report
+
+
+def process_and_save(
+    documents: Sequence[Document],
+    params: Params,
+    store: Store,
+    tagger: classify.Tagger,
+    known: KnownGoals,
+    report: RunReport,
+    *,
+    provenance: dict[str, Provenance] | None = None,
+) -> Batch:
+    """One batch through the pipeline into the store, counted in ``report``."""
+    budget = max(params.tag.flag_budget - report.counts["passages_flagged"], 0)  # the budget is per run
+    batch = process(documents, params, tagger, known, flag_budget=budget)
+    save(store, batch, run_id=report.run_id, provenance=provenance)
+    count(report, batch)
+    return batch
+
+
+def count(report: RunReport, batch: Batch) -> None:
+    suggestions = [s for group in batch.suggestions.values() for s in group]
+    report.counts["documents_stored"] += len(batch.documents)
+    report.counts["passages"] += sum(len(group) for group in batch.passages.values())
+    report.counts["entities"] += sum(len(x.entities) for x in batch.extractions.values())
+    report.counts["figures"] += sum(len(x.figures) for x in batch.extractions.values())
+    report.counts["goal_suggestions"] += sum(s.predicted for s in suggestions)
+    report.counts["passages_flagged"] += len({s.passage_id for s in suggestions if s.flagged})
+
+
+def finish_run(store: Store, report: RunReport, *, status: str, error: str | None = None) -> None:
+    report.counts["failed"] = len(report.failures)
+    failures = [{"item": f.item, "reason": f.reason} for f in report.failures]
+    if error:
+        failures.append({"item": "(run)", "reason": error})
+    with store.transaction() as tx:
+        tx.finish_run(report.run_id, status=status, counts=dict(report.counts), failures=failures)
+
+
+def _needing_work(
+    documents: list[Document], store: Store, taxonomy: str, model: str, force: bool, report: RunReport
+) -> list[Document]:
+    stored = store.document_hashes()
+    tagged = store.tagged_with(taxonomy, model)
+    todo = []
+    for document in documents:
+        known = stored.get(document.id)
+        if not force and known == document.content_hash and document.id in tagged:
+            report.counts["documents_unchanged"] += 1
+            continue
+        report.counts["documents_new" if known is None else "documents_changed"] += 1
+        todo.append(document)
+    return todo
