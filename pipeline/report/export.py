@@ -7,15 +7,12 @@ so Parquet and CSV hold the same thing; timestamps are UTC.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import JSON, select
 
 from pipeline.errors import InputError
-from pipeline.evidence import schema
 from pipeline.evidence.store import Store
 
 COLUMNS: dict[str, dict[str, str]] = {
@@ -109,16 +106,7 @@ FORMATS = ("parquet", "csv")
 
 def tables(store: Store) -> dict[str, pd.DataFrame]:
     """Every exported table as a DataFrame with the documented columns, in that order."""
-    frames = {}
-    for name, columns in COLUMNS.items():
-        table = schema.metadata.tables[name]
-        rows = store._read(select(*(table.c[c] for c in columns)))
-        frame = pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
-        for column in columns:
-            if isinstance(table.c[column].type, JSON):
-                frame[column] = frame[column].map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
-        frames[name] = frame
-    return frames
+    return {name: store.table_frame(name, list(columns)) for name, columns in COLUMNS.items()}
 
 
 def export(store: Store, out: Path, formats: Sequence[str] = FORMATS) -> list[Path]:

@@ -17,11 +17,9 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy import select
 
 from pipeline.taxonomy import Taxonomy
 from pipeline.errors import InputError
-from pipeline.evidence import schema
 from pipeline.evidence.store import Store
 from pipeline.report.summary import evidence_links
 
@@ -59,13 +57,8 @@ class OrganisationReport:
         return [s for s in self.sections if not s.count]
 
 
-def organisations(store: Store) -> list[str]:
-    d = schema.documents
-    return [r[0] for r in store._read(select(d.c.organisation).where(d.c.organisation.is_not(None)).distinct().order_by(d.c.organisation))]
-
-
 def build(store: Store, taxonomy: Taxonomy, organisation: str) -> OrganisationReport:
-    known = organisations(store)
+    known = store.organisations()
     match = next((o for o in known if o.lower() == organisation.strip().lower()), None)
     if match is None:
         close = [o for o in known if organisation.strip().lower() in o.lower()]
@@ -73,21 +66,12 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str) -> OrganisationRe
         raise InputError(f"no organisation named '{organisation}' in the database; {hint}")
     links = evidence_links(store, taxonomy)
     links = links[links["organisation"] == match]
-    d, p, s, e, f, q = schema.documents, schema.passages, schema.suggestions, schema.entities, schema.figures, schema.quotes
     passage_ids = sorted(set(links["passage_id"]))
-    rows = store._read(
-        select(p.c.id, p.c.text, p.c.ordinal, p.c.page, d.c.url, d.c.title, d.c.date)
-        .join(d, d.c.id == p.c.document_id)
-        .where(p.c.id.in_(passage_ids))
-    )
-    passages = {r.id: dict(r._mapping) for r in rows}
-    scores = {
-        (r.passage_id, r.goal): r.score
-        for r in store._read(select(s.c.passage_id, s.c.goal, s.c.score).where(s.c.passage_id.in_(passage_ids), s.c.taxonomy == taxonomy.name))
-    }
-    figures = _by_passage(store._read(select(f).where(f.c.passage_id.in_(passage_ids)).order_by(f.c.start)))
-    quotes = _by_passage(store._read(select(q).where(q.c.passage_id.in_(passage_ids)).order_by(q.c.start)))
-    people = _by_passage(store._read(select(e).where(e.c.passage_id.in_(passage_ids), e.c.label == "PERSON").order_by(e.c.start)))
+    passages = store.passages_with_documents(passage_ids)
+    scores = store.scores(passage_ids, taxonomy.name)
+    figures = _by_passage(store.figures(passage_ids))
+    quotes = _by_passage(store.quotes(passage_ids))
+    people = _by_passage(store.entities(passage_ids, label="PERSON"))
 
     sections = []
     for goal in taxonomy.goals:
@@ -108,8 +92,8 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str) -> OrganisationRe
                     section.people.append(person)
         sections.append(section)
 
-    documents = store._read(select(d.c.id, d.c.date).where(d.c.organisation == match))
-    dates = sorted(r.date[:10] for r in documents if r.date)
+    documents = store.documents_of(match)
+    dates = sorted(r["date"][:10] for r in documents if r["date"])
     dated = pd.Series([passages[pid]["date"] for pid in set(links["passage_id"]) if pid in passages and passages[pid]["date"]], dtype="object")
     by_period = dated.str[:4].value_counts().sort_index().to_dict() if len(dated) else {}
     return OrganisationReport(match, taxonomy, sections, len(documents), dates[0] if dates else None, dates[-1] if dates else None, by_period)
@@ -162,10 +146,10 @@ def time_chart(report: OrganisationReport) -> Markup:
     return Markup('<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Passages of evidence per year" width="{}" height="{}" viewBox="0 0 {} {}">').format(width, height, width, height) + Markup("").join(parts) + Markup("</svg>")
 
 
-def _by_passage(rows: list[Any]) -> dict[str, list[dict[str, Any]]]:
+def _by_passage(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        out.setdefault(row.passage_id, []).append(dict(row._mapping))
+        out.setdefault(row["passage_id"], []).append(row)
     return out
 
 

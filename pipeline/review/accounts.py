@@ -10,11 +10,8 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import insert, select, update
-
 from pipeline.errors import InputError
-from pipeline.evidence import schema
-from pipeline.evidence.store import Store, now
+from pipeline.evidence.store import Store
 
 ROLES = ("reviewer", "admin")
 MIN_PASSWORD = 10
@@ -43,44 +40,33 @@ def add_user(store: Store, username: str, password: str, role: str = "reviewer")
         raise InputError(f"role '{role}' is not one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise InputError(f"the password is too short: use at least {MIN_PASSWORD} characters")
-    users = schema.users
-    digest = _hasher.hash(password)
-    with store.transaction() as tx:
-        existing = tx.connection.execute(select(users.c.id).where(users.c.username == username)).scalar()
-        if existing is None:
-            tx.connection.execute(insert(users).values(username=username, password_hash=digest, role=role, created_at=now()))
-        else:
-            tx.connection.execute(update(users).where(users.c.id == existing).values(password_hash=digest, role=role))
+    store.save_user(username, _hasher.hash(password), role)
     user = get_user(store, username)
     assert user is not None
     return user
 
 
 def get_user(store: Store, username: str) -> User | None:
-    users = schema.users
-    rows = store._read(select(users.c.id, users.c.username, users.c.role).where(users.c.username == username))
-    return User(*rows[0]) if rows else None
+    found = store.user(username)
+    return User(found.id, found.username, found.role) if found else None
 
 
 def list_users(store: Store) -> list[User]:
-    users = schema.users
-    return [User(*row) for row in store._read(select(users.c.id, users.c.username, users.c.role).order_by(users.c.username))]
+    return [User(u.id, u.username, u.role) for u in store.users()]
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
-    users = schema.users
-    rows = store._read(select(users.c.id, users.c.username, users.c.role, users.c.password_hash).where(users.c.username == username))
-    digest = rows[0].password_hash if rows else _DUMMY_HASH
+    found = store.user(username)
+    digest = found.password_hash if found else _DUMMY_HASH
     try:
         _hasher.verify(digest, password)
     except (VerificationError, InvalidHashError):
         return None
-    if not rows:
+    if found is None:
         return None
     if _hasher.check_needs_rehash(digest):
-        with store.transaction() as tx:
-            tx.connection.execute(update(users).where(users.c.id == rows[0].id).values(password_hash=_hasher.hash(password)))
-    return User(rows[0].id, rows[0].username, rows[0].role)
+        store.set_password_hash(found.id, _hasher.hash(password))
+    return User(found.id, found.username, found.role)
 
 
 class RateLimiter:

@@ -148,7 +148,7 @@ def create_app(
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
         username = request.session.get("user")
-        user = accounts.get_user(store, username) if username else None
+        user = accounts.get_user(store, username) if username and status < 500 else None  # no database on a 5xx page
         base = {"user": user, "csrf_token": csrf_token(request), "taxonomy": settings.taxonomy, "goal_titles": goal_titles}
         return templates.TemplateResponse(request, name, base | context, status_code=status)
 

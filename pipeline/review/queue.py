@@ -23,19 +23,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select
-
 from pipeline.errors import DecisionError
-from pipeline.evidence import schema
-from pipeline.evidence.store import LABELLING_DECISIONS, Store, effective_reviews, now, training_labels
+from pipeline.evidence.store import LABELLING_DECISIONS, Store, now
 
 DECISIONS = ("accept", "reject", "change", "no_goal", "skip")
-__all__ = ["DECISIONS", "LABELLING_DECISIONS", "Filters", "Item", "QueueItem", "ReviewQueue", "training_labels"]
+__all__ = ["DECISIONS", "LABELLING_DECISIONS", "Filters", "Item", "QueueItem", "ReviewQueue"]
+ENTITY_KEYS = ("label", "text", "start", "end", "canonical", "role")  # what the review page shows
+FIGURE_KEYS = ("text", "start", "end", "value", "unit", "counted")
+SUGGESTION_KEYS = ("goal", "score", "predicted", "flagged", "priority", "reasons", "explanation", "model")
 
 
 @dataclass(frozen=True)
@@ -105,34 +105,26 @@ class ReviewQueue:
 
     def items(self, reviewer: str | None, filters: Filters = Filters(), limit: int = 50) -> list[QueueItem]:
         """Flagged passages not yet decided by ``reviewer`` (by anyone, if None), most valuable first."""
-        s, p, d = schema.suggestions, schema.passages, schema.documents
         decided = self._decided_by(reviewer)
-        statement = (
-            select(p.c.id, p.c.text, s.c.goal, s.c.priority, s.c.reasons, d.c.title, d.c.organisation, d.c.date)
-            .join(p, p.c.id == s.c.passage_id)
-            .join(d, d.c.id == p.c.document_id)
-            .where(s.c.taxonomy == self.taxonomy, s.c.flagged.is_(True))
-        )
-        statement = _filtered(statement, filters)
         grouped: dict[str, dict[str, Any]] = {}
-        for row in self.store._read(statement):
-            if row.id in decided:
+        for row in self.store.flagged_suggestions(self.taxonomy, **asdict(filters)):
+            if row["passage_id"] in decided:
                 continue
-            entry = grouped.setdefault(row.id, {"row": row, "goals": [], "reasons": set(), "priority": 0.0})
-            entry["goals"].append(int(row.goal))
-            entry["reasons"].update(row.reasons or [])
-            entry["priority"] = max(entry["priority"], float(row.priority or 0.0))
-        ranked = sorted(grouped.values(), key=lambda e: (-e["priority"], e["row"].id))
+            entry = grouped.setdefault(row["passage_id"], {"row": row, "goals": [], "reasons": set(), "priority": 0.0})
+            entry["goals"].append(int(row["goal"]))
+            entry["reasons"].update(row["reasons"] or [])
+            entry["priority"] = max(entry["priority"], float(row["priority"] or 0.0))
+        ranked = sorted(grouped.values(), key=lambda e: (-e["priority"], e["row"]["passage_id"]))
         return [
             QueueItem(
-                passage_id=e["row"].id,
-                text=e["row"].text,
+                passage_id=e["row"]["passage_id"],
+                text=e["row"]["text"],
                 priority=round(e["priority"], 4),
                 goals=sorted(e["goals"]),
                 reasons=sorted(e["reasons"]),
-                document_title=e["row"].title,
-                organisation=e["row"].organisation,
-                date=e["row"].date,
+                document_title=e["row"]["title"],
+                organisation=e["row"]["organisation"],
+                date=e["row"]["date"],
             )
             for e in ranked[:limit]
         ]
@@ -140,43 +132,24 @@ class ReviewQueue:
     def size(self, reviewer: str | None = None) -> int:
         """Passages waiting in the queue: for ``reviewer`` (their skips count as done), or for a
         first decision by anyone (a skip decides nothing)."""
-        s = schema.suggestions
-        flagged = set(self.store._read(select(s.c.passage_id).where(s.c.taxonomy == self.taxonomy, s.c.flagged.is_(True)).distinct()))
-        ids = {row[0] for row in flagged}
         done = self._decided_by(reviewer) if reviewer else {r["passage_id"] for r in self.effective() if r["decision"] != "skip"}
-        return len(ids - done)
+        return len(self.store.flagged_passages(self.taxonomy) - done)
 
     def item(self, passage_id: str) -> Item | None:
-        p, d, e, f, s = schema.passages, schema.documents, schema.entities, schema.figures, schema.suggestions
-        rows = self.store._read(select(p, d.c.url, d.c.title, d.c.date, d.c.organisation, d.c.sitename).join(d, d.c.id == p.c.document_id).where(p.c.id == passage_id))
-        if not rows:
+        row = self.store.passage(passage_id)
+        if row is None:
             return None
-        row = rows[0]._mapping
-        neighbours = self.store._read(
-            select(p.c.id, p.c.ordinal, p.c.text)
-            .where(p.c.document_id == row["document_id"], p.c.ordinal.between(row["ordinal"] - 2, row["ordinal"] + 2), p.c.id != passage_id)
-            .order_by(p.c.ordinal)
-        )
-        entities = [dict(r._mapping) for r in self.store._read(select(e.c.label, e.c.text, e.c.start, e.c.end, e.c.canonical, e.c.role).where(e.c.passage_id == passage_id).order_by(e.c.start))]
-        figures = [dict(r._mapping) for r in self.store._read(select(f.c.text, f.c.start, f.c.end, f.c.value, f.c.unit, f.c.counted).where(f.c.passage_id == passage_id).order_by(f.c.start))]
-        suggestions = [
-            dict(r._mapping)
-            for r in self.store._read(
-                select(s.c.goal, s.c.score, s.c.predicted, s.c.flagged, s.c.priority, s.c.reasons, s.c.explanation, s.c.model)
-                .where(s.c.passage_id == passage_id, s.c.taxonomy == self.taxonomy)
-                .order_by(s.c.score.desc())
-            )
-        ]
+        neighbours = self.store.neighbours(passage_id, row["document_id"], row["ordinal"])
         return Item(
             passage_id=passage_id,
             text=row["text"],
             ordinal=row["ordinal"],
             document={k: row[k] for k in ("url", "title", "date", "organisation", "sitename")},
-            before=[dict(n._mapping) for n in neighbours if n.ordinal < row["ordinal"]],
-            after=[dict(n._mapping) for n in neighbours if n.ordinal > row["ordinal"]],
-            entities=entities,
-            figures=figures,
-            suggestions=suggestions,
+            before=[n for n in neighbours if n["ordinal"] < row["ordinal"]],
+            after=[n for n in neighbours if n["ordinal"] > row["ordinal"]],
+            entities=[_only(e, ENTITY_KEYS) for e in self.store.entities([passage_id])],
+            figures=[_only(f, FIGURE_KEYS) for f in self.store.figures([passage_id])],
+            suggestions=[_only(s, SUGGESTION_KEYS) for s in self.store.suggestions([passage_id], self.taxonomy)],
             decisions=[r for r in self.effective() if r["passage_id"] == passage_id],
         )
 
@@ -185,8 +158,7 @@ class ReviewQueue:
         return items[0].passage_id if items else None
 
     def organisations(self) -> list[str]:
-        d = schema.documents
-        return [r[0] for r in self.store._read(select(d.c.organisation).where(d.c.organisation.is_not(None)).distinct().order_by(d.c.organisation))]
+        return self.store.organisations()
 
     # --- writing --------------------------------------------------------------------------
 
@@ -216,21 +188,17 @@ class ReviewQueue:
         return last["id"]
 
     def _insert(self, passage_id: str, text: str, decision: str, before: list[int], after: list[int], reviewer: str, note: str | None, undoes: int | None) -> int:
-        row = {
-            "passage_id": passage_id,
-            "passage_text": text,
-            "taxonomy": self.taxonomy,
-            "decision": decision,
-            "goals_before": before,
-            "goals_after": after,
-            "reviewer": reviewer,
-            "note": note,
-            "created_at": now(),
-            "undoes": undoes,
-        }
-        with self.store.transaction() as tx:
-            result = tx.connection.execute(insert(schema.reviews).values(**row))
-            return int(result.inserted_primary_key[0])
+        return self.store.add_review(
+            passage_id=passage_id,
+            passage_text=text,
+            taxonomy=self.taxonomy,
+            decision=decision,
+            goals_before=before,
+            goals_after=after,
+            reviewer=reviewer,
+            note=note,
+            undoes=undoes,
+        )
 
     # --- history and statistics -----------------------------------------------------------
 
@@ -239,7 +207,8 @@ class ReviewQueue:
         return self.store.reviews(self.taxonomy)
 
     def effective(self) -> list[dict[str, Any]]:
-        return effective_reviews(self.history())
+        """The standing decisions (not undos, not undone), oldest first."""
+        return self.store.standing_reviews(self.taxonomy)
 
     def _decided_by(self, reviewer: str | None) -> set[str]:
         return {r["passage_id"] for r in self.effective() if reviewer is None or r["reviewer"] == reviewer}
@@ -284,20 +253,8 @@ def model_precision(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"suggested": suggested, "kept": kept, "precision": round(kept / suggested, 3) if suggested else None}
 
 
-def _filtered(statement: Select, filters: Filters) -> Select:
-    d, s = schema.documents, schema.suggestions
-    if filters.organisation:
-        statement = statement.where(d.c.organisation == filters.organisation)
-    if filters.goal is not None:
-        statement = statement.where(s.c.goal == filters.goal)
-    if filters.source:
-        pattern = f"%{filters.source}%"
-        statement = statement.where(or_(d.c.sitename.ilike(pattern), d.c.url.ilike(pattern)))
-    if filters.date_from:
-        statement = statement.where(and_(d.c.date.is_not(None), func.substr(d.c.date, 1, 10) >= filters.date_from))
-    if filters.date_to:
-        statement = statement.where(and_(d.c.date.is_not(None), func.substr(d.c.date, 1, 10) <= filters.date_to))
-    return statement
+def _only(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {key: row[key] for key in keys}
 
 
 def _iso(value: str) -> str | None:

@@ -67,19 +67,10 @@ def seed(store: Store) -> list[str]:
         figures=[Figure(passage_id="p0", text="120", value=120, unit="count", start=14, end=17, counted="apprentices")],
     )
     with store.transaction() as tx:
-        tx.save_document(document, passages)
+        tx.save_document(document, passages, organisation="Example NHS Trust")
         tx.save_extractions([extraction])
         tx.save_suggestions(suggestions)
-        tx.connection.execute(store_documents_org())
     return [p.id for p in passages]
-
-
-def store_documents_org():  # noqa: ANN201
-    from sqlalchemy import update
-
-    from pipeline.evidence import schema
-
-    return update(schema.documents).values(organisation="Example NHS Trust")
 
 
 @pytest.fixture

@@ -1,0 +1,159 @@
+"""Writes: one ``Transaction`` per unit of work, so its writes commit together or not at all.
+
+Every write is keyed by a content-derived id, so storing the same records twice changes nothing.
+
+    with store.transaction() as tx:
+        tx.save_document(document, passages)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, insert, select, update
+
+from pipeline.errors import StoreError
+from pipeline.evidence import schema
+from pipeline.ids import stable_id
+from pipeline.records import Document, Extraction, Passage, Provenance, Record, Suggestion
+
+@dataclass(frozen=True)
+class FetchLog(Record):
+    """One fetch as the log keeps it."""
+
+    url: str
+    source: str
+    run_id: str
+    outcome: str  # new | changed | unchanged | duplicate | failed
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    raw_sha256: str | None = None
+    document_id: str | None = None
+    error: str | None = None
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Transaction:
+    """Write operations on one open transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def save_document(
+        self,
+        document: Document,
+        passages: Sequence[Passage],
+        *,
+        run_id: str | None = None,
+        organisation: str | None = None,
+        provenance: Provenance | None = None,
+    ) -> None:
+        """Upsert a document and make its passages exactly ``passages``.
+
+        ``organisation`` is who the document is about (worked out by the workflow); provenance
+        fields left unknown keep what an earlier ingest stored. Passages of an earlier version
+        that are gone are deleted with their entities, figures and suggestions; reviews are kept
+        (they hold their own copy of the text).
+        """
+        found = {k: v for k, v in (provenance or Provenance()).to_dict().items() if v is not None and k != "organisation"}
+        row = document.to_dict() | {"collected_at": now(), "run_id": run_id, "organisation": organisation} | found
+        _upsert(self.connection, schema.documents, [row], ["id"])
+        keep = [p.id for p in passages]
+        self.connection.execute(
+            delete(schema.passages).where(
+                schema.passages.c.document_id == document.id, schema.passages.c.id.not_in(keep)
+            )
+        )
+        _upsert(self.connection, schema.passages, [p.to_dict() for p in passages], ["id"])
+
+    def save_extractions(self, extractions: Sequence[Extraction]) -> None:
+        """Replace the entities, figures and quotes of each passage with the new ones."""
+        ids = [x.passage_id for x in extractions]
+        for table in (schema.entities, schema.figures, schema.quotes):
+            self.connection.execute(delete(table).where(table.c.passage_id.in_(ids)))
+        entity_rows = [
+            e.to_dict() | {"id": stable_id("entity", e.passage_id, e.label, e.start, e.end), "model": x.model}
+            for x in extractions
+            for e in x.entities
+        ]
+        figure_rows = [
+            f.to_dict() | {"id": stable_id("figure", f.passage_id, f.start, f.end), "model": x.model}
+            for x in extractions
+            for f in x.figures
+        ]
+        quote_rows = [
+            q.to_dict() | {"id": stable_id("quote", q.passage_id, q.start, q.end), "model": x.model}
+            for x in extractions
+            for q in x.quotes
+        ]
+        _insert(self.connection, schema.entities, entity_rows)
+        _insert(self.connection, schema.figures, figure_rows)
+        _insert(self.connection, schema.quotes, quote_rows)
+
+    def save_suggestions(self, suggestions: Iterable[Suggestion], *, run_id: str | None = None) -> None:
+        rows = [
+            s.to_dict() | {"id": stable_id("suggestion", s.passage_id, s.taxonomy, s.goal), "created_at": now(), "run_id": run_id}
+            for s in suggestions
+        ]
+        _upsert(self.connection, schema.suggestions, rows, ["id"])
+
+    def add_alias(self, document_id: str, url: str) -> None:
+        """Record that ``url`` serves the same (or a near-identical) document."""
+        d = schema.documents
+        row = self.connection.execute(select(d.c.url, d.c.also_at).where(d.c.id == document_id)).first()
+        if row is None:
+            return
+        also = list(row.also_at or [])
+        if url != row.url and url not in also:
+            self.connection.execute(update(d).where(d.c.id == document_id).values(also_at=[*also, url]))
+
+    def log_fetch(self, fetch: FetchLog) -> None:
+        """Append one line to the fetch log (what was asked, what came back, what it became)."""
+        self.connection.execute(insert(schema.fetches).values(**fetch.to_dict(), fetched_at=now()))
+
+    def start_run(self, command: str) -> str:
+        run_id = stable_id("run", command, now().isoformat())
+        self.connection.execute(
+            schema.runs.insert().values(id=run_id, command=command, started_at=now(), status="running")
+        )
+        return run_id
+
+    def finish_run(self, run_id: str, *, status: str, counts: dict[str, int], failures: list[dict[str, str]]) -> None:
+        self.connection.execute(
+            update(schema.runs)
+            .where(schema.runs.c.id == run_id)
+            .values(finished_at=now(), status=status, counts=counts, failures=failures)
+        )
+
+
+def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    if not rows:
+        return
+    if connection.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        raise StoreError(f"database '{connection.dialect.name}' is not supported; use SQLite or PostgreSQL")
+    statement = insert(table)
+    columns = [c.name for c in table.columns if c.name not in keys and c.name in rows[0]]
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={name: statement.excluded[name] for name in columns}
+    )
+    connection.execute(statement, [_row_for(table, row) for row in rows])
+
+
+def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(table.insert(), [_row_for(table, row) for row in rows])
+
+
+def _row_for(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key in table.columns}

@@ -1,0 +1,48 @@
+"""Staff accounts as stored: username, role and argon2id hash (hashing is ``pipeline.review.accounts``'s)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+
+from pipeline.evidence import schema
+from pipeline.evidence.base import StoreBase
+from pipeline.evidence.transaction import now
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    id: int
+    username: str
+    role: str
+    password_hash: str
+
+
+class UserStore(StoreBase):
+    def user(self, username: str) -> StoredUser | None:
+        """The account named ``username``, or None."""
+        u = schema.users
+        rows = self._read(select(u.c.id, u.c.username, u.c.role, u.c.password_hash).where(u.c.username == username))
+        return StoredUser(*rows[0]) if rows else None
+
+    def users(self) -> list[StoredUser]:
+        """Every account, by username."""
+        u = schema.users
+        return [StoredUser(*row) for row in self._read(select(u.c.id, u.c.username, u.c.role, u.c.password_hash).order_by(u.c.username))]
+
+    def save_user(self, username: str, password_hash: str, role: str) -> None:
+        """Create the account, or set the hash and role of an existing one (its id is kept)."""
+        u = schema.users
+        with self.transaction() as tx:
+            existing = tx.connection.execute(select(u.c.id).where(u.c.username == username)).scalar()
+            if existing is None:
+                tx.connection.execute(insert(u).values(username=username, password_hash=password_hash, role=role, created_at=now()))
+            else:
+                tx.connection.execute(update(u).where(u.c.id == existing).values(password_hash=password_hash, role=role))
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        """Replace an account's hash (a rehash with newer parameters)."""
+        u = schema.users
+        with self.transaction() as tx:
+            tx.connection.execute(update(u).where(u.c.id == user_id).values(password_hash=password_hash))
