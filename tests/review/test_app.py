@@ -239,3 +239,14 @@ def test_a_skip_leaves_the_passage_waiting_for_a_first_decision(db_url: str):
     assert queue.size() == 4  # but nobody has decided it
     queue.decide("p1", "ada", "accept")
     assert queue.size() == 3
+
+
+def test_a_database_failure_during_a_request_is_the_503_page(app, client, tmp_path):
+    from sqlalchemy import create_engine
+
+    login(client, "rita")
+    app.state.settings.store.engine = create_engine(f"sqlite:///{tmp_path / 'missing' / 'evidence.db'}")
+    for path in ("/queue", "/item/p0", "/status"):
+        page = client.get(path)
+        assert page.status_code == 503, path
+        assert "not available just now" in page.text and "Traceback" not in page.text and "SELECT" not in page.text

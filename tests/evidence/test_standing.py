@@ -1,0 +1,83 @@
+"""Which review decisions stand, defined once in SQL (pipeline/evidence/standing.py), and every
+read built on it: the standing rows, training labels, each passage's decision in the evidence
+tables, and each organisation's known goals."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.evidence.store import Store, effective_reviews
+from tests.review.conftest import seed
+
+TAXONOMY = "levelling-up"
+
+
+@pytest.fixture
+def seeded(store: Store) -> Store:
+    seed(store)  # passages p0-p4 of one document about "Example NHS Trust"
+    return store
+
+
+def review(store: Store, passage: str, decision: str, after: list[int] = (), *, reviewer: str = "rita", undoes: int | None = None) -> int:
+    return store.add_review(
+        passage_id=passage, passage_text=f"text of {passage}", taxonomy=TAXONOMY, decision=decision,
+        goals_before=[3], goals_after=list(after), reviewer=reviewer, undoes=undoes,
+    )
+
+
+def test_standing_reviews_leave_out_undos_and_what_they_take_back(seeded: Store):
+    accept = review(seeded, "p0", "accept", [3])
+    change = review(seeded, "p0", "change", [5])
+    review(seeded, "p0", "undo", [3], undoes=change)
+    skip = review(seeded, "p1", "skip", [3])
+    assert [r["id"] for r in seeded.standing_reviews(TAXONOMY)] == [accept, skip]
+    assert seeded.standing_reviews("sdg") == []
+
+
+def test_standing_reviews_agree_with_the_notebooks_python_rule(seeded: Store):
+    first = review(seeded, "p0", "accept", [3])
+    review(seeded, "p0", "undo", [3], undoes=first)
+    second = review(seeded, "p0", "no_goal", [])
+    review(seeded, "p1", "reject", [], reviewer="ada")
+    review(seeded, "p0", "undo", [], undoes=second)
+    review(seeded, "p2", "change", [10, 14])
+    assert seeded.standing_reviews(TAXONOMY) == effective_reviews(seeded.reviews(TAXONOMY))
+
+
+def test_reviewed_labels_use_the_latest_standing_labelling_decision(seeded: Store):
+    review(seeded, "p0", "accept", [3])
+    change = review(seeded, "p0", "change", [14, 5])
+    review(seeded, "p1", "no_goal", [])
+    review(seeded, "p1", "skip", [3])  # decides nothing
+    review(seeded, "p2", "reject", [])  # not a training label: the right goals are unknown
+    assert seeded.reviewed_labels(TAXONOMY) == [("text of p0", [5, 14]), ("text of p1", [])]
+    review(seeded, "p0", "undo", [3], undoes=change)
+    assert seeded.reviewed_labels(TAXONOMY)[0] == ("text of p0", [3])
+
+
+def test_an_undo_chain_back_to_nothing_leaves_no_label(seeded: Store):
+    ids = [review(seeded, "p0", decision, goals) for decision, goals in (("accept", [3]), ("change", [4]), ("no_goal", []))]
+    for taken_back in reversed(ids):
+        review(seeded, "p0", "undo", [3], undoes=taken_back)
+    assert seeded.reviewed_labels(TAXONOMY) == []
+    assert seeded.reviewed_goals(TAXONOMY).empty
+
+
+def test_reviewed_goals_take_the_latest_standing_decision_but_a_skip(seeded: Store):
+    review(seeded, "p0", "accept", [3])
+    review(seeded, "p0", "reject", [])  # counts here: none of the suggested goals apply
+    review(seeded, "p1", "change", [14])
+    review(seeded, "p1", "skip", [3, 5])
+    decided = seeded.reviewed_goals(TAXONOMY).set_index("passage_id")
+    assert decided.loc["p0", "goals_after"] == [] and decided.loc["p1", "goals_after"] == [14]
+    assert set(decided["organisation"]) == {"Example NHS Trust"}
+
+
+def test_goals_by_organisation_join_model_goals_and_standing_labelling_reviews(seeded: Store):
+    predicted = {3, 5, 10, 13}  # the seed's predicted goals
+    assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted}
+    change = review(seeded, "p2", "change", [12])
+    review(seeded, "p3", "reject", [])
+    assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted | {12}}
+    review(seeded, "p2", "undo", [10], undoes=change)
+    assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted}
