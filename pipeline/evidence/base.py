@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import StoreError
-from pipeline.evidence.transaction import Transaction, now
+from pipeline.evidence.transaction import Transaction
 
 
 def store_error(action: str, exc: SQLAlchemyError) -> StoreError:

@@ -20,6 +20,7 @@ from pipeline.evidence import schema
 from pipeline.ids import stable_id
 from pipeline.records import Document, Extraction, Passage, Provenance, Record, Suggestion
 
+
 @dataclass(frozen=True)
 class FetchLog(Record):
     """One fetch as the log keeps it."""
