@@ -28,6 +28,8 @@ class Document(Record):
 
     ``text`` holds paragraphs separated by blank lines; ``page_starts`` gives, for a PDF, the
     character offset in ``text`` at which each page begins (page numbers are 1-based).
+    ``headings`` marks the paragraphs of ``text`` that are headings, as ``[level, start, end]``
+    character spans (level 1 outermost, as h1-h6); ``None`` where the extractor gave no structure.
     """
 
     id: str
@@ -40,6 +42,7 @@ class Document(Record):
     date: str | None = None
     sitename: str | None = None
     page_starts: list[int] | None = None
+    headings: list[list[int]] | None = None
 
 
 @dataclass(frozen=True)

@@ -99,4 +99,5 @@ def to_document(raw: RawInput, extracted: ExtractedText) -> Document:
         date=extracted.date,
         sitename=extracted.sitename,
         page_starts=extracted.page_starts,
+        headings=extracted.headings,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import trafilatura
 
-from pipeline.text import join_paragraphs, paragraphs_from_lines
+from pipeline.text import PARAGRAPH_SEPARATOR, clean_paragraph, paragraphs_from_lines
 from pipeline.errors import ExtractionError
 
 
@@ -22,6 +24,26 @@ class ExtractedText:
     sitename: str | None = None
     page_starts: list[int] | None = None
     url: str | None = None  # the page's canonical URL, when it declares one
+    headings: list[list[int]] | None = None  # [level, start, end] spans of heading paragraphs in text
+
+
+def join_with_headings(paragraphs: list[str], levels: list[int | None]) -> tuple[str, list[list[int]]]:
+    """The normal-form text of ``paragraphs`` (as ``join_paragraphs``) and the ``[level, start,
+    end]`` spans of those whose ``levels`` entry is a heading level."""
+    parts: list[str] = []
+    spans: list[list[int]] = []
+    offset = 0
+    for paragraph, level in zip(paragraphs, levels, strict=True):
+        cleaned = clean_paragraph(paragraph)
+        if not cleaned:
+            continue
+        if parts:
+            offset += len(PARAGRAPH_SEPARATOR)
+        if level is not None:
+            spans.append([level, offset, offset + len(cleaned)])
+        parts.append(cleaned)
+        offset += len(cleaned)
+    return PARAGRAPH_SEPARATOR.join(parts), spans
 
 
 def extract_html(content: bytes | str, *, url: str, include_tables: bool = True, charset: str | None = None) -> ExtractedText:
@@ -47,15 +69,42 @@ def extract_html(content: bytes | str, *, url: str, include_tables: bool = True,
     words = len((result.text or "").split()) if result is not None else 0
     if result is None or words < MIN_ARTICLE_WORDS:
         raise ExtractionError(f"{url}: no article text found in the HTML ({words} words); is it an article page?")
-    text = join_paragraphs(paragraphs_from_lines(result.text))
+    paragraphs = paragraphs_from_lines(result.text)
+    text, headings = join_with_headings(paragraphs, _heading_levels(paragraphs, result.body))
     return ExtractedText(
         text=text,
+        headings=headings,
         title=result.title,
         author=result.author,
         date=result.date,
         sitename=result.sitename,
         url=result.url or None,
     )
+
+
+_HEADING_REND = re.compile(r"^h([1-6])$")
+_LOOKAHEAD = 3  # a heading trafilatura kept in its tree but not in its text is skipped over
+
+
+def _heading_levels(paragraphs: list[str], body: Any) -> list[int | None]:
+    """The level of each paragraph that is one of the page's h1-h6 headings (``<head rend="hN">``
+    in trafilatura's tree), matched in document order."""
+    levels: list[int | None] = [None] * len(paragraphs)
+    if body is None:
+        return levels
+    heads = []
+    for element in body.iter("head"):
+        match = _HEADING_REND.match(element.get("rend") or "")
+        heads.append((int(match.group(1)) if match else 2, clean_paragraph("".join(element.itertext()))))
+    following = 0
+    for index, paragraph in enumerate(paragraphs):
+        cleaned = clean_paragraph(paragraph)
+        for candidate in range(following, min(following + _LOOKAHEAD, len(heads))):
+            if heads[candidate][1] == cleaned:
+                levels[index] = heads[candidate][0]
+                following = candidate + 1
+                break
+    return levels
 
 
 def _refuse_binary(content: bytes, url: str) -> None:

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
 
 from pipeline.collect.html import ExtractedText
+from pipeline.collect.plain import detect_headings
 from pipeline.text import PARAGRAPH_SEPARATOR, clean_paragraph, paragraphs_from_layout
 from pipeline.errors import ExtractionError
 
@@ -20,24 +21,37 @@ _PAGE_NUMBER = re.compile(r"^(page\s+)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.IGNOR
 
 
 def extract_pdf(content: bytes, *, url: str) -> ExtractedText:
-    """Extract text per page; ``page_starts`` records where each page begins in the text."""
+    """Extract text per page; ``page_starts`` records where each page begins in the text.
+
+    Heading lines (``plain.detect_headings``: "Goal 3: ...", numbered sections, all-caps lines,
+    short lines over a body paragraph) are recorded as ``headings`` spans."""
     pages = _page_lines(content, url)
     repeated = _running_lines(pages)
+    page_paragraphs = [
+        paragraphs_from_layout([line for line in lines if clean_paragraph(line) not in repeated]) for lines in pages
+    ]
+    levels = iter(detect_headings([p for paragraphs in page_paragraphs for p in paragraphs]))
     text_parts: list[str] = []
     page_starts: list[int] = []
+    headings: list[list[int]] = []
     offset = 0
-    for lines in pages:
-        kept = [line for line in lines if clean_paragraph(line) not in repeated]
-        page_text = PARAGRAPH_SEPARATOR.join(paragraphs_from_layout(kept))
+    for paragraphs in page_paragraphs:
         if text_parts:
             offset += len(PARAGRAPH_SEPARATOR)
         page_starts.append(offset)
+        paragraph_start = offset
+        for paragraph in paragraphs:
+            level = next(levels)
+            if level is not None:
+                headings.append([level, paragraph_start, paragraph_start + len(paragraph)])
+            paragraph_start += len(paragraph) + len(PARAGRAPH_SEPARATOR)
+        page_text = PARAGRAPH_SEPARATOR.join(paragraphs)
         text_parts.append(page_text)
         offset += len(page_text)
     text = PARAGRAPH_SEPARATOR.join(text_parts)
     if not text.strip():
         raise ExtractionError(f"{url}: the PDF has no text layer (a scan?); run OCR on it first")
-    return ExtractedText(text=text, title=_title(content, pages), page_starts=page_starts)
+    return ExtractedText(text=text, title=_title(content, pages), page_starts=page_starts, headings=headings)
 
 
 def _page_lines(content: bytes, url: str) -> list[list[str]]:

@@ -71,6 +71,7 @@ passages = Table(
     Column("start", Integer, nullable=False),
     Column("end", Integer, nullable=False),
     Column("page", Integer),
+    Column("headings", JSON),  # the heading path above the passage, outermost first
 )
 
 entities = Table(

@@ -88,3 +88,64 @@ def test_segment_extra_boilerplate_patterns_from_params():
 @pytest.mark.parametrize("text", ["", "Short."])
 def test_segment_document_without_passages(text: str):
     assert segment.run([make_document([text])], SegmentParams()) == []
+
+
+def test_segment_gives_each_passage_the_heading_path_above_it():
+    paragraphs = [
+        "Impact report",
+        "Goal 3: Positive destinations post 16+",
+        "Apprenticeships",
+        "The company recruited 85 apprentices last year into engineering and science roles.",
+        "Work experience",
+        "Every summer the company offers a week of paid work experience to local pupils.",
+        "Extending enterprise",
+        "The company spends more than half of its procurement budget with local small firms.",
+    ]
+    text = join_paragraphs(paragraphs)
+    levels = {"Impact report": 1, "Goal 3: Positive destinations post 16+": 2, "Apprenticeships": 3, "Work experience": 3, "Extending enterprise": 2}
+    spans = [[levels[p], text.index(p), text.index(p) + len(p)] for p in paragraphs if p in levels]
+    document = Document(id="d", url="d.html", kind="html", text=text, content_hash=text_hash(text), headings=spans)
+    passages = segment.run([document], SegmentParams(min_words=1))  # headings are no passages even when long enough
+    goal = "Goal 3: Positive destinations post 16+"
+    assert [p.headings for p in passages] == [
+        ["Impact report", goal, "Apprenticeships"],
+        ["Impact report", goal, "Work experience"],
+        ["Impact report", "Extending enterprise"],
+    ]
+    assert [p.ordinal for p in passages] == [0, 1, 2]
+    assert all(document.text[p.start : p.end] == p.text for p in passages)
+
+
+def test_segment_without_headings_gives_empty_paths():
+    assert all(p.headings == [] for p in segment.run([make_document(BODY)], SegmentParams()))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "By Jane Smith",
+        "Posted by admin on 12 March 2024",
+        "By Rt Hon Justine Greening, Chair of the Purpose Coalition and former Secretary of State for Education",
+        "12 March 2024",
+        "LONDON, 12 March 2024 –",
+        "Published: Tuesday 12 March 2024, 10:00",
+        "March 12, 2024",
+    ],
+)
+def test_segment_drops_bylines_and_datelines(line: str):
+    body = "The Trust runs a pre-employment programme with the council for unemployed local people."
+    assert [p.text for p in segment.run([make_document([line, body])], SegmentParams(min_words=1))] == [body]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "By 2030 the Trust will have trained 500 apprentices.",
+        "By March 2025, 300 more people will be in work",
+        "By working with the council, the Trust has opened wellbeing hubs.",
+        "12 March 2024 saw 300 people start work",
+        "120 apprentices",
+    ],
+)
+def test_segment_keeps_sentences_that_start_like_bylines_or_dates(line: str):
+    assert [p.text for p in segment.run([make_document([line])], SegmentParams())] == [line]
