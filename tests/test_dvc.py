@@ -1,20 +1,26 @@
 """dvc.yaml stays in step with the CLI and params.yaml (DVC itself runs in the workflow issue)."""
 
+import ast
+import importlib
+import inspect
 import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import textwrap
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
+import grimp
 import typer
 import yaml
 
-from pipeline.cli import app
+from pipeline.cli import _common, app
 from pipeline.config import Params
 from pipeline.evidence import schema
 from pipeline.evidence.store import Store
@@ -41,7 +47,7 @@ STAGES = _expand(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
 def test_dvc_stages_call_existing_levelup_commands():
     commands = set(typer.main.get_command(app).commands)
     for name, stage in STAGES.items():
-        argv = shlex.split(stage["cmd"].split("&&")[-1])
+        argv = [arg for arg in shlex.split(stage["cmd"].split("&&")[-1]) if arg != "--no-cache"]
         assert argv[0] == "levelup" and argv[1] in commands, name
 
 
@@ -72,6 +78,70 @@ def test_dvc_never_tracks_the_database():
 def test_dvc_tag_stage_depends_on_the_model_the_train_stage_writes():
     outs = {out for stage in STAGES.values() for out in stage.get("outs", [])}
     assert "models/levelling-up" in outs and "models/levelling-up" in STAGES["tag"]["deps"]
+
+
+@lru_cache(maxsize=1)
+def _graph() -> grimp.ImportGraph:
+    return grimp.build_graph("pipeline", cache_dir=None)
+
+
+def _callback(argv: list[str]):  # noqa: ANN202
+    command = typer.main.get_command(app).commands[argv[1]]
+    return command.commands[argv[2]].callback if hasattr(command, "commands") else command.callback
+
+
+def _function_imports(func, seen: set) -> set[str]:  # noqa: ANN001
+    """Pipeline modules a command function imports, with those of the CLI helpers it calls."""
+    if func in seen:
+        return set()
+    seen.add(func)
+    module, found = inspect.getmodule(func), {func.__module__}
+    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(func)))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pipeline"):
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in _graph().modules}
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "common":
+            helper = getattr(_common, node.attr, None)
+            found |= _function_imports(helper, seen) if inspect.isfunction(helper) else set()
+        elif isinstance(node, ast.Name) and inspect.isfunction(helper := getattr(module, node.id, None)) and helper.__module__ == func.__module__:
+            found |= _function_imports(helper, seen)
+    return found
+
+
+def _stage_modules(cmd: str) -> set[str]:
+    """Every pipeline module a stage's command can import: the command's own imports and the CLI
+    modules' top-level ones, closed over the library's import graph (lazy imports included)."""
+    argv = [arg for arg in shlex.split(cmd.split("&&")[-1].split(">")[0]) if not arg.startswith("--no-cache")]
+    roots = _function_imports(_callback(argv), set()) | {"pipeline", "pipeline.cli", "pipeline.cli._common"}
+    cli = {m for m in roots if m.split(".")[:2] == ["pipeline", "cli"]}
+    for name in cli:
+        body = ast.parse(inspect.getsource(importlib.import_module(name))).body
+        roots |= {n.module for n in body if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("pipeline") and not n.module.startswith("pipeline.cli")}
+    closure = set(roots)
+    for name in roots - cli:
+        closure |= _graph().find_upstream_modules(name)
+    return {m for m in closure if m == "pipeline" or m.startswith("pipeline.")}
+
+
+def _module_file(name: str) -> str:
+    path = Path(importlib.import_module(name).__file__).relative_to(ROOT)
+    return path.as_posix()
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_dvc_stage_deps_cover_the_code_its_command_imports(stage: str):
+    deps = STAGES[stage].get("deps", [])
+    assert "pipeline" not in deps, "list the parts a stage imports, not the whole package"
+    missing = [
+        path for path in map(_module_file, sorted(_stage_modules(STAGES[stage]["cmd"])))
+        if not any(path == dep or path.startswith(dep.rstrip("/") + "/") for dep in deps)
+    ]
+    assert not missing, f"{stage}: add to its deps in dvc.yaml: {missing}"
+
+
+def test_dvc_taxonomy_data_is_a_dep_where_taxonomies_are_loaded():
+    for name, stage in STAGES.items():
+        if "pipeline.taxonomy" in _stage_modules(stage["cmd"]):
+            assert "pipeline/taxonomies" in stage["deps"], name
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pipeline.config import CollectParams
 from pipeline.errors import FetchError, InputError
 
 DOCUMENT_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "application/pdf": "pdf", "text/plain": "txt"}
@@ -91,6 +92,19 @@ class Fetcher:
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self._delays: dict[str, float] = {}
         self._guard = threading.Lock()
+
+    @classmethod
+    def from_params(cls, params: CollectParams, client: httpx.Client | None = None) -> Fetcher:
+        """The fetcher ``collect`` settings describe (params.yaml): agent, contact, delay, limits."""
+        return cls(
+            client,
+            user_agent=params.user_agent,
+            contact=params.contact,
+            delay=params.delay_s,
+            timeout=params.timeout_s,
+            max_bytes=int(params.max_file_mb * 1_000_000),
+            retries=params.retries,
+        )
 
     def close(self) -> None:
         self.client.close()

@@ -1,0 +1,173 @@
+"""Measurements behind params.yaml, on our own labels, with the code and values of ``levelup train``.
+
+Each experiment is a function of the params (``train`` and ``tag`` sections) returning a JSON-able
+dict for ``dvc metrics``; the ``experiment-*`` stages of dvc.yaml run them, so a changed value in
+params.yaml is re-measured by ``dvc repro`` instead of by a script with its own constants:
+
+- ``nested_cv``: every passage held out once (outer k-fold); inside each training fold the
+  thresholds and "no goal" rule are chosen as ``levelup train`` chooses them; against the
+  zero-shot baseline (``train.c``: compare values with ``dvc exp run -S train.c=...``).
+- ``cross_style``: each ``style`` of the labels held out of training in turn
+  (``train.no_goal_precision``).
+- ``zero_shot_sweep``: the zero-shot threshold and margin that score best (``tag.threshold``,
+  ``tag.margin``).
+
+Shared benchmark data are never read here: they judge the tool and must not tune it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import KFold
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from pipeline.classify import Tagger, classify, load_embedder
+from pipeline.classify.evaluate import evaluate
+from pipeline.classify.labels import Labelled
+from pipeline.classify.supervised import (
+    choose_decisions,
+    features,
+    make_estimator,
+    make_no_goal_estimator,
+    no_goal_out_of_fold,
+    out_of_fold,
+)
+from pipeline.classify.train import default_labels, gather
+from pipeline.classify.zeroshot import ZeroShotTagger
+from pipeline.config import Params, TrainParams, models_dir
+from pipeline.progress import Track, no_progress
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+
+THRESHOLDS = np.round(np.arange(0.25, 0.61, 0.01), 2)  # the zero-shot sweep's grid
+MARGINS = (0.02, 0.04, 0.06, 0.08, 0.1, 0.15)
+
+
+def headline(metrics: dict[str, Any]) -> dict[str, float]:
+    """The figures dvc metrics compares: macro/micro F1 and "no goal" precision and recall."""
+    return {
+        "macro_f1": round(metrics["macro_f1"], 4),
+        "micro_f1": round(metrics["micro_f1"], 4),
+        "no_goal_precision": round(metrics["no_goal"]["precision"], 4),
+        "no_goal_recall": round(metrics["no_goal"]["recall"], 4),
+    }
+
+
+def evaluate_tagger(tagger: Tagger, records: Sequence[Labelled], *, track: Track = no_progress) -> dict[str, Any]:
+    """``levelup eval``: metrics of a tagger on labelled passages, the zero-shot baseline beside a trained model."""
+    results = classify([r.text for r in records], tagger, track=track)
+    gold = [r.goals for r in records]
+    goal_ids = tagger.taxonomy.goal_ids
+    metrics = evaluate(gold, [[g for g, _ in res.goals] for res in results], goal_ids)
+    if all(res.baseline is not None for res in results):
+        zero = evaluate(gold, [res.baseline or [] for res in results], goal_ids)
+        metrics["zero_shot"] = {key: zero[key] for key in ("macro_f1", "micro_f1", "no_goal")}
+    return metrics | {"model": tagger.model_id, "taxonomy": tagger.taxonomy.name}
+
+
+def export_packaged_encoder(out: Path | None = None) -> Path:
+    """The packaged encoder as quantised ONNX, where ``tag.encoder: onnx-int8`` finds it."""
+    from pipeline.classify import onnx
+    from pipeline.classify.encoder import PACKAGED_ENCODER, resolve_encoder_path
+
+    folder = out or models_dir() / "encoders" / f"{PACKAGED_ENCODER}{onnx.SUFFIX}"
+    return onnx.export(resolve_encoder_path(None), folder, source_id=PACKAGED_ENCODER)
+
+
+def fit_predict(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, settings: TrainParams, goal_ids: Sequence[int], max_goals: int) -> list[list[int]]:
+    """Train on ``x, y`` as ``levelup train`` does (thresholds and "no goal" rule from out-of-fold
+    scores) and predict the goals of ``x_test``."""
+    c, folds, seed = settings.c, settings.folds, settings.seed
+    oof = out_of_fold(x, y, c=c, folds=folds, seed=seed)
+    oof_none = no_goal_out_of_fold(x, y, c=c, folds=folds, seed=seed)
+    decisions = choose_decisions(
+        oof, oof_none, y, goal_ids, target_precision=settings.target_precision, no_goal_precision=settings.no_goal_precision, max_goals=max_goals
+    )
+    probabilities = make_estimator(c, folds, seed).fit(x, y).predict_proba(x_test)
+    no_goal = None
+    if decisions.no_goal_threshold is not None:
+        none = (y.sum(axis=1) == 0).astype(int)
+        no_goal = make_no_goal_estimator(c, folds, seed).fit(x, none).predict_proba(x_test)[:, 1]
+    return decisions.goals(probabilities, goal_ids, no_goal)
+
+
+class _Data:
+    """Labelled passages as ``levelup train`` gathers them, embedded with the configured encoder."""
+
+    def __init__(self, params: Params, taxonomy: str, labels: Sequence[Path] | None) -> None:
+        self.taxonomy: Taxonomy = load_taxonomy(taxonomy)
+        self.paths = list(labels or default_labels(self.taxonomy.name))
+        self.records, _ = gather(self.taxonomy, self.paths)
+        encoder = load_embedder(params.tag)
+        self.encoder_id = encoder.id
+        self.zero_shot = ZeroShotTagger(self.taxonomy, encoder, threshold=params.tag.threshold, margin=params.tag.margin, max_goals=params.tag.max_goals)
+        embeddings = encoder.encode([r.text for r in self.records])
+        self.baseline = self.zero_shot.score_embeddings(embeddings)
+        self.x = features(embeddings, self.baseline if params.train.zero_shot_features else None)
+        self.gold = [r.goals for r in self.records]
+        self.y = MultiLabelBinarizer(classes=self.taxonomy.goal_ids).fit_transform(self.gold)
+
+    def about(self, params: Params) -> dict[str, Any]:
+        return {"taxonomy": self.taxonomy.name, "n": len(self.records), "encoder": self.encoder_id, "train": params.train.model_dump()}
+
+    def score(self, indices: Sequence[int], predicted: Sequence[list[int]]) -> dict[str, float]:
+        return headline(evaluate([self.gold[i] for i in indices], predicted, self.taxonomy.goal_ids))
+
+
+def nested_cv(params: Params, *, taxonomy: str, labels: Sequence[Path] | None = None) -> dict[str, Any]:
+    """Supervised and zero-shot with every passage held out once. Compare values of ``train``
+    with DVC experiments: ``dvc exp run -S train.c=16 experiment-classifiers``."""
+    data = _Data(params, taxonomy, labels)
+    everyone = list(range(len(data.records)))
+    predicted: list[list[int]] = [[] for _ in everyone]
+    outer = KFold(params.train.folds, shuffle=True, random_state=params.train.seed + 1)
+    for train, test in outer.split(data.x):
+        goals = fit_predict(data.x[train], data.y[train], data.x[test], params.train, data.taxonomy.goal_ids, params.tag.max_goals)
+        for i, chosen in zip(test, goals, strict=True):
+            predicted[i] = chosen
+    results = {"supervised": data.score(everyone, predicted), "zero_shot": data.score(everyone, data.zero_shot.predict(data.baseline))}
+    return data.about(params) | {"nested_cv": results}
+
+
+def cross_style(params: Params, *, taxonomy: str, labels: Sequence[Path] | None = None) -> dict[str, Any]:
+    """Each ``style`` of the labels held out in turn: trained on the others, scored on it."""
+    data = _Data(params, taxonomy, labels)
+    styles = np.array([_styles(data.paths).get(r.text, "unknown") for r in data.records])
+    zero = data.zero_shot.predict(data.baseline)
+    results: dict[str, Any] = {}
+    for style in sorted(set(styles)):
+        test, train = np.flatnonzero(styles == style), np.flatnonzero(styles != style)
+        if not len(train):
+            continue
+        goals = fit_predict(data.x[train], data.y[train], data.x[test], params.train, data.taxonomy.goal_ids, params.tag.max_goals)
+        results[style] = {"n": len(test), "supervised": data.score(test, goals), "zero_shot": data.score(test, [zero[i] for i in test])}
+    return data.about(params) | {"held_out_style": results}
+
+
+def _styles(paths: Sequence[Path]) -> dict[str, str]:
+    styles = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                styles[row.get("text", "")] = row.get("style", "unknown")
+    return styles
+
+
+def zero_shot_sweep(params: Params, *, taxonomy: str, labels: Sequence[Path] | None = None, top: int = 10) -> dict[str, Any]:
+    """The zero-shot threshold and margin grid, best macro-F1 first, beside the configured pair."""
+    data = _Data(params, taxonomy, labels)
+    tagger, everyone = data.zero_shot, list(range(len(data.records)))
+    rows = []
+    for threshold, margin in itertools.product(THRESHOLDS, MARGINS):
+        tagger.threshold, tagger.margin = float(threshold), margin
+        rows.append({"threshold": float(threshold), "margin": margin, **data.score(everyone, tagger.predict(data.baseline))})
+    rows.sort(key=lambda row: (row["macro_f1"], row["no_goal_precision"]), reverse=True)
+    tagger.threshold, tagger.margin = params.tag.threshold, params.tag.margin
+    configured = {"threshold": params.tag.threshold, "margin": params.tag.margin, **data.score(everyone, tagger.predict(data.baseline))}
+    return data.about(params) | {"configured": configured, "best": rows[0], "top": rows[:top]}

@@ -1,0 +1,111 @@
+"""The ``levelup`` command line: one sub-command per stage, each a thin wrapper over a function.
+
+The commands live in one module per audience: ``stages`` (the pipeline, run by researchers and
+DVC), ``models`` (classify, evaluate, train, experiments), ``research`` (reports and exports),
+``ops`` (the nightly ingest) and ``review`` (the staff web app). This module holds the app and
+the global options.
+
+Exit codes: 0 ok; 1 finished, but some items failed; 2 usage or configuration error; 3 internal
+error (a bug: rerun with -v and report the traceback); a ``PipelineError`` exits with its own
+``exit_code`` (pipeline/errors.py). Errors are turned into messages here, in
+``LevelupGroup.invoke``, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from pipeline import __version__
+from pipeline.cli import models, ops, research, review, stages
+from pipeline.cli._common import EXIT_INTERNAL
+from pipeline.errors import PipelineError
+
+log = logging.getLogger("pipeline")
+
+
+class LevelupGroup(TyperGroup):
+    """Turns library errors into one-line messages and exit codes, in one place."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            _fail(ctx, f"error: {exc}", exc.exit_code, exc)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer reports these itself
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last resort: no stack trace for users
+            _fail(ctx, f"internal error: {exc.__class__.__name__}: {exc} (rerun with -v for the traceback)", EXIT_INTERNAL, exc)
+
+
+def _fail(ctx: typer.Context, message: str, code: int, exc: BaseException) -> None:
+    if (ctx.obj or {}).get("verbose"):
+        log.error(message, exc_info=exc)
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+app = typer.Typer(
+    name="levelup",
+    cls=LevelupGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Evidence for the Levelling Up Goals from UK organisations' press releases and reports.",
+)
+for _module in (stages, research, models, ops):
+    app.registered_commands.extend(_module.app.registered_commands)
+app.add_typer(review.app, name="review")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"levelup-evidence {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Debug logs and tracebacks.")] = False,
+    params_file: Annotated[Path | None, typer.Option("--params", help="Stage parameters (YAML). Default: ./params.yaml if present.")] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Neither read nor write the embedding cache (data/cache/embeddings.sqlite), whatever tag.cache says "
+            "(DVC stages: they read only what they declare).",
+        ),
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+    ] = False,
+) -> None:
+    _configure_logging(verbose)
+    ctx.obj = {"verbose": verbose, "params_file": params_file, "no_cache": no_cache}
+
+
+def _configure_logging(verbose: bool) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(show_path=verbose, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:  # logs for machines: one line each, timestamped
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("pipeline")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

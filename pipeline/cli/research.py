@@ -1,0 +1,83 @@
+"""Reading the evidence out: the evidence table, one organisation's report, tidy exports."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli import _common as common
+from pipeline.cli._common import DbOption, TaxonomyOption
+from pipeline.config import data_dir
+
+app = typer.Typer()
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    html = "html"
+    md = "md"
+
+
+@app.command("report")
+def report_cli(
+    ctx: typer.Context,
+    db: DbOption = None,
+    taxonomy: TaxonomyOption = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="table, csv or json: the evidence table; html or md: one organisation's report (--org).")] = ReportFormat.table,
+    org: Annotated[str | None, typer.Option("--org", help="One organisation's evidence report, goal by goal (with --format html or md).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.")] = None,
+) -> None:
+    """Print passages of evidence per organisation and goal, or one organisation's evidence report."""
+    from pipeline.errors import InputError
+    from pipeline.taxonomy import load_taxonomy
+
+    store = common.open_store(db)
+    name = common.taxonomy_name(ctx, taxonomy)
+    if org is not None or fmt in (ReportFormat.html, ReportFormat.md):
+        if org is None:
+            raise InputError("--format html and md make one organisation's report: add --org NAME")
+        from pipeline.report import organisation
+
+        report = organisation.build(store, load_taxonomy(name), org)
+        common.write_text(organisation.render(report, "html" if fmt is ReportFormat.table else fmt.value), out)
+        return
+    if fmt is ReportFormat.table:
+        common.print_evidence_table(store, name)
+        return
+    from pipeline.report.summary import evidence_table
+
+    table = evidence_table(store, load_taxonomy(name))
+    typer.echo(table.to_csv() if fmt is ReportFormat.csv else table.reset_index().to_json(orient="records"))
+
+
+@app.command("export")
+def export_cli(
+    ctx: typer.Context,
+    db: DbOption = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the tables (default data/exports).")] = None,
+    formats: Annotated[list[str] | None, typer.Option("--format", help="parquet and/or csv (repeatable; default both).")] = None,
+    metrics: Annotated[Path | None, typer.Option("--metrics", help="Also write row counts per table here (JSON, for dvc metrics).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also write passages of evidence per goal here (CSV, for dvc plots).")] = None,
+    taxonomy: TaxonomyOption = None,
+) -> None:
+    """Write documents, passages, entities, figures, quotes, suggestions and reviews as tidy
+    Parquet and CSV tables (columns documented in README.md)."""
+    from pipeline.report.export import FORMATS, export
+    from pipeline.report.outputs import evidence_per_goal_rows, write_csv, write_json
+
+    folder = out or data_dir() / "exports"
+    store = common.open_store(db)
+    written = export(store, folder, formats or list(FORMATS))
+    typer.echo(f"{len(written)} files written to {folder}", err=True)
+    if metrics is not None:
+        write_json(metrics, store.counts())
+    if plot is not None:
+        from pipeline.taxonomy import load_taxonomy
+
+        rows = evidence_per_goal_rows(store, load_taxonomy(common.taxonomy_name(ctx, taxonomy)))
+        write_csv(plot, ("goal", "title", "passages"), rows)
