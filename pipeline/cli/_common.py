@@ -79,9 +79,9 @@ def default_db_exists() -> bool:
 
 
 def safe_url(db: str | None) -> str:
-    from sqlalchemy.engine import make_url
+    from pipeline.evidence.store import display_url
 
-    return make_url(db or default_db_url()).render_as_string(hide_password=True)
+    return display_url(db or default_db_url())
 
 
 def print_counts(counts: dict[str, int]) -> None:
