@@ -42,6 +42,7 @@ def analyze(files: list[str], params: Params, tagger: classify.Tagger, *, track:
             "start": passage.start,
             "end": passage.end,
             "page": passage.page,
+            "headings": passage.headings,
         }
         for passage, extraction in zip(passages, extractions, strict=True)
     ]
