@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--zero-shot-features", action="store_true", help="also try zero-shot similarities as features")
+    parser.add_argument("--only", nargs="+", help="run only the designs whose names contain one of these")
     parser.add_argument("--out", type=Path, default=ROOT / "metrics/compare-realistic.json")
     args = parser.parse_args()
 
@@ -91,6 +92,8 @@ def main() -> None:
     }
     if args.zero_shot_features:
         designs["... + zero-shot features"] = (f1_design, True, True)
+    if args.only:
+        designs = {name: design for name, design in designs.items() if any(part in name for part in args.only)}
     results: dict[str, dict[str, object]] = {}
     gold = [r.goals for r in real]
     for name, (design, with_real, zs) in designs.items():
