@@ -27,10 +27,30 @@ class Goal(BaseModel):
     description: str = Field(min_length=1)
     includes: list[str] = []
     excludes: list[str] = []
+    # Names a passage can use for the goal only next to a cue ("the enterprise goal", "the
+    # Infrastructure for Opportunity award"): too common in prose to count alone (goal mentions).
+    short_names: list[str] = []
 
     def prototypes(self) -> list[str]:
         """Texts that stand for the goal when comparing embeddings (zero-shot tagging)."""
         return [f"{self.title}. {self.description}", *self.includes]
+
+
+class MentionRules(BaseModel):
+    """How passages name goals of this framework (``pipeline.classify.mentions``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # words that, followed by a goal number, name that goal ("Goal 4", "Purpose Goal Category 6")
+    number_prefixes: list[str] = ["goal"]
+    # words just before such a prefix that mean another framework ("SDG 4" is not Levelling Up goal 4)
+    foreign_prefixes: list[str] = []
+    # words after a goal name that make it a name of the goal ("... award", "the enterprise goal")
+    cues: list[str] = ["goal", "award", "category"]
+    # words anywhere in a passage that put its goal titles in the framework's context
+    context: list[str] = ["goal", "goals"]
+    # a passage naming more distinct goals than this is a list of the framework, not evidence
+    max_goals: int = Field(6, ge=1)
 
 
 class Taxonomy(BaseModel):
@@ -40,6 +60,7 @@ class Taxonomy(BaseModel):
     title: str
     version: str = ""
     source: str = ""
+    mentions: MentionRules = MentionRules()
     goals: list[Goal] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -35,8 +35,12 @@ def _expand(stages: dict) -> dict:
         if "foreach" not in stage:
             expanded[name] = stage
             continue
-        for item in stage["foreach"]:
-            text = yaml.safe_dump(stage["do"]).replace("${item}", str(item))
+        items = stage["foreach"]
+        for item in items:
+            text = yaml.safe_dump(stage["do"]).replace("${item}", str(item)).replace("${key}", str(item))
+            if isinstance(items, dict):  # a dict: ${key} is the name, ${item.field} its fields
+                for field, value in items[item].items():
+                    text = text.replace("${item.%s}" % field, str(value))
             expanded[f"{name}@{item}"] = yaml.safe_load(text)
     return expanded
 

@@ -3,6 +3,11 @@
     tagger = load_tagger(params.tag)
     results = classify(["The trust opened wellbeing hubs ..."], tagger)
     suggestions = run(passages, params.tag)          # the tag stage
+
+Three signals decide a passage's goals: the tagger's scores and decisions (a trained model, or
+zero-shot similarities), the goals the passage names ("Under Goal 1, ...", "the enterprise
+goal": ``pipeline.classify.mentions``), and the goals its heading names (``Passage.headings``).
+A named goal is always predicted, with its score raised to at least ``MENTION_SCORE``.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +26,8 @@ from pipeline.classify.cache import CachedEncoder, EmbeddingCache
 from pipeline.classify.encoder import Embedder, load_encoder
 from pipeline.classify.explain import Explanation, explain
 from pipeline.classify.flag import flag
+from pipeline.classify.mentions import MENTION_SCORE, heading_goals, mentioned_goals
+from pipeline.classify.scored import Outcome, Scored
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.classify.zeroshot import ZeroShotTagger
 from pipeline.config import TagParams, data_dir
@@ -38,12 +45,27 @@ WINDOW_WORDS = 180
 
 
 class Tagger(Protocol):
+    """What the tag stage needs from a tagger; the zero-shot and trained taggers both implement it."""
+
     taxonomy: Taxonomy
     model_id: str
+    examples: artifact.Examples | None  # labelled examples for "nearest example" explanations
 
-    def score(self, texts: list[str]) -> np.ndarray: ...
+    def scored(self, texts: list[str]) -> Scored:
+        """Scores per goal (and, where the tagger has them, baseline and P("no goal")) per text."""
+        ...
 
-    def predict(self, scores: np.ndarray) -> list[list[int]]: ...
+    def outcomes(self, scores: np.ndarray, no_goal: np.ndarray | None = None) -> list[Outcome]:
+        """The goals decided per row of scores, with any vetoed by the "no goal" rule."""
+        ...
+
+    def baseline_goals(self, baseline: np.ndarray) -> list[list[int]] | None:
+        """The baseline's goals per row of ``Scored.baseline`` (None: the tagger has no baseline)."""
+        ...
+
+    def thresholds(self) -> np.ndarray:
+        """The score at which each goal is predicted, in taxonomy order."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,8 @@ class Classification:
     scores: dict[int, float]  # every goal of the taxonomy
     windows: int = 1  # >1 when the text was longer than one encoder window
     baseline: list[int] | None = None  # the zero-shot goals, when a trained model made the call
+    vetoed: dict[int, str] = field(default_factory=dict)  # goal -> why the "no goal" rule dropped it
+    named: dict[int, dict[str, object]] = field(default_factory=dict)  # goal -> how the text or heading names it
 
     def to_contract(self, item_id: object) -> dict[str, object]:
         """The JSON shape of ``levelup classify`` (design.md)."""
@@ -123,46 +147,70 @@ def _supervised(params: TagParams, taxonomy: Taxonomy, folder: Path) -> artifact
 
 
 def classify(
-    texts: Sequence[str], tagger: Tagger, *, batch_size: int = 1024, track: Track = no_progress
+    texts: Sequence[str],
+    tagger: Tagger,
+    *,
+    headings: Sequence[Sequence[str] | None] | None = None,
+    batch_size: int = 1024,
+    track: Track = no_progress,
 ) -> list[Classification]:
-    """Score and predict texts in batches; empty texts get all-zero scores and no goal."""
+    """Score and predict texts in batches; empty texts get all-zero scores and no goal.
+
+    ``headings`` gives each text's heading path (outermost first), when known: a heading that
+    names a goal tags the text with it.
+    """
     results: list[Classification] = []
     starts = range(0, len(texts), batch_size)
     for start in track(starts, "classify", len(starts)):
-        results.extend(_classify_batch(list(texts[start : start + batch_size]), tagger))
+        chunk = list(texts[start : start + batch_size])
+        chunk_headings = list(headings[start : start + batch_size]) if headings is not None else [None] * len(chunk)
+        results.extend(_classify_batch(chunk, chunk_headings, tagger))
     return results
 
 
-def _classify_batch(texts: list[str], tagger: Tagger) -> list[Classification]:
+def _classify_batch(texts: list[str], headings: list[Sequence[str] | None], tagger: Tagger) -> list[Classification]:
     windows = [_windows(text) for text in texts]
     flat = [window for text_windows in windows for window in text_windows]
     ids = tagger.taxonomy.goal_ids
-    empty = np.zeros((0, len(ids)), dtype=np.float32)
-    supervised = isinstance(tagger, artifact.SupervisedTagger)
-    scored = tagger.scored(flat) if supervised and flat else None  # type: ignore[attr-defined]
-    if scored is not None:
-        flat_scores, flat_baseline, flat_none = scored.probabilities, scored.baseline, scored.no_goal
-    else:
-        flat_scores = tagger.score(flat) if flat and not supervised else empty
-        flat_baseline, flat_none = empty, np.zeros(0, dtype=np.float32)
+    scored = tagger.scored(flat) if flat else None
+    has_baseline = tagger.baseline_goals(np.zeros((0, len(ids)), dtype=np.float32)) is not None
     results = []
     row = 0
-    for text_windows in windows:
-        if not text_windows:
-            results.append(Classification([], dict.fromkeys(ids, 0.0), windows=0, baseline=[] if supervised else None))
+    for text, text_windows, text_headings in zip(texts, windows, headings, strict=True):
+        named = _named(text, text_headings, tagger.taxonomy)
+        if not text_windows or scored is None:
+            empty = Classification([], dict.fromkeys(ids, 0.0), windows=0, baseline=[] if has_baseline else None)
+            results.append(_with_named(empty, named) if named else empty)
             continue
         rows = slice(row, row + len(text_windows))
         row += len(text_windows)
-        scores = flat_scores[rows].max(axis=0)  # each goal takes its best window
-        if supervised:
-            baseline = tagger.zero_shot.predict(flat_baseline[rows].max(axis=0)[None, :])[0]  # type: ignore[attr-defined]
-            no_goal = flat_none[rows].min(axis=0, keepdims=True)  # "no goal" only if no window has one
-            predicted = tagger.predict(scores[None, :], no_goal)[0]  # type: ignore[call-arg]
-        else:
-            baseline, predicted = None, tagger.predict(scores[None, :])[0]
+        scores = scored.probabilities[rows].max(axis=0)  # each goal takes its best window
+        no_goal = None if scored.no_goal is None else scored.no_goal[rows].min(axis=0, keepdims=True)  # "no goal" only if no window has one
+        (outcome,) = tagger.outcomes(scores[None, :], no_goal)
+        baseline = None
+        if scored.baseline is not None:
+            baseline = (tagger.baseline_goals(scored.baseline[rows].max(axis=0)[None, :]) or [[]])[0]
         by_goal = {goal: float(score) for goal, score in zip(ids, scores, strict=True)}
-        results.append(Classification([(g, by_goal[g]) for g in predicted], by_goal, len(text_windows), baseline))
+        result = Classification([(g, by_goal[g]) for g in outcome.goals], by_goal, len(text_windows), baseline, dict(outcome.vetoed))
+        results.append(_with_named(result, named) if named else result)
     return results
+
+
+def _named(text: str, headings: Sequence[str] | None, taxonomy: Taxonomy) -> dict[int, dict[str, object]]:
+    """Goals the text names, then those its innermost goal-naming heading names."""
+    named: dict[int, dict[str, object]] = {goal: m.to_dict() for goal, m in mentioned_goals(text, taxonomy).items()}
+    for goal, heading in heading_goals(list(headings or []), taxonomy).items():
+        named.setdefault(goal, {"kind": "heading", "heading": heading})
+    return named
+
+
+def _with_named(result: Classification, named: dict[int, dict[str, object]]) -> Classification:
+    """Named goals are predicted (never vetoed), with scores of at least ``MENTION_SCORE``."""
+    scores = {goal: max(score, MENTION_SCORE) if goal in named else score for goal, score in result.scores.items()}
+    goals = [*named, *(g for g, _ in result.goals if g not in named)]
+    goals.sort(key=lambda g: -scores[g])
+    vetoed = {goal: reason for goal, reason in result.vetoed.items() if goal not in named}
+    return Classification([(g, scores[g]) for g in goals], scores, result.windows, result.baseline, vetoed, named)
 
 
 def _windows(text: str) -> list[str]:
@@ -175,9 +223,7 @@ def _windows(text: str) -> list[str]:
 
 def thresholds(tagger: Tagger) -> np.ndarray:
     """The score at which each goal is predicted (per goal for a trained model)."""
-    if isinstance(tagger, artifact.SupervisedTagger):
-        return np.asarray(tagger.model.decisions.thresholds, dtype=np.float32)
-    return np.full(len(tagger.taxonomy.goal_ids), getattr(tagger, "threshold", 0.5), dtype=np.float32)
+    return tagger.thresholds()
 
 
 def run(
@@ -195,27 +241,34 @@ def run(
     its organisation already has evidence for (flags goals new for the organisation).
     """
     tagger = tagger or load_tagger(params)
-    results = classify([p.text for p in passages], tagger, track=track)
+    results = classify([p.text for p in passages], tagger, headings=[p.headings for p in passages], track=track)
     ids = tagger.taxonomy.goal_ids
     matrix = np.array([[r.scores[g] for g in ids] for r in results], dtype=np.float32).reshape(len(results), len(ids))
+    has_baseline = any(r.baseline is not None for r in results)
     flags = flag(
         matrix,
         [[g for g, _ in r.goals] for r in results],
         ids,
-        thresholds(tagger),
+        tagger.thresholds(),
         band=params.flag_band,
         budget=params.flag_budget,
-        baseline=[r.baseline or [] for r in results] if isinstance(tagger, artifact.SupervisedTagger) else None,
+        baseline=[r.baseline or [] for r in results] if has_baseline else None,
         known_goals=None if known_goals is None else [known_goals.get(p.id) for p in passages],
+        vetoed=[r.vetoed for r in results],
     )
     flagged = [{f.goal: f for f in passage_flags} for passage_flags in flags]
-    explanations: list[dict[int, Explanation]] = [{} for _ in passages]
-    if params.explain and isinstance(tagger, artifact.SupervisedTagger):
-        wanted = [sorted({g for g, _ in r.goals} | set(f)) for r, f in zip(results, flagged, strict=True)]
+    explanations: list[dict[int, dict[str, object]]] = [{} for _ in passages]
+    if params.explain and tagger.examples is not None:
+        wanted = [sorted({g for g, _ in r.goals} | set(f) | set(r.vetoed)) for r, f in zip(results, flagged, strict=True)]
         todo = [i for i, goals in enumerate(wanted) if goals and passages[i].text.strip()]
-        found = explain(tagger, [passages[i].text for i in todo], [wanted[i] for i in todo])
+        found: list[list[Explanation]] = explain(tagger, [passages[i].text for i in todo], [wanted[i] for i in todo])
         for i, group in zip(todo, found, strict=True):
-            explanations[i] = {e.goal: e for e in group}
+            explanations[i] = {e.goal: e.to_dict() for e in group}
+    for result, notes in zip(results, explanations, strict=True):
+        for goal, how in result.named.items():
+            notes[goal] = notes.get(goal, {}) | how
+        for goal, reason in result.vetoed.items():
+            notes[goal] = notes.get(goal, {}) | {"vetoed": reason}
     return [
         Suggestion(
             passage_id=passage.id,
@@ -227,7 +280,7 @@ def run(
             flagged=goal in marks,
             priority=marks[goal].priority if goal in marks else None,
             reasons=list(marks[goal].reasons) if goal in marks else None,
-            explanation=notes[goal].to_dict() if goal in notes else None,
+            explanation=notes.get(goal),
         )
         for passage, result, marks, notes in zip(passages, results, flagged, explanations, strict=True)
         for goal, score in result.scores.items()

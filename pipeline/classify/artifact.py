@@ -22,13 +22,14 @@ import joblib
 import numpy as np
 
 from pipeline.classify.encoder import Embedder
+from pipeline.classify.scored import Outcome, Scored
 from pipeline.classify.supervised import GoalModel
 from pipeline.taxonomy import Taxonomy
 from pipeline.classify.zeroshot import ZeroShotTagger
 from pipeline.config import models_dir
 from pipeline.errors import ModelError
 
-__all__ = ["Examples", "Scored", "SupervisedTagger", "is_model_dir", "latest_model_dir", "load", "models_dir", "save"]
+__all__ = ["Examples", "Outcome", "Scored", "SupervisedTagger", "is_model_dir", "latest_model_dir", "load", "models_dir", "save"]
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +102,6 @@ def load(folder: Path) -> tuple[GoalModel, Examples]:
     return model, Examples(texts, goals, embeddings if len(embeddings) == len(texts) else embeddings[:0])
 
 
-@dataclass(frozen=True)
-class Scored:
-    """Probabilities per goal, with the zero-shot similarities they were partly built from."""
-
-    embeddings: np.ndarray
-    baseline: np.ndarray
-    probabilities: np.ndarray
-    no_goal: np.ndarray  # P("no goal") per text (zeros when the model has no "no goal" classifier)
-
-
 class SupervisedTagger:
     """A trained ``GoalModel`` behind the same interface as the zero-shot tagger."""
 
@@ -136,13 +127,25 @@ class SupervisedTagger:
         embeddings = self.encoder.encode(texts)
         baseline = self.zero_shot.score_embeddings(embeddings)
         x = self.model.features(embeddings, baseline)
-        return Scored(embeddings, baseline, self.model.probabilities(x), self.model.no_goal_probability(x))
+        none = self.model.no_goal_probability(x) if self.model.no_goal_estimator is not None else None
+        return Scored(embeddings, self.model.probabilities(x), baseline, none)
 
     def score(self, texts: list[str]) -> np.ndarray:
         return self.scored(texts).probabilities
 
     def predict(self, scores: np.ndarray, no_goal: np.ndarray | None = None) -> list[list[int]]:
         return self.model.decisions.goals(scores, self.taxonomy.goal_ids, no_goal)
+
+    def outcomes(self, scores: np.ndarray, no_goal: np.ndarray | None = None) -> list[Outcome]:
+        """The goals per row, and those the "no goal" rule vetoed with the reason."""
+        return [Outcome(goals, vetoed) for goals, vetoed in self.model.decisions.outcomes(scores, self.taxonomy.goal_ids, no_goal)]
+
+    def baseline_goals(self, baseline: np.ndarray) -> list[list[int]] | None:
+        """The zero-shot goals beside this model's (for flagging disagreements)."""
+        return self.zero_shot.predict(baseline)
+
+    def thresholds(self) -> np.ndarray:
+        return np.asarray(self.model.decisions.thresholds, dtype=np.float32)
 
     def threshold(self, goal: int) -> float:
         return float(self.model.decisions.thresholds[self.taxonomy.goal_ids.index(goal)])

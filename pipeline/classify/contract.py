@@ -1,6 +1,7 @@
 """The ``levelup classify`` contract (design.md), as a function tests can call.
 
-JSON lines ``{"id", "text"}`` in; one JSON object out per input line, in input order:
+JSON lines ``{"id", "text"}`` in (optionally ``"headings": [...]``, the passage's heading path:
+a heading that names a goal tags the passage with it); one JSON object out per input line, in input order:
 ``{"id", "goals": [{"goal", "score"}, ...], "scores": {"<goal>": score}}``, or ``{"id", "error"}``
 for a line that is not valid JSON or has no string ``text``. Lines are scored in batches, big
 enough for the encoder to sort by length, small enough that output streams while input arrives.
@@ -21,12 +22,20 @@ def classify_lines(lines: Iterable[str], tagger: Tagger, *, batch_size: int = BA
     """The output objects, one per non-blank input line, a batch at a time (for flushing)."""
     for batch in batches(parse_lines(lines), batch_size):
         good = [line for line in batch if _valid(line)]
-        results = iter(classify([line.value["text"] for line in good], tagger))
+        headings = [_headings(line.value.get("headings")) for line in good]
+        results = iter(classify([line.value["text"] for line in good], tagger, headings=headings))
         yield [next(results).to_contract(line.value.get("id")) if _valid(line) else _error(line) for line in batch]
 
 
 def _valid(line: Line) -> bool:
     return line.error is None and isinstance(line.value, dict) and isinstance(line.value.get("text"), str)
+
+
+def _headings(value: Any) -> list[str] | None:
+    """The optional ``"headings"`` of a line (its heading path, outermost first); anything else is ignored."""
+    if isinstance(value, list) and all(isinstance(h, str) for h in value):
+        return value
+    return None
 
 
 def _error(line: Line) -> dict[str, Any]:

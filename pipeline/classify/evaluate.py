@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,3 +52,36 @@ def _no_goal(gold: Sequence[Sequence[int]], predicted: Sequence[Sequence[int]]) 
         "recall": round(hits / true_none.sum(), 4) if true_none.any() else 0.0,
         "support": int(true_none.sum()),
     }
+
+
+def evaluate_by(
+    gold: Sequence[Sequence[int]], predicted: Sequence[Sequence[int]], goal_ids: Sequence[int], groups: Sequence[str | None]
+) -> dict[str, Any]:
+    """``evaluate`` on everything, plus the same metrics for each group (e.g. ``label_basis``:
+    "inferred", "explicit", "negative"); a group of "no goal" passages has no goal F1, only its
+    "no goal" precision and recall. Returns ``{"all": {...}, "by": {group: {...}}}``."""
+    by: dict[str, Any] = {}
+    for group in sorted({g or "unknown" for g in groups}):
+        rows = [i for i, g in enumerate(groups) if (g or "unknown") == group]
+        by[group] = evaluate([gold[i] for i in rows], [predicted[i] for i in rows], goal_ids)
+    return {"all": evaluate(gold, predicted, goal_ids), "by": by}
+
+
+def evaluate_realistic(path: Path, tagger: Any, *, by: str = "label_basis") -> dict[str, Any]:
+    """Tag a realistic labelled file (``{"text", "goals", "label_basis", ...}`` per line) and report
+    ``evaluate_by`` grouped by the record key ``by``; also the passages that name a goal and
+    whether they got it (``named``)."""
+    from pipeline.classify import classify
+    from pipeline.jsonl import parse_lines
+
+    with path.open(encoding="utf-8") as stream:
+        records = [line.value for line in parse_lines(stream) if isinstance(line.value, dict) and isinstance(line.value.get("text"), str)]
+    headings = [r.get("headings") if isinstance(r.get("headings"), list) else None for r in records]
+    results = classify([r["text"] for r in records], tagger, headings=headings)
+    gold = [sorted(r.get("goals") or []) for r in records]
+    predicted = [[g for g, _ in res.goals] for res in results]
+    report = evaluate_by(gold, predicted, tagger.taxonomy.goal_ids, [str(r.get(by)) if r.get(by) is not None else None for r in records])
+    named = [(set(res.named), set(g)) for res, g in zip(results, gold, strict=True) if res.named]
+    report["named"] = {"passages": len(named), "named_goal_is_gold": sum(bool(n & g) for n, g in named)}
+    report["model"] = tagger.model_id
+    return report

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.classify.artifact import SupervisedTagger
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.classify import Tagger
 
 MIN_PHRASE_WORDS = 4
 MAX_PHRASES = 2
@@ -46,12 +49,12 @@ def phrases(text: str) -> list[str]:
     return pieces
 
 
-def explain(tagger: SupervisedTagger, texts: list[str], goals: list[list[int]]) -> list[list[Explanation]]:
+def explain(tagger: Tagger, texts: list[str], goals: list[list[int]]) -> list[list[Explanation]]:
     """Explanations for the given goals of each text (same order)."""
     clauses = [phrases(text) if wanted else [] for text, wanted in zip(texts, goals, strict=True)]
     flat = [clause for group in clauses for clause in group]
     scored = tagger.scored(texts)
-    clause_scores = tagger.score(flat) if flat else np.zeros((0, len(tagger.taxonomy.goal_ids)))
+    clause_scores = tagger.scored(flat).probabilities if flat else np.zeros((0, len(tagger.taxonomy.goal_ids)))
     ids = tagger.taxonomy.goal_ids
     out: list[list[Explanation]] = []
     row = 0
@@ -66,7 +69,7 @@ def explain(tagger: SupervisedTagger, texts: list[str], goals: list[list[int]]) 
                 Explanation(
                     goal,
                     [{"text": group[j], "score": round(float(mine[j, column]), 3)} for j in order],
-                    tagger.examples.nearest(scored.embeddings[i], goal),
+                    tagger.examples.nearest(scored.embeddings[i], goal) if tagger.examples is not None else [],
                 )
             )
         out.append(explanations)

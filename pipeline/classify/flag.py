@@ -7,10 +7,13 @@ A suggestion is flagged when
   (so a near-zero score is never "uncertain" however low the threshold);
 - **disagree**: the supervised model and the zero-shot baseline disagree about the goal;
 - **new_for_organisation**: the goal is predicted for an organisation that has no earlier
-  evidence for it (a first claim deserves a human look).
+  evidence for it (a first claim deserves a human look);
+- **vetoed**: the goal was over its threshold but the "no goal" rule dropped it; the reason is
+  the flag's text ("vetoed: P(no goal)=0.91 ≥ 0.85"), so strong evidence is never dropped silently.
 
 The expected value of a review is estimated as uncertainty sampling: closeness to the threshold
-(1 at the threshold, 0 at the band's edge, in the relative distance above), plus 0.5 for a disagreement and 0.25 for a new goal.
+(1 at the threshold, 0 at the band's edge, in the relative distance above), plus 0.5 for a disagreement,
+0.25 for a new goal and 0.75 for a veto.
 Passages are ranked by their best suggestion and only the top ``budget`` are flagged.
 """
 
@@ -23,6 +26,7 @@ import numpy as np
 
 DISAGREE_WEIGHT = 0.5
 NEW_GOAL_WEIGHT = 0.25
+VETO_WEIGHT = 0.75
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,14 @@ def flag(
     budget: int,
     baseline: Sequence[Sequence[int]] | None = None,
     known_goals: Sequence[set[int] | None] | None = None,
+    vetoed: Sequence[dict[int, str]] | None = None,
 ) -> list[list[Flag]]:
     """Flags per passage (empty for passages not worth a review or over the budget)."""
     candidates = [
         _passage_flags(row, set(chosen), goal_ids, thresholds, band,
                        None if baseline is None else set(baseline[i]),
-                       None if known_goals is None else known_goals[i])  # fmt: skip
+                       None if known_goals is None else known_goals[i],
+                       {} if vetoed is None else vetoed[i])  # fmt: skip
         for i, (row, chosen) in enumerate(zip(scores, predicted, strict=True))
     ]
     ranked = sorted(
@@ -74,6 +80,7 @@ def _passage_flags(
     band: float,
     baseline: set[int] | None,
     known: set[int] | None,
+    vetoed: dict[int, str],
 ) -> list[Flag]:
     flags = []
     for column, goal in enumerate(goal_ids):
@@ -88,6 +95,9 @@ def _passage_flags(
         if known is not None and goal in chosen and goal not in known:
             reasons.append("new_for_organisation")
             priority += NEW_GOAL_WEIGHT
+        if goal in vetoed:
+            reasons.append(vetoed[goal])
+            priority += VETO_WEIGHT
         if reasons:
             flags.append(Flag(goal, round(priority, 4), tuple(reasons)))
     return flags

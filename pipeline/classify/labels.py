@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 class Labelled:
     text: str
     goals: list[int]
+    # how a realistic label was decided ("inferred", "explicit", "negative", ...): present on
+    # labels of real-style passages (corpus/labels/web-passages.jsonl), which decisions are tuned on
+    basis: str | None = None
 
 
 def read_labels(path: Path, taxonomy: Taxonomy) -> list[Labelled]:
@@ -56,4 +59,5 @@ def _record(line, path: Path, taxonomy: Taxonomy) -> Labelled:  # type: ignore[n
     unknown = sorted(set(goals) - known)
     if unknown:
         raise InputError(f"{where}: goals {unknown} are not in taxonomy '{taxonomy.name}' ({min(known)}-{max(known)})")
-    return Labelled(value["text"], sorted(set(goals)))
+    basis = value.get("label_basis")
+    return Labelled(value["text"], sorted(set(goals)), basis if isinstance(basis, str) else None)

@@ -29,19 +29,26 @@ from sklearn.multiclass import OneVsRestClassifier
 from pipeline.classify.evaluate import evaluate
 
 
-DESIGN = 2  # bump when the model or its decisions change shape: part of every model version
+DESIGN = 3  # bump when the model or its decisions change shape: part of every model version
 ZERO_SHOT_WEIGHT = 3.0  # similarities (about 0.1-0.6) scaled to weigh like embedding dimensions
 MIN_THRESHOLD, MAX_THRESHOLD = 0.15, 0.9
+NEVER = 1.01  # a probability threshold no score reaches
 
 
 @dataclass(frozen=True)
 class Decisions:
-    """What turns probabilities into goals."""
+    """What turns probabilities into goals.
+
+    A goal at or above ``keep_above`` is strong evidence: the "no goal" rule cannot drop it. A goal
+    over its threshold that the "no goal" rule does drop is *vetoed*, and ``outcome`` says why, so
+    a reviewer sees it (``reasons`` and ``explanation`` of its suggestion).
+    """
 
     thresholds: np.ndarray  # per goal, in taxonomy order
     no_goal_floor: float
     max_goals: int = 3
     no_goal_threshold: float | None = None  # P("no goal") at or above this means no goal
+    keep_above: float = NEVER  # a goal this probable is kept whatever the "no goal" rule says
 
     @property
     def rule(self) -> str:
@@ -51,17 +58,32 @@ class Decisions:
 
     def goals(self, probabilities: np.ndarray, goal_ids: Sequence[int], no_goal: np.ndarray | None = None) -> list[list[int]]:
         """Goals per row, best first; ``no_goal`` holds P("no goal") per row when there is a classifier."""
-        no_goal = np.zeros(len(probabilities), dtype=np.float32) if no_goal is None else no_goal
-        return [self._row(row, float(none), goal_ids) for row, none in zip(probabilities, no_goal, strict=True)]
+        return [goals for goals, _ in self.outcomes(probabilities, goal_ids, no_goal)]
 
-    def _row(self, row: np.ndarray, no_goal: float, goal_ids: Sequence[int]) -> list[int]:
+    def outcomes(
+        self, probabilities: np.ndarray, goal_ids: Sequence[int], no_goal: np.ndarray | None = None
+    ) -> list[tuple[list[int], dict[int, str]]]:
+        """Per row: the goals, best first, and the goals vetoed by the "no goal" rule with the reason."""
+        no_goal = np.zeros(len(probabilities), dtype=np.float32) if no_goal is None else no_goal
+        return [self.outcome(row, float(none), goal_ids) for row, none in zip(probabilities, no_goal, strict=True)]
+
+    def outcome(self, row: np.ndarray, no_goal: float, goal_ids: Sequence[int]) -> tuple[list[int], dict[int, str]]:
         order = np.argsort(-row)
+        over = [i for i in order if row[i] >= self.thresholds[i]][: self.max_goals]
+        veto = self._veto(float(row[order[0]]), no_goal)
+        if veto:
+            kept = [i for i in over if row[i] >= self.keep_above]
+            vetoed = {goal_ids[i]: veto for i in over if i not in kept}
+            return [goal_ids[i] for i in kept], vetoed
+        return [goal_ids[i] for i in (over or [order[0]])], {}
+
+    def _veto(self, best: float, no_goal: float) -> str | None:
+        """Why the "no goal" rule fires for this row (None when it does not)."""
         if self.no_goal_threshold is not None and no_goal >= self.no_goal_threshold:
-            return []
-        if row[order[0]] < self.no_goal_floor:
-            return []
-        chosen = [i for i in order if row[i] >= self.thresholds[i]][: self.max_goals]
-        return [goal_ids[i] for i in (chosen or [order[0]])]
+            return f"vetoed: P(no goal)={no_goal:.2f} ≥ {self.no_goal_threshold:.2f}"
+        if best < self.no_goal_floor:
+            return f"vetoed: best goal probability {best:.2f} < floor {self.no_goal_floor:.2f}"
+        return None
 
 
 @dataclass
@@ -194,3 +216,91 @@ def choose_decisions(
     if precise:
         return max(precise, key=lambda item: item[1])[3]
     return max(scored, key=lambda item: item[2])[3]
+
+
+# --- decisions for F1 on realistic passages -------------------------------------------------
+
+THRESHOLD_GRID = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+NO_GOAL_GRID = (None, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+FLOOR_GRID = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
+KEEP_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, NEVER)
+
+
+def tune_decisions(
+    probabilities: np.ndarray,
+    no_goal: np.ndarray,
+    y: np.ndarray,
+    *,
+    max_goals: int,
+    per_goal: np.ndarray | None = None,
+) -> tuple[Decisions, float]:
+    """The decisions with the best macro-F1 on these (out-of-fold, realistic) rows, and that F1.
+
+    Searched: one threshold for every goal (or ``per_goal`` thresholds), the "no goal"
+    classifier's threshold (or none), a floor on the best probability, and ``keep_above``, the
+    probability that overrides the "no goal" rule. Ties go to the earlier grid point (a gentler veto).
+    """
+    sets = [np.full(y.shape[1], t, dtype=np.float32) for t in THRESHOLD_GRID]
+    if per_goal is not None:
+        sets.append(np.asarray(per_goal, dtype=np.float32))
+    best: tuple[float, float, Decisions] | None = None
+    for thresholds in sets:
+        over, first = _over_and_first(probabilities, thresholds, max_goals)
+        for keep in KEEP_GRID:
+            kept = over & (probabilities >= keep)
+            for floor in FLOOR_GRID:
+                for none in NO_GOAL_GRID:
+                    veto = probabilities.max(axis=1) < floor
+                    if none is not None:
+                        veto = veto | (no_goal >= none)
+                    chosen = np.where(veto[:, None], kept, over | first)
+                    score = (macro_f1(y, chosen), no_goal_f1(y, chosen))
+                    if best is None or score > best[:2]:
+                        best = (*score, Decisions(thresholds, floor, max_goals, none, keep))
+    assert best is not None
+    return best[2], best[0]
+
+
+def _over_and_first(probabilities: np.ndarray, thresholds: np.ndarray, max_goals: int) -> tuple[np.ndarray, np.ndarray]:
+    """The goals over their thresholds (the best ``max_goals``), and the best goal of rows with none."""
+    order = np.argsort(-probabilities, axis=1)
+    over_sorted = np.take_along_axis(probabilities >= thresholds, order, axis=1)
+    over_sorted &= np.cumsum(over_sorted, axis=1) <= max_goals
+    over = np.zeros_like(over_sorted)
+    np.put_along_axis(over, order, over_sorted, axis=1)
+    first = np.zeros_like(over)
+    empty = ~over.any(axis=1)
+    first[np.flatnonzero(empty), order[empty, 0]] = True
+    return over, first
+
+
+def macro_f1(y: np.ndarray, predicted: np.ndarray) -> float:
+    """Macro-F1 over the goals present in ``y`` (as ``evaluate``), from 0/1 matrices."""
+    truth, guess = y.astype(bool), predicted.astype(bool)
+    tp = (truth & guess).sum(axis=0)
+    denominator = truth.sum(axis=0) + guess.sum(axis=0)
+    present = truth.sum(axis=0) > 0
+    f1 = np.divide(2 * tp, denominator, out=np.zeros(len(tp), dtype=float), where=denominator > 0)
+    return float(f1[present].mean()) if present.any() else 0.0
+
+
+def no_goal_f1(y: np.ndarray, predicted: np.ndarray) -> float:
+    truth, guess = ~y.astype(bool).any(axis=1), ~predicted.astype(bool).any(axis=1)
+    tp = int((truth & guess).sum())
+    return 2 * tp / max(int(truth.sum() + guess.sum()), 1)
+
+
+def f1_thresholds(probabilities: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per goal, the threshold with the best out-of-fold F1 (clipped to a sane range)."""
+    out = []
+    for j in range(y.shape[1]):
+        scores, truth = probabilities[:, j], y[:, j] == 1
+        best, at = -1.0, 0.5
+        for t in np.unique(np.round(scores, 2)):
+            predicted = scores >= t
+            tp = int((predicted & truth).sum())
+            f1 = 2 * tp / max(int(predicted.sum() + truth.sum()), 1)
+            if f1 > best:
+                best, at = f1, float(t)
+        out.append(float(np.clip(at, MIN_THRESHOLD, MAX_THRESHOLD)))
+    return np.array(out, dtype=np.float32)

@@ -16,6 +16,7 @@ import json
 import logging
 import platform
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,30 +24,41 @@ from typing import Any
 import sklearn
 from sklearn.preprocessing import MultiLabelBinarizer
 
+import numpy as np
+
 from pipeline.classify import artifact
 from pipeline.classify.cache import CachedEncoder
 from pipeline.classify.evaluate import evaluate
 from pipeline.classify.labels import Labelled, read_labels
 from pipeline.classify.supervised import (
     DESIGN,
+    Decisions,
     GoalModel,
     choose_decisions,
+    f1_thresholds,
     features,
     make_estimator,
     make_no_goal_estimator,
     no_goal_out_of_fold,
     out_of_fold,
+    tune_decisions,
 )
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.classify.zeroshot import ZeroShotTagger
-from pipeline.config import Params
+from pipeline.config import Params, TrainParams
 from pipeline.errors import InputError
 
 log = logging.getLogger(__name__)
 
+MIN_REALISTIC = 40  # realistic labelled rows needed to tune decisions on them (fewer: too noisy)
+# Realistic labels trained on by default, beside corpus/labels/<taxonomy>.jsonl (real-style
+# passages paraphrased from public pages, with how each label was decided).
+REALISTIC_LABELS = {"levelling-up": ["web-passages.jsonl"]}
+
 
 def default_labels(taxonomy: str) -> list[Path]:
-    return [Path("corpus/labels") / f"{taxonomy}.jsonl"]
+    folder = Path("corpus/labels")
+    return [folder / f"{taxonomy}.jsonl", *(folder / name for name in REALISTIC_LABELS.get(taxonomy, []) if (folder / name).is_file())]
 
 
 def gather(taxonomy: Taxonomy, labels: Sequence[Path], reviews: Sequence[Labelled] = ()) -> tuple[list[Labelled], list[str]]:
@@ -97,23 +109,11 @@ def train(
     x = features(embeddings, baseline if settings.zero_shot_features else None)
     y = MultiLabelBinarizer(classes=tax.goal_ids).fit_transform([r.goals for r in records])
 
-    oof = out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed)
-    oof_none = no_goal_out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed)
-    decisions = choose_decisions(
-        oof,
-        oof_none,
-        y,
-        tax.goal_ids,
-        target_precision=settings.target_precision,
-        no_goal_precision=settings.no_goal_precision,
-        max_goals=params.tag.max_goals,
-    )
-    estimator = make_estimator(settings.c, settings.folds, settings.seed).fit(x, y)
-    none_estimator = None
-    if decisions.no_goal_threshold is not None:
-        none_estimator = make_no_goal_estimator(settings.c, settings.folds, settings.seed).fit(x, (y.sum(axis=1) == 0).astype(int))
+    realistic = np.array([r.basis is not None or source == "review" for r, source in zip(records, sources, strict=True)])
+    fitted = fit(x, y, realistic, settings, max_goals=params.tag.max_goals, goal_ids=tax.goal_ids)
+    decisions, oof, oof_none = fitted.decisions, fitted.oof, fitted.oof_none
     model = GoalModel(
-        tax.name, tax.goal_ids, encoder.id, estimator, decisions, settings.model_dump(), settings.zero_shot_features, none_estimator
+        tax.name, tax.goal_ids, encoder.id, fitted.estimator, decisions, settings.model_dump(), settings.zero_shot_features, fitted.no_goal_estimator
     )
 
     gold = [r.goals for r in records]
@@ -143,6 +143,42 @@ def train(
     if isinstance(encoder, CachedEncoder):
         log.info("embeddings: %d from cache, %d computed", encoder.hits, encoder.misses)
     return folder
+
+
+@dataclass(frozen=True)
+class Fitted:
+    estimator: Any
+    no_goal_estimator: Any
+    decisions: Decisions
+    oof: np.ndarray  # out-of-fold probabilities of every training row
+    oof_none: np.ndarray  # out-of-fold P("no goal")
+    tuned_on: str  # "realistic" (F1 on real-style labels) or "precision" (targets on all labels)
+
+
+def fit(x: np.ndarray, y: np.ndarray, realistic: np.ndarray, settings: TrainParams, *, max_goals: int, goal_ids: Sequence[int]) -> Fitted:
+    """Fit the goal and "no goal" classifiers and choose their decisions from out-of-fold scores.
+
+    With at least ``MIN_REALISTIC`` realistic rows (labels of real-style passages, or staff
+    reviews), decisions are tuned for macro-F1 on those rows' out-of-fold scores: thresholds, the
+    "no goal" rule and the level above which a goal overrides it. Otherwise the precision
+    targets of ``train`` choose them on all rows, as before.
+    """
+    oof = out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed)
+    oof_none = no_goal_out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed)
+    if realistic.sum() >= MIN_REALISTIC:
+        decisions, _ = tune_decisions(oof[realistic], oof_none[realistic], y[realistic], max_goals=max_goals, per_goal=f1_thresholds(oof, y))
+        tuned_on = "realistic"
+    else:
+        decisions = choose_decisions(
+            oof, oof_none, y, goal_ids,
+            target_precision=settings.target_precision, no_goal_precision=settings.no_goal_precision, max_goals=max_goals,
+        )  # fmt: skip
+        tuned_on = "precision"
+    estimator = make_estimator(settings.c, settings.folds, settings.seed).fit(x, y)
+    none_estimator = None
+    if decisions.no_goal_threshold is not None:
+        none_estimator = make_no_goal_estimator(settings.c, settings.folds, settings.seed).fit(x, (y.sum(axis=1) == 0).astype(int))
+    return Fitted(estimator, none_estimator, decisions, oof, oof_none, tuned_on)
 
 
 def _version(records: list[Labelled], encoder: str, settings: dict[str, Any]) -> str:

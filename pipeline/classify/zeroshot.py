@@ -11,11 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.classify.encoder import Embedder
+from pipeline.classify.scored import Outcome, Scored
 from pipeline.taxonomy import Taxonomy
 
 
 class ZeroShotTagger:
     """Scores texts against a taxonomy and applies a threshold, a margin and a goal limit."""
+
+    examples = None  # no labelled examples to explain with
 
     def __init__(
         self,
@@ -36,9 +39,24 @@ class ZeroShotTagger:
         self._owner = np.array([goal_id for goal_id, _ in prototypes])
         self._prototypes = encoder.encode([text for _, text in prototypes])
 
+    def scored(self, texts: list[str]) -> Scored:
+        """Similarities per goal (no baseline, no "no goal" classifier)."""
+        embeddings = self.encoder.encode(texts)
+        return Scored(embeddings, self.score_embeddings(embeddings))
+
     def score(self, texts: list[str]) -> np.ndarray:
         """An (n_texts, n_goals) array of scores, columns in ``taxonomy.goal_ids`` order."""
         return self.score_embeddings(self.encoder.encode(texts))
+
+    def outcomes(self, scores: np.ndarray, no_goal: np.ndarray | None = None) -> list[Outcome]:
+        """The goals per row (the zero-shot rule vetoes nothing)."""
+        return [Outcome(goals) for goals in self.predict(scores)]
+
+    def baseline_goals(self, baseline: np.ndarray) -> list[list[int]] | None:
+        return None
+
+    def thresholds(self) -> np.ndarray:
+        return np.full(len(self.taxonomy.goal_ids), self.threshold, dtype=np.float32)
 
     def score_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
         """Scores for texts already embedded by this tagger's encoder."""

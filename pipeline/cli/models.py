@@ -44,12 +44,17 @@ def eval_cli(
     labels: Annotated[Path, typer.Option("--labels", help="JSON lines of {\"text\", \"goals\": [int, ...]}.")],
     taxonomy: TaxonomyOption = None,
     model: ModelOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Also break the figures down by this record key (e.g. label_basis), with no-goal figures and named-goal checks.")] = None,
 ) -> None:
     """Evaluate goal tagging on labelled passages; print macro/micro F1 and per-goal metrics as JSON."""
+    from pipeline.classify.evaluate import evaluate_realistic
     from pipeline.classify.experiments import evaluate_tagger
     from pipeline.classify.labels import read_labels
 
     tagger = common.tagger(ctx, taxonomy, model)
+    if by:
+        typer.echo(json.dumps(evaluate_realistic(labels, tagger, by=by)))
+        return
     metrics = evaluate_tagger(tagger, read_labels(labels, tagger.taxonomy), track=common.track())
     typer.echo(json.dumps(metrics))
 

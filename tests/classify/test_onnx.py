@@ -26,7 +26,7 @@ def exported(models_root: Path):
 def test_export_writes_a_self_contained_folder(exported, models_root: Path):
     folder = models_root / "encoders" / f"{PACKAGED_ENCODER}{onnx.SUFFIX}"
     assert onnx.is_onnx_dir(folder) and (folder / "model.onnx").is_file() and (folder / "tokenizer.json").is_file()
-    assert exported.id == f"{PACKAGED_ENCODER}-onnx-int8"  # models trained on it say so
+    assert exported.id == f"{PACKAGED_ENCODER}-onnx-int8-rowwise"  # models trained on it say so
 
 
 def test_onnx_embeddings_stay_close_to_pytorch(exported):
