@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 import typer
 import yaml
 
@@ -19,7 +18,6 @@ from pipeline.config import Params
 from pipeline.evidence import schema
 from pipeline.evidence.store import Store
 from tests.conftest import ROOT
-
 
 
 def _expand(stages: dict) -> dict:

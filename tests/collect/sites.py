@@ -69,7 +69,7 @@ class Sites:
         sites = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 host = parts.netloc or self.headers.get("Host", "")
                 path = parts.path + (f"?{parts.query}" if parts.query else "")

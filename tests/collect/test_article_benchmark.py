@@ -17,7 +17,7 @@ pytestmark = [
 ]
 
 
-def _script():  # noqa: ANN202
+def _script():
     spec = importlib.util.spec_from_file_location("bench_article_extraction", ROOT / "scripts" / "bench_article_extraction.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look themselves up there

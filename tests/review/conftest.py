@@ -74,7 +74,7 @@ def seed(store: Store) -> list[str]:
     return [p.id for p in passages]
 
 
-def store_documents_org():  # noqa: ANN201
+def store_documents_org():
     from sqlalchemy import update
 
     from pipeline.evidence import schema
@@ -125,6 +125,6 @@ def csrf(html: str) -> str:
     return match.group(1)
 
 
-def login(client, username: str, password: str | None = None):  # noqa: ANN001, ANN201
+def login(client, username: str, password: str | None = None):
     token = csrf(client.get("/login").text)
     return client.post("/login", data={"csrf_token": token, "username": username, "password": password or PASSWORDS[username]}, follow_redirects=False)
