@@ -64,6 +64,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         message = "the test run wrote into the checkout (use tmp_path): " + ", ".join(written[:20])
         if reporter is not None:
+            reporter.write("\n")
             reporter.write_line(f"ERROR: {message}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
