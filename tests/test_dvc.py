@@ -37,7 +37,7 @@ STAGES = _expand(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
 
 
 def test_dvc_stages_call_existing_levelup_commands():
-    commands = set(typer.main.get_command(app).commands)
+    commands = set(typer.main.get_group(app).commands)
     for name, stage in STAGES.items():
         argv = shlex.split(stage["cmd"].split("&&")[-1])
         assert argv[0] == "levelup" and argv[1] in commands, name
@@ -48,7 +48,8 @@ def test_dvc_stage_params_are_keys_of_params_yaml():
         for key in stage.get("params", []):
             section, _, field = key.partition(".")
             assert section in Params.model_fields, (name, key)
-            assert not field or field in Params.model_fields[section].annotation.model_fields, (name, key)
+            model = Params.model_fields[section].annotation
+            assert model is not None and (not field or field in model.model_fields), (name, key)
 
 
 def test_dvc_deps_exist():

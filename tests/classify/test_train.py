@@ -68,10 +68,11 @@ def test_tag_stage_explains_and_flags(supervised, params):
     predicted = [s for s in suggestions if s.predicted]
     assert predicted and all(s.passage_id == "p0" for s in predicted)
     explained = predicted[0].explanation
+    assert explained is not None
     assert explained["goal"] == predicted[0].goal
     assert explained["examples"] and all(predicted[0].goal in e["goals"] for e in explained["examples"])
     assert explained["phrases"] and all(p["text"] in texts[0] for p in explained["phrases"])
-    assert all("new_for_organisation" in s.reasons for s in predicted)  # nothing known yet for this organisation
+    assert all("new_for_organisation" in (s.reasons or []) for s in predicted)  # nothing known yet for this organisation
     flagged = [s for s in suggestions if s.flagged]
     assert all(s.priority is not None and s.reasons for s in flagged)
 

@@ -47,6 +47,7 @@ class Sites:
     @property
     def proxy(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an IPv4 server's address
         return f"http://{host}:{port}"
 
     def start(self) -> Sites:

@@ -23,11 +23,15 @@ def fixture_copy(tmp_path: Path) -> Path:
     return folder
 
 
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # no request log on stderr
+        pass
+
+
 @pytest.fixture
 def server() -> Iterator[str]:
     """The fixture folder served over HTTP on 127.0.0.1."""
-    handler = partial(SimpleHTTPRequestHandler, directory=str(FIXTURES))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    handler = partial(QuietHandler, directory=str(FIXTURES))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
