@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 T = TypeVar("T")
 
@@ -28,7 +31,7 @@ def rich_track(items: Iterable[T], description: str, total: int | None = None) -
     yield from track(items, description=description, total=total, transient=True, console=_console())
 
 
-def _console():  # noqa: ANN202 - rich imported lazily
+def _console() -> Console:  # rich is imported only when progress is shown
     from rich.console import Console
 
     return Console(stderr=True)

@@ -14,11 +14,11 @@ class Record:
     """Mixin: conversion to and from JSON-compatible dicts."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        return asdict(self)  # type: ignore[call-overload]  # a mixin: every subclass is a dataclass
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]  # a mixin: every subclass is a dataclass
         return cls(**{key: value for key, value in data.items() if key in names})
 
 

@@ -15,10 +15,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from pipeline.text import clean_paragraph
 from pipeline.config import SegmentParams
 from pipeline.ids import stable_id
 from pipeline.records import Document, Passage
+from pipeline.text import clean_paragraph
 
 BOILERPLATE_PATTERNS = (
     r"^read( more)?:\s",

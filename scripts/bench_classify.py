@@ -25,8 +25,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 CORES = 2
@@ -89,9 +89,8 @@ def main() -> None:
 
 def _texts(count: int) -> list[str]:
     """Real passage text: the segmented sample corpus and the labelled passages, made unique."""
-    from pipeline import collect
+    from pipeline import collect, segment
     from pipeline.config import Params
-    from pipeline import segment
 
     params = Params()
     base = [p.text for p in segment.run(collect.run([str(ROOT / "corpus/sample")], params.collect).documents, params.segment)]

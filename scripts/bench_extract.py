@@ -18,11 +18,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[variable] = "1"  # one core: the figure the issue asks for is per core
 
-from pipeline import collect, extract  # noqa: E402
-from pipeline.config import Params  # noqa: E402
-from pipeline import segment  # noqa: E402
-from pipeline.extract.nlp import load_nlp  # noqa: E402
-from pipeline.records import Passage  # noqa: E402
+from pipeline import (  # noqa: E402 - after the thread settings above, which must precede the imports
+    collect,
+    extract,
+    segment,
+)
+from pipeline.config import Params  # noqa: E402 - after the thread settings above, which must precede the imports
+from pipeline.extract.nlp import load_nlp  # noqa: E402 - after the thread settings above, which must precede the imports
+from pipeline.records import Passage  # noqa: E402 - after the thread settings above, which must precede the imports
 
 
 def main() -> None:

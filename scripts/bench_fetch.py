@@ -25,13 +25,13 @@ from urllib.parse import urlsplit
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import httpx  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import httpx
+from rich.console import Console
+from rich.table import Table
 
-from pipeline.collect.http import Fetcher  # noqa: E402
-from pipeline.workflow.ingest import _document  # noqa: E402
-from pipeline.config import Params  # noqa: E402
+from pipeline.collect.http import Fetcher
+from pipeline.config import Params
+from pipeline.workflow.ingest import _document
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,7 +104,7 @@ def _handler(served: dict[str, bytes]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             body = served.get(parts.netloc + parts.path)
             status, kind = (200, "text/html; charset=utf-8") if body is not None else (404, "text/plain")

@@ -24,21 +24,28 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-from sklearn.model_selection import KFold  # noqa: E402
-from sklearn.preprocessing import MultiLabelBinarizer  # noqa: E402
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from sklearn.model_selection import KFold
+from sklearn.preprocessing import MultiLabelBinarizer
 
-from pipeline.classify import load_embedder  # noqa: E402
-from pipeline.classify.evaluate import evaluate  # noqa: E402
-from pipeline.classify.labels import read_labels  # noqa: E402
-from pipeline.classify.mentions import mentioned_goals  # noqa: E402
-from pipeline.classify.supervised import choose_decisions, features, make_estimator, make_no_goal_estimator, no_goal_out_of_fold, out_of_fold  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
-from pipeline.classify.train import fit  # noqa: E402
-from pipeline.classify.zeroshot import ZeroShotTagger  # noqa: E402
-from pipeline.config import load_params  # noqa: E402
+from pipeline.classify import load_embedder
+from pipeline.classify.evaluate import evaluate
+from pipeline.classify.labels import read_labels
+from pipeline.classify.mentions import mentioned_goals
+from pipeline.classify.supervised import (
+    choose_decisions,
+    features,
+    make_estimator,
+    make_no_goal_estimator,
+    no_goal_out_of_fold,
+    out_of_fold,
+)
+from pipeline.classify.train import fit
+from pipeline.classify.zeroshot import ZeroShotTagger
+from pipeline.config import load_params
+from pipeline.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
 Design = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool], list[list[int]]]
@@ -71,7 +78,7 @@ def main() -> None:
 
     settings, max_goals, ids = params.train, params.tag.max_goals, tax.goal_ids
 
-    def precision_design(x_train, y_train, x_test, realistic, _zs) -> list[list[int]]:  # noqa: ANN001
+    def precision_design(x_train, y_train, x_test, realistic, _zs) -> list[list[int]]:
         oof = out_of_fold(x_train, y_train, c=settings.c, folds=settings.folds, seed=settings.seed)
         none = no_goal_out_of_fold(x_train, y_train, c=settings.c, folds=settings.folds, seed=settings.seed)
         decisions = choose_decisions(oof, none, y_train, ids, target_precision=settings.target_precision,
@@ -80,7 +87,7 @@ def main() -> None:
         none_estimator = make_no_goal_estimator(settings.c, settings.folds, settings.seed).fit(x_train, (y_train.sum(axis=1) == 0).astype(int))
         return decisions.goals(estimator.predict_proba(x_test), ids, none_estimator.predict_proba(x_test)[:, 1])
 
-    def f1_design(x_train, y_train, x_test, realistic, _zs) -> list[list[int]]:  # noqa: ANN001
+    def f1_design(x_train, y_train, x_test, realistic, _zs) -> list[list[int]]:
         fitted = fit(x_train, y_train, realistic, settings, max_goals=max_goals, goal_ids=ids)
         none = fitted.no_goal_estimator.predict_proba(x_test)[:, 1] if fitted.no_goal_estimator is not None else None
         return fitted.decisions.goals(fitted.estimator.predict_proba(x_test), ids, none)

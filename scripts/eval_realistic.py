@@ -16,12 +16,12 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
 
-from pipeline.classify import load_tagger  # noqa: E402
-from pipeline.classify.evaluate import evaluate_realistic  # noqa: E402
-from pipeline.config import load_params  # noqa: E402
+from pipeline.classify import load_tagger
+from pipeline.classify.evaluate import evaluate_realistic
+from pipeline.config import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
 

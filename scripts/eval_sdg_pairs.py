@@ -26,13 +26,13 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import numpy as np
+from rich.console import Console
+from rich.table import Table
 
-from pipeline.classify import classify, load_tagger  # noqa: E402
-from pipeline.classify.labels import read_labels  # noqa: E402
-from pipeline.config import Params  # noqa: E402
+from pipeline.classify import classify, load_tagger
+from pipeline.classify.labels import read_labels
+from pipeline.config import Params
 
 ROOT = Path(__file__).resolve().parents[1]
 

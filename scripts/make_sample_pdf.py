@@ -169,10 +169,10 @@ class _NumberedCanvas(Canvas):
     """A canvas that draws the running header and "Page N of M" on every page once M is known."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # reportlab's Canvas signature is untyped positional/keyword soup
         self._saved_pages: list[dict[str, object]] = []
 
-    def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+    def showPage(self) -> None:
         self._saved_pages.append(dict(self.__dict__))
         self._startPage()
 

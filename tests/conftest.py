@@ -1,8 +1,14 @@
-"""Shared fixtures: models are loaded once per session; databases are temporary files."""
+"""Shared fixtures: models are loaded once per session; databases are temporary files.
+
+Tests never read or write the checkout's ``data/`` and ``models/``: the session starts with empty
+temporary ones, and the session fails if a test run left a new or changed file in the checkout.
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +20,70 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE = ROOT / "corpus" / "sample"
 SHARED = ROOT.parent / "shared"
+# a small, deterministic draw from corpus/labels/levelling-up.jsonl (see fixtures/README.md)
+SMALL_LABELS = FIXTURES / "labels-small.jsonl"
+FULL_LABELS = ROOT / "corpus" / "labels" / "levelling-up.jsonl"
+
+# Written by Python and the tools themselves, not by the code under test.
+TOOL_FOLDERS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+
+
+def checkout_files(root: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every untracked or ignored file in a git checkout (tools'
+    own folders left out); empty outside git."""
+    try:
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored", "-z"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    entries = [entry[3:] for entry in status.split("\0") if entry[:2] in ("??", "!!")]
+    files: dict[str, tuple[int, int]] = {}
+    for entry in entries:
+        top = root / entry
+        for path in [top] if top.is_file() else top.rglob("*"):
+            relative = path.relative_to(root)
+            if path.is_file() and not TOOL_FOLDERS.intersection(relative.parts) and ".egg-info" not in str(relative):
+                stat = path.stat()
+                files[relative.as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return files
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.stash[CHECKOUT_BEFORE] = checkout_files(ROOT)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it wrote into the checkout (a stage writing to ./data, a model to ./models)."""
+    before = session.stash.get(CHECKOUT_BEFORE, None)
+    if before is None:
+        return
+    after = checkout_files(ROOT)
+    written = sorted(path for path, seen in after.items() if before.get(path) != seen)
+    if written:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "the test run wrote into the checkout (use tmp_path): " + ", ".join(written[:20])
+        if reporter is not None:
+            reporter.write("\n")
+            reporter.write_line(f"ERROR: {message}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+CHECKOUT_BEFORE = pytest.StashKey[dict[str, tuple[int, int]]]()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests never see the checkout's ./data (its embeddings cache, database, raw files): the
+    default data folder is an empty temporary one, and ``$LEVELUP_DB`` is unset."""
+    root = tmp_path_factory.mktemp("data")
+    saved = {name: os.environ.pop(name, None) for name in ("LEVELUP_DATA_DIR", "LEVELUP_DB")}
+    os.environ["LEVELUP_DATA_DIR"] = str(root)
+    yield root
+    for name, value in saved.items():
+        os.environ.pop(name, None)
+        if value is not None:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,11 +97,23 @@ def models_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained(params, models_root: Path) -> Path:
-    """A levelling-up model trained on the shipped labels, in a folder of its own."""
+    """A levelling-up model trained on the small labels fixture with 2 cross-validation folds (the
+    sklearn fits, not the encoding, cost most), in a folder of its own. It is for checking how
+    trained models are saved, loaded, explained and flagged; checks of its quality use ``trained_full``."""
     from pipeline.classify.train import train
 
+    quick = params.model_copy(update={"train": params.train.model_copy(update={"folds": 2})})
     root = models_root.parent / "trained-models"
-    return train(params, taxonomy="levelling-up", labels=[ROOT / "corpus" / "labels" / "levelling-up.jsonl"], out=root)
+    return train(quick, taxonomy="levelling-up", labels=[SMALL_LABELS], out=root)
+
+
+@pytest.fixture(scope="session")
+def trained_full(params, models_root: Path) -> Path:
+    """A levelling-up model trained on all the shipped labels (a minute or more: slow tests only)."""
+    from pipeline.classify.train import train
+
+    root = models_root.parent / "trained-full-models"
+    return train(params, taxonomy="levelling-up", labels=[FULL_LABELS], out=root)
 
 
 @pytest.fixture(scope="session")

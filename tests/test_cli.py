@@ -13,7 +13,7 @@ from pipeline.evidence.store import Store
 from tests.conftest import FIXTURES, ROOT
 
 runner = CliRunner()
-COMMANDS = sorted(typer.main.get_command(app).commands)
+COMMANDS = sorted(typer.main.get_group(app).commands)
 
 
 def invoke(*args: str, input: str | None = None):

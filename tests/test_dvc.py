@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
-
 import grimp
+import pytest
 import typer
 import yaml
 
@@ -25,7 +24,6 @@ from pipeline.config import Params
 from pipeline.evidence import schema
 from pipeline.evidence.store import Store
 from tests.conftest import ROOT
-
 
 
 def _expand(stages: dict) -> dict:
@@ -40,7 +38,7 @@ def _expand(stages: dict) -> dict:
             text = yaml.safe_dump(stage["do"]).replace("${item}", str(item)).replace("${key}", str(item))
             if isinstance(items, dict):  # a dict: ${key} is the name, ${item.field} its fields
                 for field, value in items[item].items():
-                    text = text.replace("${item.%s}" % field, str(value))
+                    text = text.replace("${item." + field + "}", str(value))
             expanded[f"{name}@{item}"] = yaml.safe_load(text)
     return expanded
 
@@ -49,7 +47,7 @@ STAGES = _expand(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
 
 
 def test_dvc_stages_call_existing_levelup_commands():
-    commands = set(typer.main.get_command(app).commands)
+    commands = set(typer.main.get_group(app).commands)
     for name, stage in STAGES.items():
         argv = [arg for arg in shlex.split(stage["cmd"].split("&&")[-1]) if arg != "--no-cache"]
         assert argv[0] == "levelup" and argv[1] in commands, name
@@ -60,7 +58,8 @@ def test_dvc_stage_params_are_keys_of_params_yaml():
         for key in stage.get("params", []):
             section, _, field = key.partition(".")
             assert section in Params.model_fields, (name, key)
-            assert not field or field in Params.model_fields[section].annotation.model_fields, (name, key)
+            model = Params.model_fields[section].annotation
+            assert model is not None and (not field or field in model.model_fields), (name, key)
 
 
 def test_dvc_deps_exist():
@@ -89,12 +88,12 @@ def _graph() -> grimp.ImportGraph:
     return grimp.build_graph("pipeline", cache_dir=None)
 
 
-def _callback(argv: list[str]):  # noqa: ANN202
+def _callback(argv: list[str]):
     command = typer.main.get_command(app).commands[argv[1]]
     return command.commands[argv[2]].callback if hasattr(command, "commands") else command.callback
 
 
-def _function_imports(func, seen: set) -> set[str]:  # noqa: ANN001
+def _function_imports(func, seen: set) -> set[str]:
     """Pipeline modules a command function imports, with those of the CLI helpers it calls."""
     if func in seen:
         return set()

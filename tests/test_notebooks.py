@@ -48,7 +48,9 @@ def sample_dbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         queue = ReviewQueue(store, TAXONOMY)
         first, second = queue.items(None, limit=2)
         queue.decide(first.passage_id, "ada", "accept")
-        suggested = queue.item(second.passage_id).suggested
+        item = queue.item(second.passage_id)
+        assert item is not None
+        suggested = item.suggested
         missed = next(goal for goal in range(1, 15) if goal not in suggested)
         queue.decide(second.passage_id, "rita", "change", goals=[*suggested[:1], missed], note="one goal wrong, one missed")
         assert len(queue.effective()) == 2

@@ -28,12 +28,12 @@ from pipeline.classify.explain import Explanation, explain
 from pipeline.classify.flag import flag
 from pipeline.classify.mentions import MENTION_SCORE, heading_goals, mentioned_goals
 from pipeline.classify.scored import Outcome, Scored
-from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.classify.zeroshot import ZeroShotTagger
 from pipeline.config import TagParams, data_dir
 from pipeline.errors import ConfigError
 from pipeline.progress import Track, no_progress
 from pipeline.records import Passage, Suggestion
+from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,10 @@ class Tagger(Protocol):
 
     taxonomy: Taxonomy
     model_id: str
-    examples: artifact.Examples | None  # labelled examples for "nearest example" explanations
+    @property
+    def examples(self) -> artifact.Examples | None:
+        """Labelled examples for "nearest example" explanations (None for a zero-shot tagger)."""
+        ...
 
     def scored(self, texts: list[str]) -> Scored:
         """Scores per goal (and, where the tagger has them, baseline and P("no goal")) per text."""
@@ -163,7 +166,7 @@ def classify(
     starts = range(0, len(texts), batch_size)
     for start in track(starts, "classify", len(starts)):
         chunk = list(texts[start : start + batch_size])
-        chunk_headings = list(headings[start : start + batch_size]) if headings is not None else [None] * len(chunk)
+        chunk_headings: list[Sequence[str] | None] = list(headings[start : start + batch_size]) if headings is not None else [None] * len(chunk)
         results.extend(_classify_batch(chunk, chunk_headings, tagger))
     return results
 

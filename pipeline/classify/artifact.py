@@ -24,10 +24,10 @@ import numpy as np
 from pipeline.classify.encoder import Embedder
 from pipeline.classify.scored import Outcome, Scored
 from pipeline.classify.supervised import GoalModel
-from pipeline.taxonomy import Taxonomy
 from pipeline.classify.zeroshot import ZeroShotTagger
 from pipeline.config import models_dir
 from pipeline.errors import ModelError
+from pipeline.taxonomy import Taxonomy
 
 __all__ = ["Examples", "Outcome", "Scored", "SupervisedTagger", "is_model_dir", "latest_model_dir", "load", "models_dir", "save"]
 

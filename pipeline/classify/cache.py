@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.classify.encoder import Encoder
+from pipeline.classify.encoder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class EmbeddingCache:
                 chunk = unique[start : start + _LOOKUP_CHUNK]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"select text_hash, vector from embeddings where encoder = ? and text_hash in ({marks})",  # noqa: S608
+                    f"select text_hash, vector from embeddings where encoder = ? and text_hash in ({marks})",  # noqa: S608 - only "?" placeholders are joined in
                     [encoder, *chunk],
                 )
                 found.update((key, np.frombuffer(vector, dtype=np.float32)) for key, vector in rows)
@@ -79,7 +79,7 @@ class EmbeddingCache:
 class CachedEncoder:
     """An ``Encoder`` whose ``encode`` looks texts up in the cache and embeds only the misses."""
 
-    def __init__(self, encoder: Encoder, cache: EmbeddingCache) -> None:
+    def __init__(self, encoder: Embedder, cache: EmbeddingCache) -> None:
         self.encoder = encoder
         self.cache = cache
         self.id = encoder.id

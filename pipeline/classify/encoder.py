@@ -45,6 +45,11 @@ class Embedder(Protocol):
     id: str
     max_tokens: int
 
+    @property
+    def dimension(self) -> int:
+        """The length of one embedding."""
+        ...
+
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
@@ -65,7 +70,7 @@ class Encoder:
             raise ModelError(f"could not load encoder from {path}: {exc}") from exc
         self.id = path.name if path.name != "model" else PACKAGED_ENCODER
         self.batch_size = batch_size
-        self.max_tokens = int(self.model.max_seq_length)
+        self.max_tokens = int(self.model.max_seq_length or 256)  # None only for a model without a limit
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -81,7 +86,7 @@ class Encoder:
     @property
     def dimension(self) -> int:
         getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        return int(getter())
+        return int(getter() or 0)
 
 
 @functools.lru_cache(maxsize=4)

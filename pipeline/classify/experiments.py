@@ -145,7 +145,7 @@ def cross_style(params: Params, *, taxonomy: str, labels: Sequence[Path] | None 
         if not len(train):
             continue
         goals = fit_predict(data.x[train], data.y[train], data.x[test], params.train, data.taxonomy.goal_ids, params.tag.max_goals)
-        results[style] = {"n": len(test), "supervised": data.score(test, goals), "zero_shot": data.score(test, [zero[i] for i in test])}
+        results[style] = {"n": len(test), "supervised": data.score(test.tolist(), goals), "zero_shot": data.score(test.tolist(), [zero[i] for i in test])}
     return data.about(params) | {"held_out_style": results}
 
 

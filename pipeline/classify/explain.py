@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pipeline.classify import Tagger
@@ -64,7 +63,7 @@ def explain(tagger: Tagger, texts: list[str], goals: list[list[int]]) -> list[li
         explanations = []
         for goal in wanted:
             column = ids.index(goal)
-            order = np.argsort(-mine[:, column])[:MAX_PHRASES] if len(group) > 1 else []
+            order: list[int] = [int(i) for i in np.argsort(-mine[:, column])[:MAX_PHRASES]] if len(group) > 1 else []
             explanations.append(
                 Explanation(
                     goal,

@@ -53,7 +53,7 @@ def flag(
         _passage_flags(row, set(chosen), goal_ids, thresholds, band,
                        None if baseline is None else set(baseline[i]),
                        None if known_goals is None else known_goals[i],
-                       {} if vetoed is None else vetoed[i])  # fmt: skip
+                       {} if vetoed is None else vetoed[i])
         for i, (row, chosen) in enumerate(zip(scores, predicted, strict=True))
     ]
     ranked = sorted(

@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.taxonomy import Taxonomy
 from pipeline.errors import InputError
-from pipeline.jsonl import parse_lines
+from pipeline.jsonl import Line, parse_lines
+from pipeline.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def read_labels(path: Path, taxonomy: Taxonomy) -> list[Labelled]:
     return records
 
 
-def _record(line, path: Path, taxonomy: Taxonomy) -> Labelled:  # type: ignore[no-untyped-def]
+def _record(line: Line, path: Path, taxonomy: Taxonomy) -> Labelled:
     where = f"{path}: line {line.number}"
     if line.error:
         raise InputError(f"{path}: {line.error}")

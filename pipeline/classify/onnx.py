@@ -24,6 +24,7 @@ import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ def export(source: Path, out: Path, *, source_id: str) -> Path:
     from onnxruntime.quantization.shape_inference import quant_pre_process
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(source), device="cpu", local_files_only=True)
+    model: Any = SentenceTransformer(str(source), device="cpu", local_files_only=True)  # modules typed as Tensor | Module
     config = model[1].get_config_dict() if len(model) > 1 and hasattr(model[1], "get_config_dict") else {}
     if config.get("pooling_mode") != "mean" and config.get("pooling_mode_mean_tokens") is not True:
         raise ModelError(f"cannot export {source} to ONNX: only mean-pooling sentence-transformers models are supported")
@@ -65,7 +66,7 @@ def export(source: Path, out: Path, *, source_id: str) -> Path:
             super().__init__()
             self.transformer = transformer
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
             output = self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
             return output.last_hidden_state
 
@@ -98,7 +99,7 @@ def export(source: Path, out: Path, *, source_id: str) -> Path:
                     "source": source_id,
                     "pooling": "mean",
                     "normalize": True,
-                    "max_seq_length": int(model.max_seq_length),
+                    "max_seq_length": int(model.max_seq_length or 256),
                     "quantization": "dynamic int8, per channel",
                 },
                 indent=2,

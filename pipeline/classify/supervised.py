@@ -28,7 +28,6 @@ from sklearn.multiclass import OneVsRestClassifier
 
 from pipeline.classify.evaluate import evaluate
 
-
 DESIGN = 3  # bump when the model or its decisions change shape: part of every model version
 ZERO_SHOT_WEIGHT = 3.0  # similarities (about 0.1-0.6) scaled to weigh like embedding dimensions
 MIN_THRESHOLD, MAX_THRESHOLD = 0.15, 0.9
@@ -207,7 +206,7 @@ def choose_decisions(
         Decisions(thresholds, 0.0, max_goals, choose_no_goal_threshold(no_goal, y, no_goal_precision)),
         Decisions(thresholds, choose_no_goal_floor(probabilities, y, stricter), max_goals, choose_no_goal_threshold(no_goal, y, stricter)),
     ]
-    gold = [[goal_ids[j] for j in np.flatnonzero(row)] for row in y]
+    gold = [[goal_ids[int(j)] for j in np.flatnonzero(row)] for row in y]
     scored = []
     for decisions in candidates:
         metrics = evaluate(gold, decisions.goals(probabilities, goal_ids, no_goal), goal_ids)

@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sklearn
 from sklearn.preprocessing import MultiLabelBinarizer
-
-import numpy as np
 
 from pipeline.classify import artifact
 from pipeline.classify.cache import CachedEncoder
@@ -43,10 +42,10 @@ from pipeline.classify.supervised import (
     out_of_fold,
     tune_decisions,
 )
-from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.classify.zeroshot import ZeroShotTagger
 from pipeline.config import Params, TrainParams
 from pipeline.errors import InputError
+from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 

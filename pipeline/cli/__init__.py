@@ -32,7 +32,7 @@ log = logging.getLogger("pipeline")
 class LevelupGroup(TyperGroup):
     """Turns library errors into one-line messages and exit codes, in one place."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer passes its own Context; the base names its vendored click one
         try:
             return super().invoke(ctx)
         except PipelineError as exc:

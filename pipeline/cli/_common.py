@@ -50,13 +50,13 @@ def interim(name: str) -> Path:
     return data_dir() / "interim" / name
 
 
-def track():  # noqa: ANN201
+def track():
     from pipeline.progress import terminal_track
 
     return terminal_track()
 
 
-def tagger(ctx: typer.Context, taxonomy: str | None, model: Path | None):  # noqa: ANN201
+def tagger(ctx: typer.Context, taxonomy: str | None, model: Path | None):
     from pipeline.classify import load_tagger
 
     return load_tagger(params(ctx).tag, taxonomy=taxonomy_name(ctx, taxonomy), model_dir=model)
@@ -67,7 +67,7 @@ def report_failures(failures: list[Any]) -> None:
         typer.echo(f"skipped: {failure.reason}", err=True)
 
 
-def open_store(db: str | None):  # noqa: ANN201
+def open_store(db: str | None):
     from pipeline.evidence.store import Store
 
     return Store.open(db or default_db_url())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -143,7 +143,7 @@ def export_encoder_cli(
     typer.echo(f"encoder exported to {folder}", err=True)
 
 
-class Experiment(str, Enum):
+class Experiment(StrEnum):
     classifiers = "classifiers"
     cross_style = "cross-style"
     zero_shot = "zero-shot"

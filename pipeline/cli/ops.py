@@ -50,7 +50,7 @@ def ingest_cli(
     raise typer.Exit(EXIT_ITEMS_FAILED if report.failed_sources else EXIT_OK)
 
 
-def _print_ingest(report) -> None:  # noqa: ANN001
+def _print_ingest(report) -> None:
     from rich.console import Console
     from rich.table import Table
 

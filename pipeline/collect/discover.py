@@ -18,8 +18,8 @@ from trafilatura.feeds import FeedParameters, extract_links
 from trafilatura.sitemaps import SitemapObject
 
 from pipeline.collect.http import Fetcher, accepts
-from pipeline.errors import FetchError
 from pipeline.collect.sources import Source
+from pipeline.errors import FetchError
 
 log = logging.getLogger(__name__)
 

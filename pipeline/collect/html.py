@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
 
-from pipeline.text import PARAGRAPH_SEPARATOR, clean_paragraph, paragraphs_from_lines
 from pipeline.errors import ExtractionError
-
+from pipeline.text import PARAGRAPH_SEPARATOR, clean_paragraph, paragraphs_from_lines
 
 MIN_ARTICLE_WORDS = 10  # below this, trafilatura has found navigation or a stub, not an article
 
@@ -54,10 +54,8 @@ def extract_html(content: bytes | str, *, url: str, include_tables: bool = True,
     if isinstance(content, bytes):
         _refuse_binary(content, url)
         if charset:
-            try:
+            with contextlib.suppress(LookupError):  # an unknown charset name: let trafilatura guess
                 content = content.decode(charset, errors="replace")
-            except LookupError:
-                pass  # an unknown charset name: let trafilatura guess
     result = trafilatura.bare_extraction(
         content,
         url=url,
@@ -66,10 +64,12 @@ def extract_html(content: bytes | str, *, url: str, include_tables: bool = True,
         with_metadata=True,
         deduplicate=False,
     )
+    if isinstance(result, dict):  # only with as_dict=True, which is not asked for
+        raise TypeError("trafilatura returned a dict; expected a Document")
     words = len((result.text or "").split()) if result is not None else 0
     if result is None or words < MIN_ARTICLE_WORDS:
         raise ExtractionError(f"{url}: no article text found in the HTML ({words} words); is it an article page?")
-    paragraphs = paragraphs_from_lines(result.text)
+    paragraphs = paragraphs_from_lines(result.text or "")
     text, headings = join_with_headings(paragraphs, _heading_levels(paragraphs, result.body))
     return ExtractedText(
         text=text,

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pipeline.config import CollectParams
-from pipeline.errors import FetchError, InputError
+from pipeline.errors import FetchError
 
 DOCUMENT_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "application/pdf": "pdf", "text/plain": "txt"}
 DISCOVERY_TYPES = {
@@ -200,7 +200,8 @@ class Fetcher:
         parts = urlsplit(url)
         host = _host(url)
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
-        parser: urllib.robotparser.RobotFileParser | None = urllib.robotparser.RobotFileParser(robots_url)
+        parser: urllib.robotparser.RobotFileParser | None = None
+        rules = urllib.robotparser.RobotFileParser(robots_url)
         try:
             with self._lock(host):
                 self._wait_turn(host)
@@ -209,12 +210,14 @@ class Fetcher:
                 finally:
                     self._next[host] = self.clock() + self.delay
             if response.status_code >= 500:
-                parser.disallow_all = True  # type: ignore[union-attr]
+                rules.disallow_all = True  # type: ignore[attr-defined]  # set by parse(); typeshed omits it
+                parser = rules
             elif response.status_code >= 400:
                 parser = None  # no robots.txt: everything allowed
             else:
-                parser.parse(response.text.splitlines())  # type: ignore[union-attr]
-                crawl_delay = parser.crawl_delay(self.user_agent)  # type: ignore[union-attr]
+                rules.parse(response.text.splitlines())
+                parser = rules
+                crawl_delay = rules.crawl_delay(self.user_agent)
                 if crawl_delay:
                     self._delays[host] = max(self.delay, float(crawl_delay))
         except httpx.HTTPError:

@@ -12,8 +12,8 @@ from pypdf.errors import PdfReadError, PyPdfError
 
 from pipeline.collect.html import ExtractedText
 from pipeline.collect.plain import detect_headings
-from pipeline.text import PARAGRAPH_SEPARATOR, clean_paragraph, paragraphs_from_layout
 from pipeline.errors import ExtractionError
+from pipeline.text import PARAGRAPH_SEPARATOR, clean_paragraph, paragraphs_from_layout
 
 log = logging.getLogger(__name__)
 

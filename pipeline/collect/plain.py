@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from pipeline.collect.html import ExtractedText, join_with_headings
-from pipeline.text import clean_paragraph, paragraphs_from_blocks
 from pipeline.errors import ExtractionError
+from pipeline.text import clean_paragraph, paragraphs_from_blocks
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _READ_PREFIX = re.compile(r"^\s*read:\s*", re.IGNORECASE)

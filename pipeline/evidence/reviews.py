@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from pipeline.errors import StoreError
 from pipeline.evidence import schema
 from pipeline.evidence.base import StoreBase
 from pipeline.evidence.standing import LABELLING_DECISIONS, standing_decisions, standing_reviews
@@ -96,4 +97,7 @@ class ReviewStore(StoreBase):
         }
         with self.transaction() as tx:
             result = tx.connection.execute(insert(schema.reviews).values(**row))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            if key is None:
+                raise StoreError("the database did not return the new review's id")
+            return int(key[0])

@@ -138,12 +138,15 @@ def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]], ke
     if not rows:
         return
     if connection.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement: Any = sqlite_insert(table)  # the two dialects' Insert types share on_conflict_do_update
     elif connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        statement = postgresql_insert(table)
     else:
         raise StoreError(f"database '{connection.dialect.name}' is not supported; use SQLite or PostgreSQL")
-    statement = insert(table)
     columns = [c.name for c in table.columns if c.name not in keys and c.name in rows[0]]
     statement = statement.on_conflict_do_update(
         index_elements=keys, set_={name: statement.excluded[name] for name in columns}

@@ -127,7 +127,7 @@ def _role_of(text: str, person: Span, start_char: int, orgs: list[Span], people:
     preceding = text[window:start_char]
     anchors = [m.end() for m in _ROLE_START.finditer(preceding)]
     anchors += [  # "Anne Milton and Chair of Barts Health, Jacqui Smith": a role starts after a name
-        _AFTER_NAME.match(text, other.end_char).end() - window  # type: ignore[union-attr]
+        _AFTER_NAME.match(text, other.end_char).end() - window  # type: ignore[union-attr]  # matches the empty string too
         for other in people
         if window <= other.end_char < start_char
     ]

@@ -82,7 +82,9 @@ def _score_entities(expected: GoldPassage, found: Extraction, tallies: dict[str,
 
 
 def _score_figures(expected: GoldPassage, found: Extraction, tallies: dict[str, Counter[str]], attributes: dict[str, Counter[str]]) -> None:
-    key = lambda value, unit: f"{float(value):.6g}|{unit}"  # noqa: E731
+    def key(value: float, unit: str | None) -> str:
+        return f"{float(value):.6g}|{unit}"
+
     gold = Counter(key(f["value"], f["unit"]) for f in expected.figures)
     predicted = Counter(key(f.value, f.unit) for f in found.figures)
     _tally(tallies["FIGURE"], gold, predicted)

@@ -100,7 +100,7 @@ def _to_figure(match: re.Match[str], doc: Doc, text: str, passage_id: str) -> It
         if bare and _YEAR.fullmatch(number):
             return  # a year on its own, "in 2022"
         counted_token = _counted(tokens) if tokens is not None else None
-        if is_word and bare and (counted_token is None or _followed_by_of(tokens)):
+        if is_word and bare and (counted_token is None or (tokens is not None and _followed_by_of(tokens))):
             return  # "one of the largest": a number word needs a noun it counts
         value = _number(number) * MULTIPLIERS.get((groups["multiplier"] or "").lower(), 1)
         unit = _unit(groups, counted_token)

@@ -87,7 +87,7 @@ def add_entity_ruler(nlp: Language, gazetteer: Gazetteer) -> None:
     """Put an EntityRuler with the gazetteer's names and the name-shape patterns before NER."""
     ruler = nlp.add_pipe("entity_ruler", name="gazetteer", before="ner", config={"overwrite_ents": False})
     phrases = [*gazetteer.names, *gazetteer.aliases]
-    ruler.add_patterns(  # type: ignore[attr-defined]
+    ruler.add_patterns(  # type: ignore[attr-defined]  # add_pipe is typed as any component; this one is an EntityRuler
         [{"label": "ORG", "pattern": phrase} for phrase in phrases]
         + [{"label": "ORG", "pattern": pattern} for pattern in SHAPE_PATTERNS]
         + [{"label": "PERSON", "pattern": pattern} for pattern in PERSON_PATTERNS]

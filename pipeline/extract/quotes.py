@@ -52,7 +52,7 @@ def find_quotes(passages: Sequence[Passage], entities: Sequence[Sequence[Entity]
     for passage, found in zip(passages, entities, strict=True):
         persons = _People(sorted((e for e in found if e.label == "PERSON"), key=lambda e: e.start))
         lead = len(passage.text) - len(passage.text.lstrip())  # where the paragraph's text begins
-        quotes = []
+        quotes: list[Quote] = []
         for match in _QUOTE.finditer(passage.text):
             body = match.group("body").strip()
             if len(body.split()) < MIN_QUOTE_WORDS:
@@ -119,7 +119,9 @@ def _people_index(persons: list[Entity]) -> dict[str, _Speaker]:
 
 
 def _fuller(a: _Speaker, b: _Speaker) -> _Speaker:
-    score = lambda s: (len((s.name or "").split()), bool(s.role), bool(s.title))  # noqa: E731
+    def score(s: _Speaker) -> tuple[int, bool, bool]:
+        return len((s.name or "").split()), bool(s.role), bool(s.title)
+
     return b if score(b) >= score(a) else a
 
 

@@ -18,10 +18,10 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from pipeline.taxonomy import Taxonomy
 from pipeline.errors import InputError
 from pipeline.evidence.store import Store
 from pipeline.report.summary import evidence_links
+from pipeline.taxonomy import Taxonomy
 
 TEMPLATES = Path(__file__).parent / "templates"
 STRONGEST = 5  # passages shown per goal

@@ -24,7 +24,11 @@ def _atomic(path: Path, write: Callable[[IO[str]], None]) -> Path:
 
 def write_json(path: Path, data: Any) -> Path:
     """Pretty JSON with a final newline."""
-    return _atomic(path, lambda stream: (json.dump(data, stream, indent=2, ensure_ascii=False), stream.write("\n")))
+    def write(stream: IO[str]) -> None:
+        json.dump(data, stream, indent=2, ensure_ascii=False)
+        stream.write("\n")
+
+    return _atomic(path, write)
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.taxonomy import Taxonomy
 from pipeline.evidence.store import Store
+from pipeline.taxonomy import Taxonomy
 
 UNATTRIBUTED = "(organisation not identified)"
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
 from pipeline.errors import InputError
 from pipeline.evidence.store import Store
 

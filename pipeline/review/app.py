@@ -19,7 +19,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,12 +31,12 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.middleware.sessions import SessionMiddleware
 
-from pipeline.taxonomy import Taxonomy, load_taxonomy
 from pipeline.config import data_dir
+from pipeline.errors import DecisionError, Forbidden, InputError, LoginRequired, PipelineError
 from pipeline.evidence.store import Store
 from pipeline.review import accounts, interop
-from pipeline.errors import DecisionError, Forbidden, InputError, LoginRequired, PipelineError
 from pipeline.review.queue import Filters, ReviewQueue
+from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def create_app(
     )
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)

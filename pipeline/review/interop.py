@@ -20,9 +20,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pipeline.taxonomy import Taxonomy
 from pipeline.errors import DecisionError, InputError
 from pipeline.review.queue import ReviewQueue
+from pipeline.taxonomy import Taxonomy
 
 REVIEW_COLUMNS = ("id", "passage_id", "taxonomy", "decision", "goals_before", "goals_after", "reviewer", "note", "created_at", "undoes", "passage_text")
 GOALS = "goals"

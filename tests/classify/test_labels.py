@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.classify.labels import read_labels
-from pipeline.taxonomy import load_taxonomy
 from pipeline.errors import InputError
+from pipeline.taxonomy import load_taxonomy
 from tests.conftest import FIXTURES
 
 

@@ -10,8 +10,8 @@ from pipeline import classify
 from pipeline.classify.mentions import MENTION_SCORE
 from pipeline.classify.scored import Outcome, Scored
 from pipeline.classify.supervised import NEVER, Decisions
-from pipeline.taxonomy import load_taxonomy
 from pipeline.records import Passage
+from pipeline.taxonomy import load_taxonomy
 
 LU = load_taxonomy("levelling-up")
 GOVERNANCE = "The board met four times this year and approved the annual accounts and the audit plan."

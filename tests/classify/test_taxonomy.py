@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.taxonomy import load_taxonomy, shipped_taxonomies
 from pipeline.errors import ConfigError
+from pipeline.taxonomy import load_taxonomy, shipped_taxonomies
 
 
 def test_shipped_taxonomies():
@@ -38,5 +38,5 @@ def test_unknown_taxonomy_lists_the_shipped_ones():
 def test_invalid_taxonomy_file_is_a_config_error(tmp_path: Path):
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump({"name": "bad", "title": "Bad", "goals": [{"id": 1, "title": "A", "description": "x", "colour": "red"}]}))
-    with pytest.raises(ConfigError, match="goals.0.colour"):
+    with pytest.raises(ConfigError, match=r"goals\.0\.colour"):
         load_taxonomy(str(path))

@@ -47,6 +47,7 @@ class Sites:
     @property
     def proxy(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an IPv4 server's address
         return f"http://{host}:{port}"
 
     def start(self) -> Sites:
@@ -69,7 +70,7 @@ class Sites:
         sites = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 host = parts.netloc or self.headers.get("Host", "")
                 path = parts.path + (f"?{parts.query}" if parts.query else "")

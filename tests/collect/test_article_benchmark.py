@@ -17,11 +17,12 @@ pytestmark = [
 ]
 
 
-def _script():  # noqa: ANN202
+def _script():
     spec = importlib.util.spec_from_file_location("bench_article_extraction", ROOT / "scripts" / "bench_article_extraction.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look themselves up there
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    spec.loader.exec_module(module)
     return module
 
 

@@ -23,11 +23,15 @@ def fixture_copy(tmp_path: Path) -> Path:
     return folder
 
 
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # no request log on stderr
+        pass
+
+
 @pytest.fixture
 def server() -> Iterator[str]:
     """The fixture folder served over HTTP on 127.0.0.1."""
-    handler = partial(SimpleHTTPRequestHandler, directory=str(FIXTURES))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    handler = partial(QuietHandler, directory=str(FIXTURES))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -46,7 +50,7 @@ def test_collect_run_ids_are_stable_and_content_hash_follows_text(fixture_copy: 
     (fixture_copy / "release.txt").write_text("Read: Changed\n\nA completely different release about bills and customers.")
     second = collect.run([str(fixture_copy)], CollectParams()).documents
     assert [d.id for d in first] == [d.id for d in second]
-    changed = {d.url.rsplit("/", 1)[-1]: (a.content_hash != d.content_hash) for a, d in zip(first, second)}
+    changed = {d.url.rsplit("/", 1)[-1]: (a.content_hash != d.content_hash) for a, d in zip(first, second, strict=True)}
     assert changed == {"press-release.html": False, "release.txt": True, "report.pdf": False}
 
 
@@ -107,8 +111,8 @@ def test_collect_run_reports_connection_errors():
 def test_a_declared_charset_wins_over_guessing():
     import httpx
 
-    from pipeline.collect.fetch import fetch_url
     from pipeline.collect import extract_raw
+    from pipeline.collect.fetch import fetch_url
     from pipeline.config import CollectParams
 
     body = ("<html><body><p>" + "The council added £250,000 to its hardship fund for families this winter. " * 3 + "</p></body></html>").encode("cp1252")

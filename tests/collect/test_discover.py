@@ -65,7 +65,7 @@ def routed(routes: dict[str, httpx.Response]) -> Fetcher:
     return Fetcher(httpx.Client(transport=httpx.MockTransport(handler)), delay=0, sleep=lambda s: None)
 
 
-def as_httpx(reply) -> httpx.Response:  # noqa: ANN001
+def as_httpx(reply) -> httpx.Response:
     return httpx.Response(reply.status, content=reply.body, headers=reply.headers)
 
 

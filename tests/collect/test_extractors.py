@@ -1,12 +1,11 @@
-from pathlib import Path
 
 import pytest
 
 from pipeline.collect.html import extract_html
 from pipeline.collect.pdf import extract_pdf
 from pipeline.collect.plain import extract_text
-from pipeline.text import paragraphs_from_blocks, paragraphs_from_layout
 from pipeline.errors import ExtractionError
+from pipeline.text import paragraphs_from_blocks, paragraphs_from_layout
 from tests.conftest import FIXTURES
 
 
@@ -56,7 +55,7 @@ def test_extract_pdf_records_where_each_page_starts():
 
 
 def test_extract_pdf_truncated_file_is_an_extraction_error():
-    with pytest.raises(ExtractionError, match="unreadable PDF|no text layer"):
+    with pytest.raises(ExtractionError, match=r"unreadable PDF|no text layer"):
         extract_pdf((FIXTURES / "broken.pdf").read_bytes(), url="broken.pdf")
 
 

@@ -91,7 +91,7 @@ def test_plain_text_heading_lines_before_a_paragraph_are_headings():
             BODY[2],
         ]
     ).encode()
-    document, passages = segmented(extract_text(content, url="release.txt"), "txt")
+    _document, passages = segmented(extract_text(content, url="release.txt"), "txt")
     assert [(p.text[:20], p.headings) for p in passages] == [
         (BODY[0][:20], ["Positive destinations post 16+"]),
         ("1,200 apprentices tr", ["Positive destinations post 16+"]),
@@ -146,7 +146,7 @@ def _pdf() -> bytes:
 
 
 def test_pdf_heading_lines_give_each_passage_its_heading_path():
-    document, passages = segmented(extract_pdf(_pdf(), url="summary.pdf"), "pdf")
+    _document, passages = segmented(extract_pdf(_pdf(), url="summary.pdf"), "pdf")
     got = [(p.text.split(" ")[0], p.page, p.headings) for p in passages]
     assert got == [
         ("Northshire", 1, ["1 Introduction"]),

@@ -24,7 +24,7 @@ class FakeClock:
         self.now += seconds
 
 
-def fetcher(handler, clock: FakeClock | None = None, **options) -> tuple[Fetcher, FakeClock, list[httpx.Request]]:  # noqa: ANN001
+def fetcher(handler, clock: FakeClock | None = None, **options) -> tuple[Fetcher, FakeClock, list[httpx.Request]]:
     clock = clock or FakeClock()
     seen: list[httpx.Request] = []
     robots_route = options.pop("robots_route", False)
@@ -72,7 +72,7 @@ def test_an_unreachable_robots_txt_means_disallow_all():
         return httpx.Response(503) if request.url.path == "/robots.txt" else ok(request)
 
     f, _, _ = fetcher(handler, robots_route=True)
-    with pytest.raises(FetchError, match="robots.txt"):
+    with pytest.raises(FetchError, match=r"robots\.txt"):
         f.fetch("https://a.example.org/news/1")
 
 

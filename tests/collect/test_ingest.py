@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from pipeline.collect.http import Fetcher
-from pipeline.errors import IngestLocked
-from pipeline.workflow.ingest import RawStore, ingest, ingest_lock
 from pipeline.collect.sources import load_sources
 from pipeline.config import Params
+from pipeline.errors import IngestLocked
 from pipeline.evidence import schema
 from pipeline.evidence.store import Store
+from pipeline.workflow.ingest import RawStore, ingest, ingest_lock
 
 from .sites import Reply, Sites, etagged, html, page, rss, sitemap
 
@@ -179,10 +179,12 @@ def test_second_run_asks_conditionally_and_reprocesses_only_what_changed(setup, 
 
 def test_a_second_run_while_one_holds_the_lock_stops_with_a_clear_message(tmp_path: Path):
     lock = tmp_path / "ingest.lock"
-    with ingest_lock(lock):
-        with pytest.raises(IngestLocked, match=r"another ingest run is in progress \(pid \d+"):
-            with ingest_lock(lock):
-                pass
+    with (
+        ingest_lock(lock),
+        pytest.raises(IngestLocked, match=r"another ingest run is in progress \(pid \d+"),
+        ingest_lock(lock),
+    ):
+        pass
     with ingest_lock(lock):  # released: the next run goes ahead
         pass
 
@@ -198,7 +200,7 @@ def cli(tmp_path: Path, sites: Sites, *extra: str, lock: Path | None = None) -> 
 
 def test_cli_exit_codes_json_logs_and_the_lock(setup, sites: Sites, tmp_path: Path):
     done = cli(tmp_path, sites)
-    out, err = done.communicate(timeout=300)
+    _, err = done.communicate(timeout=300)
     assert done.returncode == 1, err  # the 'down' source failed entirely
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert any(line["message"] == "ingest finished" and line["failed_sources"] == ["down"] for line in lines)

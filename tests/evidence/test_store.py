@@ -96,7 +96,7 @@ def test_store_failed_transaction_leaves_database_as_it_was(store: Store):
     bad = Passage(id="x", document_id="missing-document", ordinal=0, text="t", start=0, end=1)
     with pytest.raises(StoreError, match="rolled back"), store.transaction() as tx:
         tx.save_document(document("Alpha passage here."), passages(document("Alpha passage here.")))
-        tx.save_document.__self__.connection.execute(insert(schema.passages).values(**bad.to_dict()))
+        tx.connection.execute(insert(schema.passages).values(**bad.to_dict()))
     assert store.counts() == before
 
 

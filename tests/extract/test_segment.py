@@ -1,10 +1,10 @@
 import pytest
 
-from pipeline.text import join_paragraphs
-from pipeline.config import SegmentParams
 from pipeline import segment
+from pipeline.config import SegmentParams
 from pipeline.ids import text_hash
 from pipeline.records import Document
+from pipeline.text import join_paragraphs
 
 BODY = [
     "Read: University of Derby commits to levelling up framework",

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.taxonomy import load_taxonomy
 from pipeline.cli import app
 from pipeline.errors import InputError
 from pipeline.evidence.store import Store
 from pipeline.report import organisation
 from pipeline.report.export import COLUMNS
 from pipeline.review.queue import ReviewQueue
+from pipeline.taxonomy import load_taxonomy
 from tests.review.conftest import HOSTILE, seed
 
 runner = CliRunner()

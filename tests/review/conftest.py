@@ -116,6 +116,6 @@ def csrf(html: str) -> str:
     return match.group(1)
 
 
-def login(client, username: str, password: str | None = None):  # noqa: ANN001, ANN201
+def login(client, username: str, password: str | None = None):
     token = csrf(client.get("/login").text)
     return client.post("/login", data={"csrf_token": token, "username": username, "password": password or PASSWORDS[username]}, follow_redirects=False)

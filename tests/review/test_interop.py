@@ -7,11 +7,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from pipeline.taxonomy import load_taxonomy
 from pipeline.cli import app
 from pipeline.evidence.store import Store
 from pipeline.review import interop
 from pipeline.review.queue import ReviewQueue
+from pipeline.taxonomy import load_taxonomy
 
 from .conftest import HOSTILE
 
