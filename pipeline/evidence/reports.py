@@ -40,6 +40,23 @@ class ReportReads(StoreBase):
         )
         return self._frame(statement, ["organisation", "document_id", "passage_id", "goals_after"])
 
+    def suggestions_frame(self, taxonomy: str) -> pd.DataFrame:
+        """Every suggestion of a taxonomy with its passage's text and its document's organisation
+        and title: what a notebook needs to look at the model's errors."""
+        d, p, s = schema.suggestions.c, schema.passages, schema.documents
+        statement = (
+            select(d.passage_id, d.goal, d.score, d.predicted, d.flagged, d.priority, d.reasons, d.explanation, d.model,
+                   p.c.text, s.c.organisation, s.c.title)
+            .join(p, p.c.id == d.passage_id)
+            .join(s, s.c.id == p.c.document_id)
+            .where(d.taxonomy == taxonomy)
+        )  # fmt: skip
+        columns = ["passage_id", "goal", "score", "predicted", "flagged", "priority", "reasons", "explanation", "model", "text", "organisation", "title"]
+        frame = self._frame(statement, columns)
+        frame["predicted"] = frame["predicted"].astype(bool)
+        frame["flagged"] = frame["flagged"].astype(bool)
+        return frame
+
     def document_organisations(self) -> pd.DataFrame:
         """document_id and organisation (None when not identified) of every document."""
         d = schema.documents

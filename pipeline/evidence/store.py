@@ -14,7 +14,6 @@ failure comes out of any of them as a ``StoreError`` with a one-line message.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,6 @@ __all__ = [
     "StoredUser",
     "Transaction",
     "display_url",
-    "effective_reviews",
     "now",
 ]
 
@@ -84,13 +82,6 @@ def display_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError as exc:
         raise StoreError(f"'{url}' is not a database URL; use e.g. sqlite:///data/evidence.db or postgresql://…") from exc
-
-
-def effective_reviews(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Kept only for ``notebooks/classifier-errors.ipynb``: use ``Store.standing_reviews``, the
-    one definition (in SQL); a test holds the two to the same answer."""
-    undone = {row["undoes"] for row in rows if row["decision"] == "undo"}
-    return [row for row in rows if row["decision"] != "undo" and row["id"] not in undone]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
