@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -64,7 +64,7 @@ class TagParams(Section):
         "null (the packaged model through PyTorch), or a local sentence-transformers or exported ONNX folder.",
     )
     # Zero-shot thresholds on cosine similarity, chosen on corpus/labels (our own examples),
-    # see scripts/tune_zeroshot.py. Never tuned on shared benchmark data.
+    # see the DVC stage experiment@zero-shot. Never tuned on shared benchmark data.
     threshold: float = Field(0.37, ge=-1, le=1)
     margin: float = Field(0.04, ge=0, le=2, description="Keep goals within this of the best score.")
     max_goals: int = Field(3, ge=1)
@@ -89,6 +89,14 @@ class TrainParams(Section):
     target_precision: float = Field(0.7, gt=0, le=1, description="Per-goal thresholds are chosen for this precision.")
     no_goal_precision: float = Field(0.95, gt=0, le=1, description="The 'no goal' outcome is tuned for this precision.")
     zero_shot_features: bool = Field(False, description="Add the zero-shot goal similarities to the embedding features.")
+    word_features: float = Field(
+        1.0, ge=0, description="Weight of TF-IDF word and word-pair features beside the embedding (0: embeddings only)."
+    )
+    decisions: Literal["precision", "realistic-f1"] = Field(
+        "precision",
+        description="How thresholds and the 'no goal' rule are chosen: for the precision targets on all labels, "
+        "or for macro-F1 on the realistic labels' out-of-fold scores.",
+    )
     version: str | None = Field(None, description="Model folder name; default: a hash of labels, encoder and settings.")
 
 

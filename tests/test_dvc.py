@@ -179,7 +179,7 @@ def test_dvc_repro_metrics_and_an_experiment_in_a_copy_of_the_repo(tmp_path: Pat
         )  # fmt: skip
     before = (live.reviews("levelling-up"), live.counts())
 
-    run("dvc", "repro")
+    run("dvc", "repro", "export")  # the pipeline and its models; the experiment stages are measurements, run on demand
     assert (copy / "data" / "exports" / "figures.parquet").is_file() and (copy / "models" / "levelling-up" / "LATEST").is_file()
     assert json.loads((copy / "data" / "interim" / "review-labels.jsonl").read_text().splitlines()[0])["goals"] == [3, 14]
     assert (live.reviews("levelling-up"), live.counts()) == before  # reviews neither lost nor rewritten, nothing added

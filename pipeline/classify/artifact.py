@@ -126,7 +126,7 @@ class SupervisedTagger:
     def scored(self, texts: list[str]) -> Scored:
         embeddings = self.encoder.encode(texts)
         baseline = self.zero_shot.score_embeddings(embeddings)
-        x = self.model.features(embeddings, baseline)
+        x = self.model.features(texts, embeddings, baseline)
         none = self.model.no_goal_probability(x) if self.model.no_goal_estimator is not None else None
         return Scored(embeddings, self.model.probabilities(x), baseline, none)
 

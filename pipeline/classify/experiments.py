@@ -28,19 +28,13 @@ from sklearn.model_selection import KFold
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from pipeline.classify import Tagger, classify, load_embedder
-from pipeline.classify.evaluate import evaluate
+from pipeline.classify.evaluate import evaluate, evaluate_by
 from pipeline.classify.labels import Labelled
-from pipeline.classify.supervised import (
-    choose_decisions,
-    features,
-    make_estimator,
-    make_no_goal_estimator,
-    no_goal_out_of_fold,
-    out_of_fold,
-)
-from pipeline.classify.train import default_labels, gather
+from pipeline.classify.mentions import mentioned_goals
+from pipeline.classify.train import default_labels, fit_model, gather
 from pipeline.classify.zeroshot import ZeroShotTagger
-from pipeline.config import Params, TrainParams, models_dir
+from pipeline.config import Params, models_dir
+from pipeline.errors import InputError
 from pipeline.progress import Track, no_progress
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
@@ -79,21 +73,17 @@ def export_packaged_encoder(out: Path | None = None) -> Path:
     return onnx.export(resolve_encoder_path(None), folder, source_id=PACKAGED_ENCODER)
 
 
-def fit_predict(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, settings: TrainParams, goal_ids: Sequence[int], max_goals: int) -> list[list[int]]:
-    """Train on ``x, y`` as ``levelup train`` does (thresholds and "no goal" rule from out-of-fold
-    scores) and predict the goals of ``x_test``."""
-    c, folds, seed = settings.c, settings.folds, settings.seed
-    oof = out_of_fold(x, y, c=c, folds=folds, seed=seed)
-    oof_none = no_goal_out_of_fold(x, y, c=c, folds=folds, seed=seed)
-    decisions = choose_decisions(
-        oof, oof_none, y, goal_ids, target_precision=settings.target_precision, no_goal_precision=settings.no_goal_precision, max_goals=max_goals
-    )
-    probabilities = make_estimator(c, folds, seed).fit(x, y).predict_proba(x_test)
-    no_goal = None
-    if decisions.no_goal_threshold is not None:
-        none = (y.sum(axis=1) == 0).astype(int)
-        no_goal = make_no_goal_estimator(c, folds, seed).fit(x, none).predict_proba(x_test)[:, 1]
-    return decisions.goals(probabilities, goal_ids, no_goal)
+def fit_predict(data: _Data, train: Sequence[int] | np.ndarray, test: Sequence[int] | np.ndarray, params: Params) -> list[list[int]]:
+    """Train on rows ``train`` exactly as ``levelup train`` does (:func:`fit_model`: word features,
+    thresholds and "no goal" rule from out-of-fold scores) and predict the goals of rows ``test``."""
+    train, test = list(train), list(test)
+    model, _ = fit_model(
+        [data.texts[i] for i in train], data.embeddings[train], data.baseline[train], data.y[train], data.realistic[train],
+        params.train, taxonomy=data.taxonomy, encoder=data.encoder_id, max_goals=params.tag.max_goals,
+    )  # fmt: skip
+    x = model.features([data.texts[i] for i in test], data.embeddings[test], data.baseline[test])
+    no_goal = model.no_goal_probability(x) if model.no_goal_estimator is not None else None
+    return model.decisions.goals(model.probabilities(x), data.taxonomy.goal_ids, no_goal)
 
 
 class _Data:
@@ -106,9 +96,10 @@ class _Data:
         encoder = load_embedder(params.tag)
         self.encoder_id = encoder.id
         self.zero_shot = ZeroShotTagger(self.taxonomy, encoder, threshold=params.tag.threshold, margin=params.tag.margin, max_goals=params.tag.max_goals)
-        embeddings = encoder.encode([r.text for r in self.records])
-        self.baseline = self.zero_shot.score_embeddings(embeddings)
-        self.x = features(embeddings, self.baseline if params.train.zero_shot_features else None)
+        self.texts = [r.text for r in self.records]
+        self.embeddings = encoder.encode(self.texts)
+        self.baseline = self.zero_shot.score_embeddings(self.embeddings)
+        self.realistic = np.array([r.basis is not None for r in self.records])
         self.gold = [r.goals for r in self.records]
         self.y = MultiLabelBinarizer(classes=self.taxonomy.goal_ids).fit_transform(self.gold)
 
@@ -126,12 +117,42 @@ def nested_cv(params: Params, *, taxonomy: str, labels: Sequence[Path] | None = 
     everyone = list(range(len(data.records)))
     predicted: list[list[int]] = [[] for _ in everyone]
     outer = KFold(params.train.folds, shuffle=True, random_state=params.train.seed + 1)
-    for train, test in outer.split(data.x):
-        goals = fit_predict(data.x[train], data.y[train], data.x[test], params.train, data.taxonomy.goal_ids, params.tag.max_goals)
+    for train, test in outer.split(data.embeddings):
+        goals = fit_predict(data, train, test, params)
         for i, chosen in zip(test, goals, strict=True):
             predicted[i] = chosen
     results = {"supervised": data.score(everyone, predicted), "zero_shot": data.score(everyone, data.zero_shot.predict(data.baseline))}
     return data.about(params) | {"nested_cv": results}
+
+
+def realistic_cv(params: Params, *, taxonomy: str, labels: Sequence[Path] | None = None, folds: int = 5) -> dict[str, Any]:
+    """Cross-validation over the realistic passages (labels with a ``label_basis``): each is held
+    out once; every model trains on all the other labels (our own always) and is scored on real-
+    style text, overall and by ``label_basis``, without and with the goal-mention signal."""
+    data = _Data(params, taxonomy, labels)
+    real = np.flatnonzero(data.realistic)
+    if len(real) < folds:
+        raise InputError(f"realistic_cv needs labels with a label_basis (found {len(real)}); add corpus/labels/web-passages.jsonl")
+    own = np.flatnonzero(~data.realistic)
+    predicted: dict[int, list[int]] = {}
+    for train, test in KFold(folds, shuffle=True, random_state=params.train.seed).split(real):
+        for i, goals in zip(real[test], fit_predict(data, np.r_[own, real[train]], real[test], params), strict=True):
+            predicted[int(i)] = goals
+    gold = [data.gold[i] for i in real]
+    plain = [predicted[int(i)] for i in real]
+    named = [[*sorted(m), *(g for g in p if g not in m)][: max(params.tag.max_goals, len(m))] for p, m in
+             zip(plain, (mentioned_goals(data.texts[i], data.taxonomy) for i in real), strict=True)]  # fmt: skip
+    groups = [data.records[i].basis for i in real]
+    ids = data.taxonomy.goal_ids
+    return data.about(params) | {
+        "realistic": {"n": len(real), "folds": folds},
+        "model": _summary(evaluate_by(gold, plain, ids, groups)),
+        "model_with_mentions": _summary(evaluate_by(gold, named, ids, groups)),
+    }
+
+
+def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    return headline(report["all"]) | {"by_label_basis": {group: headline(m) for group, m in report["by"].items()}}
 
 
 def cross_style(params: Params, *, taxonomy: str, labels: Sequence[Path] | None = None) -> dict[str, Any]:
@@ -144,7 +165,7 @@ def cross_style(params: Params, *, taxonomy: str, labels: Sequence[Path] | None 
         test, train = np.flatnonzero(styles == style), np.flatnonzero(styles != style)
         if not len(train):
             continue
-        goals = fit_predict(data.x[train], data.y[train], data.x[test], params.train, data.taxonomy.goal_ids, params.tag.max_goals)
+        goals = fit_predict(data, train, test, params)
         results[style] = {"n": len(test), "supervised": data.score(test.tolist(), goals), "zero_shot": data.score(test.tolist(), [zero[i] for i in test])}
     return data.about(params) | {"held_out_style": results}
 

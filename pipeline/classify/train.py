@@ -32,7 +32,9 @@ from pipeline.classify.labels import Labelled, read_labels
 from pipeline.classify.supervised import (
     DESIGN,
     Decisions,
+    Features,
     GoalModel,
+    WordFeatures,
     choose_decisions,
     f1_thresholds,
     features,
@@ -105,15 +107,11 @@ def train(
     texts = [r.text for r in records]
     embeddings = encoder.encode(texts)
     baseline = zero_shot.score_embeddings(embeddings)
-    x = features(embeddings, baseline if settings.zero_shot_features else None)
     y = MultiLabelBinarizer(classes=tax.goal_ids).fit_transform([r.goals for r in records])
 
     realistic = np.array([r.basis is not None or source == "review" for r, source in zip(records, sources, strict=True)])
-    fitted = fit(x, y, realistic, settings, max_goals=params.tag.max_goals, goal_ids=tax.goal_ids)
+    model, fitted = fit_model(texts, embeddings, baseline, y, realistic, settings, taxonomy=tax, encoder=encoder.id, max_goals=params.tag.max_goals)
     decisions, oof, oof_none = fitted.decisions, fitted.oof, fitted.oof_none
-    model = GoalModel(
-        tax.name, tax.goal_ids, encoder.id, fitted.estimator, decisions, settings.model_dump(), settings.zero_shot_features, fitted.no_goal_estimator
-    )
 
     gold = [r.goals for r in records]
     # Thresholds were chosen on these same out-of-fold scores, so the supervised figures are
@@ -154,17 +152,44 @@ class Fitted:
     tuned_on: str  # "realistic" (F1 on real-style labels) or "precision" (targets on all labels)
 
 
-def fit(x: np.ndarray, y: np.ndarray, realistic: np.ndarray, settings: TrainParams, *, max_goals: int, goal_ids: Sequence[int]) -> Fitted:
+def fit_model(
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+    baseline: np.ndarray,
+    y: np.ndarray,
+    realistic: np.ndarray,
+    settings: TrainParams,
+    *,
+    taxonomy: Taxonomy,
+    encoder: str,
+    max_goals: int,
+) -> tuple[GoalModel, Fitted]:
+    """The one way a goal model is fitted: by ``levelup train`` and by every experiment.
+
+    ``texts``/``embeddings``/``baseline`` (zero-shot similarities) are the training rows;
+    ``realistic`` marks rows of real-style text (labels with a ``label_basis``, or staff reviews).
+    """
+    words = WordFeatures.fit(texts, settings.word_features) if settings.word_features > 0 else None
+    x = features(embeddings, baseline if settings.zero_shot_features else None, words.transform(texts) if words else None)
+    fitted = fit(x, y, realistic, settings, max_goals=max_goals, goal_ids=taxonomy.goal_ids)
+    model = GoalModel(
+        taxonomy.name, taxonomy.goal_ids, encoder, fitted.estimator, fitted.decisions, settings.model_dump(),
+        settings.zero_shot_features, fitted.no_goal_estimator, words,
+    )  # fmt: skip
+    return model, fitted
+
+
+def fit(x: Features, y: np.ndarray, realistic: np.ndarray, settings: TrainParams, *, max_goals: int, goal_ids: Sequence[int]) -> Fitted:
     """Fit the goal and "no goal" classifiers and choose their decisions from out-of-fold scores.
 
-    With at least ``MIN_REALISTIC`` realistic rows (labels of real-style passages, or staff
-    reviews), decisions are tuned for macro-F1 on those rows' out-of-fold scores: thresholds, the
-    "no goal" rule and the level above which a goal overrides it. Otherwise the precision
-    targets of ``train`` choose them on all rows, as before.
+    With ``train.decisions: realistic-f1`` and at least ``MIN_REALISTIC`` realistic rows (labels
+    of real-style passages, or staff reviews), decisions are tuned for macro-F1 on those rows'
+    out-of-fold scores: thresholds, the "no goal" rule and the level above which a goal overrides
+    it. Otherwise the precision targets of ``train`` choose them on all rows.
     """
     oof = out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed)
     oof_none = no_goal_out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed)
-    if realistic.sum() >= MIN_REALISTIC:
+    if settings.decisions == "realistic-f1" and realistic.sum() >= MIN_REALISTIC:
         decisions, _ = tune_decisions(oof[realistic], oof_none[realistic], y[realistic], max_goals=max_goals, per_goal=f1_thresholds(oof, y))
         tuned_on = "realistic"
     else:
@@ -218,7 +243,8 @@ def model_card(taxonomy: Taxonomy, metrics: dict[str, Any], sources: list[str], 
 - **Task**: multi-label tagging of passages to the {len(taxonomy.goals)} goals of `{taxonomy.name}`, with an explicit "no goal" outcome.
 - **Model**: one-vs-rest logistic regression (C={settings['c']}, balanced classes), sigmoid-calibrated
   ({settings['folds']}-fold), on sentence embeddings from `{metrics['encoder']}`{
-      " joined with zero-shot similarities to the taxonomy's goal descriptions" if settings['zero_shot_features'] else ""}.
+      " joined with zero-shot similarities to the taxonomy's goal descriptions" if settings['zero_shot_features'] else ""}{
+      f", joined with TF-IDF of words and word pairs (weight {settings['word_features']})" if settings.get('word_features') else ""}.
 - **Decisions**: per-goal thresholds chosen by {settings['folds']}-fold cross-validation for precision
   {settings['target_precision']}; {_no_goal_rule(metrics)} (chosen for "no goal" precision
   {settings['no_goal_precision']}); otherwise the goals over their thresholds, at least the best one.

@@ -147,12 +147,13 @@ class Experiment(StrEnum):
     classifiers = "classifiers"
     cross_style = "cross-style"
     zero_shot = "zero-shot"
+    realistic = "realistic"
 
 
 @app.command("experiment")
 def experiment_cli(
     ctx: typer.Context,
-    name: Annotated[Experiment, typer.Argument(help="classifiers (nested cross-validation, supervised vs zero-shot), cross-style (each style of the labels held out of training) or zero-shot (threshold and margin sweep).")],
+    name: Annotated[Experiment, typer.Argument(help="classifiers (nested cross-validation, supervised vs zero-shot), cross-style (each style of the labels held out of training), zero-shot (threshold and margin sweep) or realistic (cross-validation over the realistic passages, by label_basis).")],
     taxonomy: TaxonomyOption = None,
     labels: LabelsOption = None,
     metrics: Annotated[Path | None, typer.Option("--metrics", help="Write the results here (JSON, for dvc metrics); default: print them.")] = None,
@@ -161,7 +162,7 @@ def experiment_cli(
     from pipeline.classify import experiments
     from pipeline.report.outputs import write_json
 
-    run = {Experiment.classifiers: experiments.nested_cv, Experiment.cross_style: experiments.cross_style, Experiment.zero_shot: experiments.zero_shot_sweep}[name]
+    run = {Experiment.classifiers: experiments.nested_cv, Experiment.cross_style: experiments.cross_style, Experiment.zero_shot: experiments.zero_shot_sweep, Experiment.realistic: experiments.realistic_cv}[name]
     result = run(common.params(ctx), taxonomy=common.taxonomy_name(ctx, taxonomy), labels=labels)
     if metrics is None:
         typer.echo(json.dumps(result, indent=2))

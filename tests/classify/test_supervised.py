@@ -71,3 +71,19 @@ def test_the_no_goal_rule_is_chosen_for_macro_f1_among_the_precise_ones():
     decisions = choose_decisions(probabilities, no_goal, y, [1, 2], target_precision=0.7, no_goal_precision=0.9, max_goals=3)
     assert decisions.rule in {"classifier", "both"}
     assert decisions.goals(probabilities, [1, 2], no_goal)[-1] == [] and decisions.goals(probabilities, [1, 2], no_goal)[0] == [1]
+
+
+def test_word_features_join_the_embedding_as_a_sparse_block_weighted_as_asked():
+    from scipy import sparse
+
+    from pipeline.classify.supervised import WordFeatures, features
+
+    texts = ["apprenticeships for care leavers", "net zero retrofit of homes", "apprenticeships and net zero skills"]
+    words = WordFeatures.fit(texts, weight=2.0)
+    embeddings = np.eye(3, 4, dtype=np.float32)
+    joined = features(embeddings, None, words.transform(texts))
+    assert sparse.issparse(joined) and joined.shape[0] == 3 and joined.shape[1] > 4
+    assert np.allclose(joined[:, :4].toarray(), embeddings)
+    block = joined[:, 4:].toarray()
+    assert np.allclose(np.linalg.norm(block, axis=1), 2.0)  # TF-IDF rows are unit length, times the weight
+    assert words.transform(["nothing in common here"]).nnz == 0  # words unseen in training add nothing
