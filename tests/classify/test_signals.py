@@ -109,7 +109,7 @@ def test_a_heading_listing_the_framework_tags_nothing():
 
 @pytest.mark.parametrize("name", ["zero-shot", "supervised"])
 def test_both_taggers_implement_the_interface(name: str, tagger, request: pytest.FixtureRequest):
-    chosen = tagger if name == "zero-shot" else request.getfixturevalue("mini_supervised")
+    chosen = tagger if name == "zero-shot" else request.getfixturevalue("supervised")
     scored = chosen.scored([WELLBEING, GOVERNANCE])
     assert scored.probabilities.shape == (2, 14)
     assert len(chosen.outcomes(scored.probabilities, scored.no_goal)) == 2
