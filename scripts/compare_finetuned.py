@@ -1,6 +1,6 @@
 """Does fine-tuning the encoder end to end beat the frozen-embedding tagger on realistic passages?
 
-Same protocol as ``scripts/compare_realistic.py``: K folds (``KFold(shuffle=True, random_state=seed)``)
+Same protocol as the DVC stage experiment-realistic (pipeline/classify/experiments.realistic_cv): K folds (``KFold(shuffle=True, random_state=seed)``)
 over the realistic passages (corpus/labels/web-passages.jsonl); each fold trains on ALL our own
 written labels plus the other folds' realistic passages and predicts the held-out fold. Decisions
 (a global threshold and a top-1 floor) are chosen on an inner split of the training fold's
@@ -40,7 +40,7 @@ from pipeline.classify.finetune import FinetuneSettings, choose_decisions, train
 from pipeline.classify.labels import read_labels  # noqa: E402
 from pipeline.taxonomy import load_taxonomy  # noqa: E402
 
-# frozen-embedding logistic regression, from scripts/compare_realistic.py (metrics/compare-realistic.json)
+# frozen-embedding logistic regression, measured by experiment-realistic and its predecessor script
 BASELINES = {
     "frozen LR: own labels only, precision targets": {"macro_f1": 0.690},
     "frozen LR: own + realistic, precision targets": {"macro_f1": 0.701},
@@ -154,7 +154,7 @@ def main() -> None:
 
 
 def _metrics(gold: list[list[int]], predicted: list[list[int]], ids: list[int]) -> dict[str, float]:
-    """As ``scripts/compare_realistic.py``."""
+    """As ``pipeline.classify.experiments.realistic_cv``."""
     m = evaluate(gold, predicted, ids)
     none = m["no_goal"]
     positives = [p for g, p in zip(gold, predicted, strict=True) if g]

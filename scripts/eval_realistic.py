@@ -4,7 +4,7 @@ recall and F1, overall and by ``label_basis`` (how each label was decided).
     python scripts/eval_realistic.py [--labels corpus/labels/web-passages.jsonl] [--model DIR] [--by label_basis] [--json]
 
 Evaluating on passages the model was trained on overstates it: use a held-out file (the dev set,
-once), or scripts/compare_realistic.py for cross-validated figures.
+once), or the DVC stage experiment-realistic for cross-validated figures.
 """
 
 from __future__ import annotations
