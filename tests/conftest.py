@@ -7,6 +7,7 @@ temporary ones, and the session fails if a test run left a new or changed file i
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,16 +38,23 @@ def checkout_files(root: Path) -> dict[str, tuple[int, int]]:
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return {}
-    entries = [entry[3:] for entry in status.split("\0") if entry[:2] in ("??", "!!")]
+    entries = [entry[3:].rstrip("/") for entry in status.split("\0") if entry[:2] in ("??", "!!")]
     files: dict[str, tuple[int, int]] = {}
     for entry in entries:
+        if _tool_owned(Path(entry)):
+            continue  # never walked: .venv alone holds tens of thousands of files
         top = root / entry
-        for path in [top] if top.is_file() else top.rglob("*"):
+        paths = [top] if top.is_file() else [Path(folder) / name for folder, _, names in os.walk(top) for name in names]
+        for path in paths:
             relative = path.relative_to(root)
-            if path.is_file() and not TOOL_FOLDERS.intersection(relative.parts) and ".egg-info" not in str(relative):
+            if not _tool_owned(relative) and path.is_file():
                 stat = path.stat()
                 files[relative.as_posix()] = (stat.st_size, stat.st_mtime_ns)
     return files
+
+
+def _tool_owned(relative: Path) -> bool:
+    return bool(TOOL_FOLDERS.intersection(relative.parts)) or ".egg-info" in str(relative)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -92,6 +100,11 @@ def models_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder (so the default tagger is the zero-shot fallback) unless they ask for ``trained``."""
     root = tmp_path_factory.mktemp("models")
     os.environ["LEVELUP_MODELS_DIR"] = str(root)
+    # The quantised encoder set-up exported into ./models is not a trained model: a copy saves
+    # every session the export (about 15 s); without one, the first tagger exports it afresh.
+    exported = ROOT / "models" / "encoders"
+    if exported.is_dir():
+        shutil.copytree(exported, root / "encoders")
     return root
 
 
