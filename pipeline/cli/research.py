@@ -49,10 +49,11 @@ def report_cli(
     if fmt is ReportFormat.table:
         common.print_evidence_table(store, name)
         return
+    from pipeline.csvcells import neutralise_frame
     from pipeline.report.summary import evidence_table
 
     table = evidence_table(store, load_taxonomy(name))
-    typer.echo(table.to_csv() if fmt is ReportFormat.csv else table.reset_index().to_json(orient="records"))
+    typer.echo(neutralise_frame(table).to_csv() if fmt is ReportFormat.csv else table.reset_index().to_json(orient="records"))
 
 
 @app.command("export")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.csvcells import neutralise_frame
 from pipeline.errors import InputError
 from pipeline.evidence.store import Store
 
@@ -120,6 +121,6 @@ def export(store: Store, out: Path, formats: Sequence[str] = FORMATS) -> list[Pa
             frame.to_parquet(out / f"{name}.parquet", index=False)
             written.append(out / f"{name}.parquet")
         if "csv" in formats:
-            frame.to_csv(out / f"{name}.csv", index=False)
+            neutralise_frame(frame).to_csv(out / f"{name}.csv", index=False)
             written.append(out / f"{name}.csv")
     return written

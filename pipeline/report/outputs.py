@@ -12,6 +12,8 @@ from typing import IO, Any
 
 import pandas as pd
 
+from pipeline.csvcells import neutralise_row
+
 
 def _atomic(path: Path, write: Callable[[IO[str]], None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,12 +34,13 @@ def write_json(path: Path, data: Any) -> Path:
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """CSV through the csv module: titles with commas or quotes are quoted properly."""
+    """CSV through the csv module: titles with commas or quotes are quoted properly, and text
+    cells a spreadsheet would run as formulas are neutralised (:mod:`pipeline.csvcells`)."""
 
     def write(stream: IO[str]) -> None:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows(neutralise_row(row) for row in rows)
 
     return _atomic(path, write)
 

@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pipeline.csvcells import neutralise
 from pipeline.errors import DecisionError, InputError
 from pipeline.review.queue import ReviewQueue
 from pipeline.taxonomy import Taxonomy
@@ -33,7 +34,7 @@ def reviews_csv(rows: Iterable[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=REVIEW_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "goals_before": " ".join(map(str, row["goals_before"] or [])), "goals_after": " ".join(map(str, row["goals_after"] or [])), "created_at": _iso(row["created_at"])})
+        writer.writerow({key: neutralise(value) for key, value in {**row, "goals_before": " ".join(map(str, row["goals_before"] or [])), "goals_after": " ".join(map(str, row["goals_after"] or [])), "created_at": _iso(row["created_at"])}.items()})
     return out.getvalue()
 
 
