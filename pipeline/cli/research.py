@@ -77,14 +77,14 @@ def export_cli(
     plot: Annotated[Path | None, typer.Option("--plot", help="Also write passages of evidence per goal here (CSV, for dvc plots).")] = None,
     taxonomy: TaxonomyOption = None,
 ) -> None:
-    """Write documents, passages, entities, figures, quotes, suggestions and reviews as tidy
-    Parquet and CSV tables (columns documented in README.md)."""
+    """Write documents, passages, entities, figures, quotes, suggestions, reviews and the evidence
+    that stands (one row per passage and goal) as typed Parquet and CSV tables (columns in README.md)."""
     from pipeline.report.export import FORMATS, export
     from pipeline.report.outputs import evidence_per_goal_rows, write_csv, write_json
 
     folder = out or data_dir() / "exports"
     store = common.open_store(db)
-    written = export(store, folder, formats or list(FORMATS))
+    written = export(store, folder, formats or list(FORMATS), taxonomies=None if taxonomy is None else [_taxonomy(ctx, taxonomy)])
     typer.echo(f"{len(written)} files written to {folder}", err=True)
     if metrics is not None:
         write_json(metrics, store.counts())
@@ -99,3 +99,9 @@ def _slug(name: str) -> str:
     import re
 
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "organisation"
+
+
+def _taxonomy(ctx: typer.Context, taxonomy: str | None) -> str:
+    from pipeline.taxonomy import load_taxonomy
+
+    return load_taxonomy(common.taxonomy_name(ctx, taxonomy)).name
