@@ -100,6 +100,11 @@ def print_evidence_table(store: Any, taxonomy_name: str) -> None:
     Console(width=max(160, Console().width)).print(evidence_rich_table(evidence_table(store, taxonomy), taxonomy))
 
 
+def on_terminal() -> bool:
+    """Whether standard output is a terminal (a person reading) rather than a pipe or a file."""
+    return sys.stdout.isatty()
+
+
 def write_bytes(data: bytes, out: Path) -> None:
     """A binary file (announced on stderr), written whole or not at all."""
     out.parent.mkdir(parents=True, exist_ok=True)
