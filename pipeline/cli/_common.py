@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -97,6 +98,20 @@ def print_evidence_table(store: Any, taxonomy_name: str) -> None:
 
     taxonomy = load_taxonomy(taxonomy_name)
     Console(width=max(160, Console().width)).print(evidence_rich_table(evidence_table(store, taxonomy), taxonomy))
+
+
+def on_terminal() -> bool:
+    """Whether standard output is a terminal (a person reading) rather than a pipe or a file."""
+    return sys.stdout.isatty()
+
+
+def write_bytes(data: bytes, out: Path) -> None:
+    """A binary file (announced on stderr), written whole or not at all."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+    typer.echo(f"report written to {out}", err=True)
 
 
 def write_text(text: str, out: Path | None) -> None:

@@ -21,6 +21,10 @@ class ReportFormat(StrEnum):
     json = "json"
     html = "html"
     md = "md"
+    docx = "docx"
+
+
+ORGANISATION_FORMATS = (ReportFormat.html, ReportFormat.md, ReportFormat.docx)
 
 
 @app.command("report")
@@ -28,9 +32,9 @@ def report_cli(
     ctx: typer.Context,
     db: DbOption = None,
     taxonomy: TaxonomyOption = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="table, csv or json: the evidence table; html or md: one organisation's report (--org).")] = ReportFormat.table,
-    org: Annotated[str | None, typer.Option("--org", help="One organisation's evidence report, goal by goal (with --format html or md).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output.")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="table, csv or json: the evidence table; html, md or docx (Word): one organisation's report (--org).")] = ReportFormat.table,
+    org: Annotated[str | None, typer.Option("--org", help="One organisation's impact report draft (--format html, md or docx; html by default).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output (docx: default <organisation>-impact-report.docx).")] = None,
 ) -> None:
     """Print passages of evidence per organisation and goal, or one organisation's evidence report."""
     from pipeline.errors import InputError
@@ -38,12 +42,19 @@ def report_cli(
 
     store = common.open_store(db)
     name = common.taxonomy_name(ctx, taxonomy)
-    if org is not None or fmt in (ReportFormat.html, ReportFormat.md):
+    if org is not None or fmt in ORGANISATION_FORMATS:
         if org is None:
-            raise InputError("--format html and md make one organisation's report: add --org NAME")
+            raise InputError("--format html, md and docx make one organisation's report: add --org NAME")
         from pipeline.report import organisation
 
         report = organisation.build(store, load_taxonomy(name), org)
+        if fmt is ReportFormat.docx:
+            from pipeline.report.word import render_docx
+
+            common.write_bytes(render_docx(report), out or Path(f"{_slug(report.organisation)}-impact-report.docx"))
+            return
+        if fmt not in ORGANISATION_FORMATS and fmt is not ReportFormat.table:
+            raise InputError(f"--org makes a report as html, md or docx, not {fmt.value}")
         common.write_text(organisation.render(report, "html" if fmt is ReportFormat.table else fmt.value), out)
         return
     if fmt is ReportFormat.table:
@@ -66,14 +77,14 @@ def export_cli(
     plot: Annotated[Path | None, typer.Option("--plot", help="Also write passages of evidence per goal here (CSV, for dvc plots).")] = None,
     taxonomy: TaxonomyOption = None,
 ) -> None:
-    """Write documents, passages, entities, figures, quotes, suggestions and reviews as tidy
-    Parquet and CSV tables (columns documented in README.md)."""
+    """Write documents, passages, entities, figures, quotes, suggestions, reviews and the evidence
+    that stands (one row per passage and goal) as typed Parquet and CSV tables (columns in README.md)."""
     from pipeline.report.export import FORMATS, export
     from pipeline.report.outputs import evidence_per_goal_rows, write_csv, write_json
 
     folder = out or data_dir() / "exports"
     store = common.open_store(db)
-    written = export(store, folder, formats or list(FORMATS))
+    written = export(store, folder, formats or list(FORMATS), taxonomies=None if taxonomy is None else [_taxonomy(ctx, taxonomy)])
     typer.echo(f"{len(written)} files written to {folder}", err=True)
     if metrics is not None:
         write_json(metrics, store.counts())
@@ -82,3 +93,15 @@ def export_cli(
 
         rows = evidence_per_goal_rows(store, load_taxonomy(common.taxonomy_name(ctx, taxonomy)))
         write_csv(plot, ("goal", "title", "passages"), rows)
+
+
+def _slug(name: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "organisation"
+
+
+def _taxonomy(ctx: typer.Context, taxonomy: str | None) -> str:
+    from pipeline.taxonomy import load_taxonomy
+
+    return load_taxonomy(common.taxonomy_name(ctx, taxonomy)).name

@@ -166,13 +166,31 @@ def analyze_cli(
     files: Annotated[list[str], typer.Argument(help="Local files (.html, .pdf, .txt) or folders.")],
     taxonomy: TaxonomyOption = None,
     model: ModelOption = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="text: passages with their goals, why, entities and figures, to read; json: one JSON line per passage. Default: text on a terminal, json when piped.")
+    ] = None,
 ) -> None:
-    """Run the whole pipeline on local files without a database; print one JSON line per passage."""
+    """Run the whole pipeline on local files without a database; print each passage with its goals
+    (text on a terminal) or one JSON line per passage (when piped, or with --format json)."""
+    from pipeline.errors import InputError
     from pipeline.jsonl import dump
     from pipeline.workflow.analyze import analyze
 
+    chosen = fmt or ("text" if common.on_terminal() else "json")
+    if chosen not in ("text", "json"):
+        raise InputError(f"unknown analyze format '{chosen}'; use text or json")
     result = analyze(files, common.params(ctx), common.tagger(ctx, taxonomy, model), track=common.track())
-    for record in result.records:
-        dump(record, sys.stdout)
+    if chosen == "json":
+        for record in result.records:
+            dump(record, sys.stdout)
+    else:
+        from rich.console import Console
+
+        from pipeline.report.render import analyze_text
+        from pipeline.taxonomy import load_taxonomy
+
+        console = Console(file=sys.stdout, soft_wrap=False)
+        for panel in analyze_text(result.records, load_taxonomy(common.taxonomy_name(ctx, taxonomy))):
+            console.print(panel)
     common.report_failures(result.failures)
     raise typer.Exit(EXIT_ITEMS_FAILED if result.failures else EXIT_OK)

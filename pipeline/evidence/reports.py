@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import JSON, select
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, select
 
 from pipeline.errors import InputError
 from pipeline.evidence import schema
@@ -62,22 +63,82 @@ class ReportReads(StoreBase):
         d = schema.documents
         return self._frame(select(d.c.id, d.c.organisation), ["document_id", "organisation"])
 
+    def report_passages(self, passage_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """By passage id: every column of the passage (its ``table`` too, where the schema has
+        one), and its document's url, title and date."""
+        p, d = schema.passages, schema.documents
+        statement = (
+            select(p, d.c.url, d.c.title, d.c.date)
+            .join(d, d.c.id == p.c.document_id)
+            .where(p.c.id.in_(list(passage_ids)))
+        )
+        return {row["id"]: row for row in self._dicts(statement)}
+
+    def standing_evidence(self, taxonomy: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The two halves of the evidence that stands for ``taxonomy``.
+
+        ``model``: one row per goal the model predicted, on passages without a standing decision
+        (passage_id, goal, score, model, suggested_at). ``reviewed``: one row per passage with a
+        standing decision but a skip (passage_id, goals_after, reviewer, decision, reviewed_at);
+        goals_after is empty for a reject or "no goal". Both carry the passage's document,
+        organisation, url, title, date, text and ordinal.
+        """
+        d, p, s = schema.documents, schema.passages, schema.suggestions
+        decided = standing_decisions(taxonomy, DECIDING)
+        where = (d.c.organisation, d.c.id.label("document_id"), d.c.url, d.c.title, d.c.date, p.c.id.label("passage_id"), p.c.ordinal, p.c.text)
+        place = ["organisation", "document_id", "url", "title", "date", "passage_id", "ordinal", "text"]
+        model = (
+            select(*where, s.c.goal, s.c.score, s.c.model, s.c.created_at)
+            .join(p, p.c.document_id == d.c.id)
+            .join(s, s.c.passage_id == p.c.id)
+            .where(s.c.taxonomy == taxonomy, s.c.predicted.is_(True), p.c.id.not_in(select(decided.c.passage_id)))
+        )
+        reviewed = (
+            select(*where, decided.c.goals_after, decided.c.reviewer, decided.c.decision, decided.c.created_at)
+            .join(p, p.c.document_id == d.c.id)
+            .join(decided, decided.c.passage_id == p.c.id)
+        )
+        return (
+            self._frame(model, [*place, "goal", "score", "model", "suggested_at"]),
+            self._frame(reviewed, [*place, "goals_after", "reviewer", "decision", "reviewed_at"]),
+        )
+
+    def taxonomies_in_use(self) -> list[str]:
+        """Every taxonomy some suggestion or review is for, alphabetically."""
+        s, r = schema.suggestions, schema.reviews
+        names = {row[0] for row in self._read(select(s.c.taxonomy).distinct())}
+        names |= {row[0] for row in self._read(select(r.c.taxonomy).distinct())}
+        return sorted(names)
+
+    def table_columns(self, name: str) -> dict[str, str]:
+        """Column name -> kind (json, datetime, integer, float, boolean, text) of a stored table."""
+        table = schema.metadata.tables[name]
+        return {column.name: _kind(column.type) for column in table.c}
+
     def scores(self, passage_ids: Sequence[str], taxonomy: str) -> dict[tuple[str, int], float]:
         """The model's score by (passage id, goal)."""
         s = schema.suggestions
         rows = self._read(select(s.c.passage_id, s.c.goal, s.c.score).where(s.c.passage_id.in_(list(passage_ids)), s.c.taxonomy == taxonomy))
         return {(row.passage_id, row.goal): row.score for row in rows}
 
-    def table_frame(self, name: str, columns: Sequence[str]) -> pd.DataFrame:
-        """Table ``name`` with ``columns`` in that order; JSON-valued columns as JSON text."""
+    def table_frame(self, name: str, columns: Sequence[str], *, json_text: bool = True) -> pd.DataFrame:
+        """Table ``name`` with ``columns`` in that order; JSON-valued columns as JSON text, or as
+        the decoded lists and dicts with ``json_text=False``."""
         table = schema.metadata.tables.get(name)
         if table is None or set(columns) - set(table.c.keys()):
             raise InputError(f"no table '{name}' with columns {', '.join(columns)} in the evidence database")
         frame = self._frame(select(*(table.c[c] for c in columns)), list(columns))
         for column in columns:
-            if isinstance(table.c[column].type, JSON):
+            if json_text and isinstance(table.c[column].type, JSON):
                 frame[column] = frame[column].map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
         return frame
 
     def _frame(self, statement: object, columns: list[str]) -> pd.DataFrame:
         return pd.DataFrame([tuple(row) for row in self._read(statement)], columns=columns)
+
+
+def _kind(column_type: object) -> str:
+    for kind, sql_type in (("json", JSON), ("datetime", DateTime), ("boolean", Boolean), ("integer", Integer), ("float", Float)):
+        if isinstance(column_type, sql_type):
+            return kind
+    return "text"

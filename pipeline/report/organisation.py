@@ -1,149 +1,202 @@
-"""``levelup report --org NAME``: one organisation's evidence, goal by goal, as a first draft in
-the shape of a Levelling Up Impact Report (HTML or Markdown).
+"""``levelup report --org NAME``: one organisation's evidence as a first draft in the shape of a
+Levelling Up Impact Report: a cover with the organisation and period, an executive summary taken
+from the strongest (reviewed first) evidence, a headline-numbers box, then per goal its
+description, what the organisation does, its figures and quotes, and the goals without evidence.
 
-For each goal with evidence: the strongest passages (reviewed first, then by model score) with
-their source links and dates, the figures, quotes and people in them. Charts of evidence per goal
-and over time are inline SVG, so the HTML is one self-contained file that opens in a browser
-without a server. Every piece of scraped text is escaped.
+:func:`build` makes the document model (:mod:`pipeline.report.model`); :func:`render` writes it
+as self-contained HTML (print styles, charts that fit a phone) or Markdown, and
+:func:`pipeline.report.word.render_docx` as an editable Word file. Each passage appears once in
+the whole report, under the goal it fits best; a passage that is only a heading is never evidence.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
 from pipeline.errors import InputError
 from pipeline.evidence.store import Store
+from pipeline.report import model
+from pipeline.report.model import Evidence, FigureItem, GoalChapter, ImpactReport, QuoteItem, SummaryPoint
 from pipeline.report.summary import evidence_links
 from pipeline.taxonomy import Taxonomy
 
 TEMPLATES = Path(__file__).parent / "templates"
 STRONGEST = 5  # passages shown per goal
+SUMMARY_POINTS = 5  # sentences in the executive summary, one per goal at most
+HEADLINE_FIGURES = 6  # figures in the headline box
+HEADING_WORDS = 10  # a line of at most this many words with no full stop can be a heading
 
 
-@dataclass
-class GoalSection:
-    id: int
-    title: str
-    passages: list[dict[str, Any]] = field(default_factory=list)
-    figures: list[dict[str, Any]] = field(default_factory=list)
-    quotes: list[dict[str, Any]] = field(default_factory=list)
-    people: list[dict[str, Any]] = field(default_factory=list)
-    count: int = 0  # passages of evidence
-
-
-@dataclass
-class OrganisationReport:
-    organisation: str
-    taxonomy: Taxonomy
-    sections: list[GoalSection]
-    documents: int
-    first: str | None
-    last: str | None
-    by_period: dict[str, int]  # year or year-month -> passages of evidence
-
-    @property
-    def with_evidence(self) -> list[GoalSection]:
-        return [s for s in self.sections if s.count]
-
-    @property
-    def without_evidence(self) -> list[GoalSection]:
-        return [s for s in self.sections if not s.count]
-
-
-def build(store: Store, taxonomy: Taxonomy, organisation: str) -> OrganisationReport:
-    known = store.organisations()
-    match = next((o for o in known if o.lower() == organisation.strip().lower()), None)
-    if match is None:
-        close = [o for o in known if organisation.strip().lower() in o.lower()]
-        hint = f"did you mean {', '.join(repr(o) for o in close[:3])}?" if close else f"known: {', '.join(known[:8])}{' ...' if len(known) > 8 else ''}"
-        raise InputError(f"no organisation named '{organisation}' in the database; {hint}")
+def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | None = None) -> ImpactReport:
+    name = _match_organisation(store, organisation)
     links = evidence_links(store, taxonomy)
-    links = links[links["organisation"] == match]
-    passage_ids = sorted(set(links["passage_id"]))
-    passages = store.passages_with_documents(passage_ids)
-    scores = store.scores(passage_ids, taxonomy.name)
-    figures = _by_passage(store.figures(passage_ids))
-    quotes = _by_passage(store.quotes(passage_ids))
-    people = _by_passage(store.entities(passage_ids, label="PERSON"))
+    links = links[links["organisation"] == name]
+    passages = store.report_passages(sorted(set(links["passage_id"])))
+    passages = {pid: p for pid, p in passages.items() if not _is_heading(p, taxonomy)}
+    scores = store.scores(list(passages), taxonomy.name)
+    goals_of: dict[str, dict[int, bool]] = defaultdict(dict)  # passage -> goal -> reviewed
+    for row in links.itertuples():
+        if row.passage_id in passages:
+            goals_of[row.passage_id][int(row.goal)] = row.source == "review"
 
-    sections = []
-    for goal in taxonomy.goals:
-        mine = links[links["goal"] == goal.id]
-        ranked = sorted(
-            {(row.passage_id, row.source) for row in mine.itertuples()},
-            key=lambda item: (item[1] != "review", -scores.get((item[0], goal.id), 0.0), passages.get(item[0], {}).get("date") or ""),
-        )
-        section = GoalSection(goal.id, goal.title, count=len({pid for pid, _ in ranked}))
-        for passage_id, source in ranked[:STRONGEST]:
-            if passage_id not in passages:
-                continue
-            section.passages.append(passages[passage_id] | {"score": scores.get((passage_id, goal.id)), "source": source})
-            section.figures.extend(figures.get(passage_id, []))
-            section.quotes.extend(x for x in quotes.get(passage_id, []) if x["text"] not in {y["text"] for y in section.quotes})
-            for person in people.get(passage_id, []):
-                if person["text"] not in {x["text"] for x in section.people}:
-                    section.people.append(person)
-        sections.append(section)
+    chapters = {g.id: GoalChapter(g.id, g.title, g.description, list(g.includes)) for g in taxonomy.goals}
+    assigned: dict[int, list[Evidence]] = defaultdict(list)
+    for pid, goals in goals_of.items():
+        for goal in goals:
+            chapters[goal].count += 1
+        best = max(goals, key=lambda g: (goals[g], scores.get((pid, g), 0.0), -g))
+        assigned[best].append(_evidence(passages[pid], goals[best], scores.get((pid, best), 0.0)))
+    for goal, evidence in assigned.items():
+        evidence.sort(key=lambda e: (not e.reviewed, -e.score, e.date or "", e.passage_id))
+        chapters[goal].evidence = evidence[:STRONGEST]
 
-    documents = store.documents_of(match)
+    _attach_figures_and_quotes(store, chapters.values(), name)
+    documents = store.documents_of(name)
     dates = sorted(r["date"][:10] for r in documents if r["date"])
-    dated = pd.Series([passages[pid]["date"] for pid in set(links["passage_id"]) if pid in passages and passages[pid]["date"]], dtype="object")
-    by_period = dated.str[:4].value_counts().sort_index().to_dict() if len(dated) else {}
-    return OrganisationReport(match, taxonomy, sections, len(documents), dates[0] if dates else None, dates[-1] if dates else None, by_period)
+    report = ImpactReport(
+        organisation=name,
+        framework=taxonomy.title,
+        drafted=today or date.today(),
+        documents=len(documents),
+        first=dates[0] if dates else None,
+        last=dates[-1] if dates else None,
+        chapters=list(chapters.values()),
+    )
+    report.summary = _summary(report)
+    report.headline = _headline(report)
+    years = [str(passages[pid]["date"])[:4] for pid in goals_of if passages[pid].get("date")]
+    report.by_period = {year: years.count(year) for year in sorted(set(years))}
+    return report
 
 
-def render(report: OrganisationReport, fmt: str) -> str:
+def render(report: ImpactReport, fmt: str) -> str:
+    """The report as HTML or Markdown text (Word: :func:`pipeline.report.word.render_docx`)."""
+    if fmt not in ("html", "md"):
+        raise InputError(f"unknown report format '{fmt}'; use html, md or docx")
     environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     environment.filters["md"] = _markdown_escape
-    reviewed = any(p["source"] == "review" for s in report.sections for p in s.passages)
-    context = {"r": report, "today": date.today().isoformat(), "goal_chart": goal_chart(report), "time_chart": time_chart(report), "reviewed": reviewed}
-    if fmt == "html":
-        return environment.get_template("organisation.html").render(**context)
-    if fmt == "md":
-        return environment.get_template("organisation.md").render(**context)
-    raise InputError(f"unknown report format '{fmt}'; use html or md")
+    environment.filters["plural"] = model.plural
+    top = max((c.count for c in report.chapters), default=0) or 1
+    context = {"r": report, "m": model, "top": top, "top_period": max(report.by_period.values(), default=1)}
+    return environment.get_template(f"organisation.{fmt}").render(**context)
 
 
-def goal_chart(report: OrganisationReport) -> Markup:
-    """Horizontal bars: passages of evidence per goal."""
-    width, bar, label = 720, 18, 340
-    top = max((s.count for s in report.sections), default=0) or 1
-    rows = []
-    for i, section in enumerate(report.sections):
-        y = 10 + i * (bar + 6)
-        length = (width - label - 50) * section.count / top
-        rows.append(
-            Markup('<text x="{}" y="{}" text-anchor="end" font-size="12">{}. {}</text>').format(label - 8, y + 13, section.id, section.title)
-            + Markup('<rect x="{}" y="{}" width="{:.1f}" height="{}" fill="#2b6cb0"><title>{}: {}</title></rect>').format(label, y, length, bar, section.title, section.count)
-            + Markup('<text x="{:.1f}" y="{}" font-size="12">{}</text>').format(label + length + 6, y + 13, section.count)
-        )
-    height = 20 + len(report.sections) * (bar + 6)
-    return Markup('<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Passages of evidence per goal" width="{}" height="{}" viewBox="0 0 {} {}">').format(width, height, width, height) + Markup("").join(rows) + Markup("</svg>")
+def _match_organisation(store: Store, organisation: str) -> str:
+    known = store.organisations()
+    wanted = organisation.strip().lower()
+    match = next((o for o in known if o.lower() == wanted), None)
+    if match is None:
+        close = [o for o in known if wanted in o.lower()]
+        hint = f"did you mean {', '.join(repr(o) for o in close[:3])}?" if close else f"known: {', '.join(known[:8])}{' ...' if len(known) > 8 else ''}"
+        raise InputError(f"no organisation named '{organisation}' in the database; {hint}")
+    return match
 
 
-def time_chart(report: OrganisationReport) -> Markup:
-    """Columns: passages of evidence per year of the source documents."""
-    if not report.by_period:
-        return Markup("<p><em>No dated documents.</em></p>")
-    width, height, column = 640, 180, 40
-    top = max(report.by_period.values())
-    parts = []
-    for i, (period, count) in enumerate(report.by_period.items()):
-        x = 40 + i * (column + 20)
-        h = (height - 50) * count / top
-        parts.append(
-            Markup('<rect x="{}" y="{:.1f}" width="{}" height="{:.1f}" fill="#38a169"><title>{}: {}</title></rect>').format(x, height - 25 - h, column, h, period, count)
-            + Markup('<text x="{}" y="{}" font-size="12" text-anchor="middle">{}</text>').format(x + column / 2, height - 8, period)
-            + Markup('<text x="{}" y="{:.1f}" font-size="12" text-anchor="middle">{}</text>').format(x + column / 2, height - 30 - h, count)
-        )
-    return Markup('<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Passages of evidence per year" width="{}" height="{}" viewBox="0 0 {} {}">').format(width, height, width, height) + Markup("").join(parts) + Markup("</svg>")
+def _is_heading(passage: dict[str, Any], taxonomy: Taxonomy) -> bool:
+    """A passage that is only a heading ("Positive destinations post 16+"): one of its own
+    heading path, a goal's title, or one short line with no sentence punctuation and no number."""
+    if passage.get("table"):
+        return False
+    text = " ".join(str(passage.get("text") or "").split())
+    if "|" in text:
+        return False
+    folded = text.lower().rstrip(":")
+    titles = {h.lower() for h in passage.get("headings") or []} | {g.title.lower() for g in taxonomy.goals}
+    if folded in titles:
+        return True
+    return len(text.split()) <= HEADING_WORDS and not re.search(r"[.!?;\"”]\s*$|\d", text)
+
+
+def _evidence(passage: dict[str, Any], reviewed: bool, score: float) -> Evidence:
+    source, link = model.source_name(str(passage["url"]), passage.get("title"))
+    return Evidence(
+        passage_id=passage["id"],
+        blocks=model.blocks_of(str(passage["text"]), passage.get("table")),
+        source=source,
+        link=link,
+        date=str(passage["date"])[:10] if passage.get("date") else None,
+        page=passage.get("page"),
+        reviewed=reviewed,
+        score=score,
+    )
+
+
+def _attach_figures_and_quotes(store: Store, chapters: Any, organisation: str) -> None:
+    """Figures with what they count (a table's from its row and column labels), each once in the
+    report; quotes with a speaker, each once."""
+    shown = [e.passage_id for c in chapters for e in c.evidence]
+    figures = _by_passage(store.figures(shown))
+    quotes = _by_passage(store.quotes(shown))
+    seen_figures: set[tuple[str, str]] = set()
+    seen_quotes: set[str] = set()
+    for chapter in chapters:
+        for evidence in chapter.evidence:
+            tables = [b for b in evidence.blocks if b.is_table]
+            found = [f for t in tables for f in model.table_figures(t.rows)] if tables else _figures(figures.get(evidence.passage_id, []), organisation)
+            for figure in found:
+                key = (figure.text.lower(), figure.counted.lower())
+                if key not in seen_figures:
+                    seen_figures.add(key)
+                    chapter.figures.append(figure)
+            for row in quotes.get(evidence.passage_id, []):
+                if row["speaker"] and row["text"] not in seen_quotes:
+                    seen_quotes.add(row["text"])
+                    chapter.quotes.append(QuoteItem(row["text"], row["speaker"], row.get("title"), row.get("role"), row.get("organisation")))
+
+
+def _figures(rows: list[dict[str, Any]], organisation: str) -> list[FigureItem]:
+    """Extracted figures worth printing: written with digits and saying what they count (not
+    just the organisation's name: "31 per cent | Cadent")."""
+    names = {word.lower() for word in re.findall(r"\w+", organisation)}
+    out = []
+    for row in rows:
+        counted = re.sub(r"[\s|]+", " ", str(row.get("counted") or "")).strip(" |,.;:")
+        if re.search(r"\d", row["text"]) and re.search(r"[A-Za-z]{3}", counted) and counted.lower() not in names:
+            out.append(FigureItem(text=row["text"], counted=counted, year=row.get("year")))
+    return out
+
+
+def _summary(report: ImpactReport) -> list[SummaryPoint]:
+    """One sentence from the strongest passage of each of the best-evidenced goals, reviewed
+    passages first: extractive, so every sentence is the organisation's own."""
+    points = []
+    for chapter in sorted(report.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.count, c.id)):
+        sentence = next((s for e in chapter.evidence if (s := _key_sentence(e.text))), None)
+        if sentence:
+            reviewed = any(e.reviewed for e in chapter.evidence if sentence in e.text)
+            points.append(SummaryPoint(sentence, chapter.id, chapter.title, reviewed))
+        if len(points) == SUMMARY_POINTS:
+            break
+    return points
+
+
+def _key_sentence(text: str) -> str | None:
+    """The first sentence with a number in it, else the first; none from a quotation."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z£0-9])", " ".join(text.split()))]
+    sentences = [s for s in sentences if 8 <= len(s.split()) <= 60 and s.endswith((".", "!", "?")) and not s.startswith(("“", '"', "‘"))]
+    return next((s for s in sentences if re.search(r"\d", s)), sentences[0] if sentences else None)
+
+
+def _headline(report: ImpactReport) -> list[FigureItem]:
+    """Figures of the strongest evidence, taken in turn from the best-evidenced goals (so the box
+    spans the report), one per thing counted."""
+    ranked = sorted(report.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.count, c.id))
+    picked: list[FigureItem] = []
+    counted: set[str] = set()
+    for turn in range(max((len(c.figures) for c in ranked), default=0)):
+        for chapter in ranked:
+            if turn < len(chapter.figures) and chapter.figures[turn].counted.lower() not in counted:
+                counted.add(chapter.figures[turn].counted.lower())
+                picked.append(chapter.figures[turn])
+            if len(picked) == HEADLINE_FIGURES:
+                return picked
+    return picked
 
 
 def _by_passage(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -53,6 +53,17 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
     return path
 
 
+def write_arrow(path: Path, table: Any) -> Path:
+    """A ``pyarrow.Table`` as Parquet, its column types as given."""
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+    return path
+
+
 def train_headline(measured: Mapping[str, Any], version: str) -> dict[str, Any]:
     """The cross-validated figures of a model's metrics.json that ``dvc metrics`` shows."""
     headline = {

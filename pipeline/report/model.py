@@ -1,0 +1,279 @@
+"""The document model of an organisation's Levelling Up Impact Report draft.
+
+One model, three renderings (HTML, Markdown, Word: :mod:`pipeline.report.organisation` and
+:mod:`pipeline.report.word`), so the three carry the same sections in the same order. The model
+holds plain text only; each renderer escapes it for its own format.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+# The section headings every rendering shows, in order (goal chapters sit between EVIDENCE and
+# WITHOUT, one per goal with evidence).
+SUMMARY = "Executive summary"
+HEADLINE = "Headline numbers"
+GLANCE = "Evidence at a glance"
+WITHOUT = "Goals without evidence yet"
+SOURCES = "About this draft"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of a passage: a paragraph of text, or a table (rows of cells, the first the header)."""
+
+    text: str = ""
+    rows: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def is_table(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def caption(self) -> str:
+        """A table's title row ("Apprenticeships at a glance | |"), shown as its caption."""
+        return self.rows[0][0] if len(self.rows) > 2 and not any(self.rows[0][1:]) else ""
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        """The column headings; empty when the first row (after a caption) is already data."""
+        first = self.rows[1 if self.caption else 0]
+        return () if any(re.search(r"\d", cell) and not _year(cell) for cell in first[1:]) else first
+
+    @property
+    def body(self) -> tuple[tuple[str, ...], ...]:
+        return self.rows[(1 if self.caption else 0) + (1 if self.header else 0) :]
+
+
+@dataclass(frozen=True)
+class FigureItem:
+    text: str  # as written: "more than 750", "56 per cent"
+    counted: str  # what it counts: "apprentices in learning (2021/22)"
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class QuoteItem:
+    text: str
+    speaker: str
+    title: str | None = None
+    role: str | None = None
+    organisation: str | None = None
+
+    @property
+    def attribution(self) -> str:
+        name = f"{self.title} {self.speaker}" if self.title else self.speaker
+        return ", ".join(part for part in (name, self.role, self.organisation) if part)
+
+
+@dataclass
+class Evidence:
+    """One passage of evidence, shown once in the whole report."""
+
+    passage_id: str
+    blocks: list[Block]
+    source: str  # the document's title, or its file name
+    link: str | None  # a web address to follow; None for a local file
+    date: str | None  # ISO date of the document
+    page: int | None
+    reviewed: bool
+    score: float
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks if not b.is_table)
+
+    @property
+    def citation(self) -> str:
+        parts = [self.source]
+        if self.date:
+            parts.append(self.date)
+        if self.page:
+            parts.append(f"page {self.page}")
+        return ", ".join(parts)
+
+
+@dataclass
+class GoalChapter:
+    id: int
+    title: str
+    description: str
+    includes: list[str]
+    count: int = 0  # passages of evidence for the goal, shown here or under another goal
+    evidence: list[Evidence] = field(default_factory=list)
+    figures: list[FigureItem] = field(default_factory=list)
+    quotes: list[QuoteItem] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        return f"Goal {self.id}: {self.title}"
+
+    @property
+    def elsewhere(self) -> int:
+        """Passages of evidence for this goal shown under a goal they fit better."""
+        return max(self.count - len(self.evidence), 0)
+
+
+@dataclass
+class SummaryPoint:
+    text: str
+    goal: int
+    goal_title: str
+    reviewed: bool
+
+
+@dataclass
+class ImpactReport:
+    organisation: str
+    framework: str  # the taxonomy's title
+    drafted: date
+    documents: int
+    first: str | None  # ISO date of the oldest document
+    last: str | None
+    chapters: list[GoalChapter]
+    summary: list[SummaryPoint] = field(default_factory=list)
+    headline: list[FigureItem] = field(default_factory=list)
+    by_period: dict[str, int] = field(default_factory=dict)  # year -> passages of evidence
+
+    @property
+    def with_evidence(self) -> list[GoalChapter]:
+        return [c for c in self.chapters if c.count]
+
+    @property
+    def without_evidence(self) -> list[GoalChapter]:
+        return [c for c in self.chapters if not c.count]
+
+    @property
+    def reviewed(self) -> bool:
+        return any(e.reviewed for c in self.chapters for e in c.evidence)
+
+    @property
+    def period(self) -> str:
+        """"July 2023", or "March 2021 to July 2023"; empty when no document is dated."""
+        if not self.first or not self.last:
+            return ""
+        first, last = _month(self.first), _month(self.last)
+        return first if first == last else f"{first} to {last}"
+
+    @property
+    def introduction(self) -> str:
+        """The opening sentence of the executive summary."""
+        goals = self.with_evidence
+        text = (
+            f"This draft gathers {plural(sum(len(c.evidence) for c in goals), 'passage')} of published evidence from "
+            f"{plural(self.documents, 'document')} by {self.organisation}"
+            f"{' (' + self.period + ')' if self.period else ''}, set against the {self.framework}."
+        )
+        if not goals:
+            return text + " No passage has been tagged to a goal yet."
+        strongest = sorted(goals, key=lambda c: -c.count)[:3]
+        return text + (
+            f" It finds evidence for {len(goals)} of the {len(self.chapters)} goals,"
+            f" most of all {_join([c.title for c in strongest])}."
+        )
+
+    def section_headings(self) -> list[str]:
+        """Every top-level heading, in order: what each rendering must show."""
+        headings = [SUMMARY]
+        if self.headline:
+            headings.append(HEADLINE)
+        headings.append(GLANCE)
+        headings += [c.heading for c in self.with_evidence]
+        if self.without_evidence:
+            headings.append(WITHOUT)
+        headings.append(SOURCES)
+        return headings
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 document", "3 documents": never "document(s)"."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def source_name(url: str, title: str | None) -> tuple[str, str | None]:
+    """(what to show, link to follow): a web page's title and address; a local file's title or
+    name, with no link (a file path is a dead link for whoever reads the report)."""
+    if re.match(r"https?://", url):
+        return title or url, url
+    name = PureWindowsPath(url).name if "\\" in url else PurePosixPath(url).name
+    return title or name, None
+
+
+def blocks_of(text: str, table: Any = None) -> list[Block]:
+    """A passage as blocks: its ``table`` rows when the store has them; otherwise its text, with
+    any Markdown pipe table in it parsed into rows, so no report shows raw pipes."""
+    if table:
+        stored = tuple(tuple(str(cell or "").strip() for cell in row) for row in table)
+        caption = text if text and "|" not in text else ""
+        return ([Block(text=caption)] if caption else []) + [Block(rows=_square(stored))]
+    blocks: list[Block] = []
+    prose: list[str] = []
+    rows: list[tuple[str, ...]] = []
+    for line in [line.strip() for line in text.splitlines()] + [""]:
+        if line.startswith("|") and line.endswith("|") and len(line) > 1:
+            if prose:
+                blocks.append(Block(text=" ".join(prose)))
+                prose = []
+            if not re.fullmatch(r"\|[\s:|-]*\|", line):  # not a |---|---| rule
+                rows.append(tuple(cell.strip() for cell in line[1:-1].split("|")))
+            continue
+        if rows and line:
+            blocks.append(Block(rows=_square(tuple(rows))))
+            rows = []
+        if line:
+            prose.append(line)
+        elif prose and not rows:
+            blocks.append(Block(text=" ".join(prose)))
+            prose = []
+    if rows:
+        blocks.append(Block(rows=_square(tuple(rows))))
+    return blocks
+
+
+def table_figures(rows: tuple[tuple[str, ...], ...]) -> list[FigureItem]:
+    """Figures of a table, each labelled by its row and column: a cell with a number, past the
+    first column, counts what its row's first cell says (and its column header, if any)."""
+    table = Block(rows=rows)
+    header, body = table.header, table.body
+    generic = {"", "measure", "metric", "indicator", "figure", "value", "total"}
+    figures = []
+    for row in body:
+        label = row[0].strip()
+        for column, cell in enumerate(row[1:], start=1):
+            if not label or not re.search(r"\d", cell):
+                continue
+            heading = header[column].strip() if column < len(header) else ""
+            heading = "" if heading == label else heading
+            counted = label if heading.lower() in generic else f"{label} ({heading})"
+            year = _year(heading) if re.fullmatch(r"\d{4}", heading) else None
+            figures.append(FigureItem(text=cell.strip(), counted=counted, year=year))
+    return figures
+
+
+def _square(rows: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    width = max(len(row) for row in rows)
+    return tuple(row + ("",) * (width - len(row)) for row in rows)
+
+
+def _year(text: str) -> int | None:
+    """A column heading that is a year ("2022") or a financial year ("2021/22", only matched
+    here: such a figure keeps the heading in what it counts but gets no single year)."""
+    match = re.fullmatch(r"(?:FY\s*)?(\d{4})(\s*[/-]\s*\d{2,4})?", text.strip())
+    if not match or not 1900 < int(match.group(1)) < 2100:
+        return None
+    return int(match.group(1))
+
+
+def _month(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso[:10]).strftime("%B %Y")
+    except ValueError:
+        return iso[:4]
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,178 @@
+"""The impact report draft as an editable Word file (python-docx), from the same document model
+as the HTML and Markdown: the same top-level headings (Heading 1) in the same order, real Word
+tables for tables and figures, quotes in the Quote style, and web sources as hyperlinks."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from docx import Document as new_document
+from docx.document import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor
+from docx.text.paragraph import Paragraph
+
+from pipeline.report import model
+from pipeline.report.model import Block, Evidence, GoalChapter, ImpactReport
+
+BLUE = RGBColor(0x1C, 0x3D, 0x6E)
+GREY = RGBColor(0x4A, 0x55, 0x68)
+
+
+def render_docx(report: ImpactReport) -> bytes:
+    """The report as the bytes of a .docx file."""
+    document = new_document()
+    document.core_properties.title = f"{report.organisation}: Levelling Up Impact Report (draft)"
+    document.core_properties.author = "levelup-evidence"
+    _cover(document, report)
+    _summary(document, report)
+    if report.headline:
+        document.add_heading(model.HEADLINE, level=1)
+        _grid(document, [("Figure", "What it counts"), *((f.text, f.counted) for f in report.headline)], header=True)
+    _glance(document, report)
+    for chapter in report.with_evidence:
+        _chapter(document, report, chapter)
+    if report.without_evidence:
+        document.add_heading(model.WITHOUT, level=1)
+        document.add_paragraph(f"No published passage by {report.organisation} has been tagged to these goals yet. Each says what evidence would count.")
+        for chapter in report.without_evidence:
+            paragraph = document.add_paragraph(style="List Bullet")
+            paragraph.add_run(chapter.heading + ". ").bold = True
+            paragraph.add_run(chapter.description)
+    document.add_heading(model.SOURCES, level=1)
+    document.add_paragraph(
+        f"Made by levelup-evidence on {report.drafted.isoformat()} from {model.plural(report.documents, 'published document')} by "
+        f"{report.organisation}{' (' + report.period + ')' if report.period else ''}. Each passage appears once, under the goal it fits "
+        "best; passages confirmed by a reviewer come first and are marked reviewed. Figures are quoted as written, with what they count."
+    )
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _cover(document: Document, report: ImpactReport) -> None:
+    kicker = document.add_paragraph()
+    _run(kicker, "LEVELLING UP IMPACT REPORT · DRAFT", size=10, color=GREY, bold=True)
+    document.add_heading(report.organisation, level=0)
+    if report.period:
+        _run(document.add_paragraph(), report.period, size=16, color=BLUE)
+    document.add_paragraph(f"Against the {report.framework}.")
+    note = document.add_paragraph()
+    reviewed = " and, where marked, confirmed by a reviewer" if report.reviewed else ""
+    _run(
+        note,
+        f"Drafted on {report.drafted.isoformat()} by levelup-evidence from {model.plural(report.documents, 'published document')}. "
+        f"Passages were tagged to goals by a classifier{reviewed}: check every claim against its source before publishing.",
+        size=9,
+        color=GREY,
+        italic=True,
+    )
+    document.add_page_break()
+
+
+def _summary(document: Document, report: ImpactReport) -> None:
+    document.add_heading(model.SUMMARY, level=1)
+    document.add_paragraph(report.introduction)
+    for point in report.summary:
+        paragraph = document.add_paragraph(point.text + " ", style="List Bullet")
+        _run(paragraph, f"(Goal {point.goal}: {point.goal_title}{', reviewed' if point.reviewed else ''})", size=9, color=GREY)
+
+
+def _glance(document: Document, report: ImpactReport) -> None:
+    document.add_heading(model.GLANCE, level=1)
+    top = max((c.count for c in report.chapters), default=0) or 1
+    rows = [("Goal", "Passages of evidence", "")]
+    rows += [(f"{c.id}. {c.title}", str(c.count), "█" * round(20 * c.count / top)) for c in report.chapters]
+    _grid(document, rows, header=True)
+    if len(report.by_period) > 1:
+        _grid(document, [("Year", "Passages of evidence"), *((p, str(n)) for p, n in report.by_period.items())], header=True)
+
+
+def _chapter(document: Document, report: ImpactReport, chapter: GoalChapter) -> None:
+    document.add_heading(chapter.heading, level=1)
+    _run(document.add_paragraph(), chapter.description, italic=True, color=GREY)
+    document.add_heading(f"What {report.organisation} does", level=2)
+    for evidence in chapter.evidence:
+        _evidence(document, evidence)
+    if chapter.elsewhere:
+        shown = "is" if chapter.elsewhere == 1 else "are"
+        _run(document.add_paragraph(), f"{model.plural(chapter.elsewhere, 'more passage')} of evidence for this goal {shown} shown under the goal that fits best, or left out as weaker.", size=9, color=GREY)
+    if chapter.figures:
+        document.add_heading("In numbers", level=2)
+        _grid(document, [("Figure", "What it counts", "Year"), *((f.text, f.counted, str(f.year or "")) for f in chapter.figures)], header=True)
+    if chapter.quotes:
+        document.add_heading("In their words", level=2)
+        for quote in chapter.quotes:
+            document.add_paragraph(f"“{quote.text}”", style="Quote")
+            attribution = document.add_paragraph(f"— {quote.attribution}")
+            attribution.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def _evidence(document: Document, evidence: Evidence) -> None:
+    for block in evidence.blocks:
+        if block.is_table:
+            _table(document, block)
+        else:
+            document.add_paragraph(block.text)
+    source = document.add_paragraph()
+    _run(source, "Source: ", size=9, color=GREY)
+    if evidence.link:
+        _hyperlink(source, evidence.source, evidence.link)
+    else:
+        _run(source, evidence.source, size=9, color=GREY)
+    rest = evidence.citation[len(evidence.source) :]
+    _run(source, rest + (" (reviewed)" if evidence.reviewed else ""), size=9, color=GREY)
+
+
+def _table(document: Document, block: Block) -> None:
+    if block.caption:
+        _run(document.add_paragraph(), block.caption, bold=True)
+    rows = [block.header, *block.body] if block.header else list(block.body)
+    _grid(document, rows, header=bool(block.header))
+
+
+def _grid(document: Document, rows: Sequence[Sequence[str]], *, header: bool) -> None:
+    width = max(len(row) for row in rows)
+    table = document.add_table(rows=len(rows), cols=width)
+    table.style = "Light Grid Accent 1"
+    for cells, row in zip(table.rows, rows, strict=True):
+        for cell, text in zip(cells.cells, row, strict=False):
+            cell.text = text
+    if header:
+        for cell in table.rows[0].cells:
+            for run in (r for p in cell.paragraphs for r in p.runs):
+                run.bold = True
+    document.add_paragraph()
+
+
+def _run(paragraph: Paragraph, text: str, *, size: float | None = None, color: RGBColor | None = None, bold: bool = False, italic: bool = False) -> None:
+    run = paragraph.add_run(text)
+    run.bold, run.italic = bold or None, italic or None
+    if size:
+        run.font.size = Pt(size)
+    if color is not None:
+        run.font.color.rgb = color
+
+
+def _hyperlink(paragraph: Paragraph, text: str, url: str) -> None:
+    """A clickable link (python-docx has no API for one: the run goes in a w:hyperlink element)."""
+    relation = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), relation)
+    run = OxmlElement("w:r")
+    properties = OxmlElement("w:rPr")
+    for tag, value in (("w:color", "2B6CB0"), ("w:u", "single"), ("w:sz", "18")):
+        element = OxmlElement(tag)
+        element.set(qn("w:val"), value)
+        properties.append(element)
+    run.append(properties)
+    text_element = OxmlElement("w:t")
+    text_element.text = text
+    text_element.set(qn("xml:space"), "preserve")
+    run.append(text_element)
+    link.append(run)
+    paragraph._p.append(link)
