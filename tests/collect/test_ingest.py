@@ -85,7 +85,9 @@ def build(sites: Sites, *, slow: float = 0.0) -> None:
     sites.add(f"{UNI}/news/derby", derby)
     pdf = (Path(__file__).resolve().parents[2] / "corpus" / "sample" / "cadent-levelling-up-summary.pdf").read_bytes()
     sites.add(f"{UNI}/report.pdf", Reply(200, pdf, {"Content-Type": "application/pdf"}))
-    sites.add(f"{SYN}/news", page(b'<html><body><a href="/stories/nuh-copy">a</a> <a href="/stories/walsall-edited">b</a></body></html>'))
+    # hosts are crawled at once and the first copy seen is the original: the syndicate answers late
+    listing = page(b'<html><body><a href="/stories/nuh-copy">a</a> <a href="/stories/walsall-edited">b</a></body></html>')
+    sites.add(f"{SYN}/news", Reply(listing.status, listing.body, listing.headers, delay=1.0))
     sites.add(f"{SYN}/stories/nuh-copy", page(NUH))  # the same press release, syndicated
     edited = WALSALL.replace(b"Walsall Healthcare", b"Walsall Healthcare NHS", 1)
     sites.add(f"{SYN}/stories/walsall-edited", page(edited))  # nearly the same
