@@ -84,7 +84,7 @@ def extract_raw(raw: RawInput, params: CollectParams) -> ExtractedText:
         return extract_html(raw.content, url=raw.url, include_tables=params.include_tables, charset=raw.charset)
     if raw.kind == "pdf":
         return extract_pdf(raw.content, url=raw.url)
-    return extract_text(raw.content, url=raw.url)
+    return extract_text(raw.content, url=raw.url, charset=raw.charset)
 
 
 def to_document(raw: RawInput, extracted: ExtractedText) -> Document:
@@ -100,4 +100,5 @@ def to_document(raw: RawInput, extracted: ExtractedText) -> Document:
         sitename=extracted.sitename,
         page_starts=extracted.page_starts,
         headings=extracted.headings,
+        encoding_warning=extracted.encoding_warning,
     )

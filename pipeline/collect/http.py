@@ -201,6 +201,8 @@ class Fetcher:
                 if "SSL" in str(exc) or "certificate" in str(exc).lower():
                     raise FetchError(url, "tls", f"TLS error: {exc}") from None
                 raise _Retry("connect", f"could not connect: {exc}") from None
+            except httpx.RemoteProtocolError as exc:  # a body cut short (fewer bytes than Content-Length), a dropped connection
+                raise _Retry("truncated", f"answer cut short ({exc})") from None
             except httpx.HTTPError as exc:
                 raise FetchError(url, "http", f"{exc.__class__.__name__}: {exc}") from None
             finally:
@@ -241,6 +243,7 @@ class Fetcher:
                 raise FetchError(url, "deadline", f"not complete within the {self.deadline:g} s deadline ({len(body)} bytes read); a trickling server?", status)
         if not body.strip():
             raise FetchError(url, "empty", "empty response body", status)
+        kind = _sniff(url, kind, body, types)
         return Fetched(
             url, str(response.url), status, kind, bytes(body), media_type,
             response.headers.get("etag"), response.headers.get("last-modified"), charset=response.charset_encoding,
@@ -302,6 +305,20 @@ class Fetcher:
         wait = self._next.get(host, 0.0) - self.clock()
         if wait > 0:
             self.sleep(wait)
+
+
+_SIGNATURES = ((b"%PDF-", "pdf"), (b"<!doctype html", "html"), (b"<html", "html"))
+
+
+def _sniff(url: str, kind: str, body: bytearray, types: dict[str, str]) -> str:
+    """The kind the body's first bytes show when the Content-Type says another (a PDF served as
+    text/html, a page as text/plain): the bytes win, with a warning, if that kind is accepted."""
+    head = bytes(body[:512]).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    for signature, found in _SIGNATURES:
+        if head.startswith(signature) and found != kind and found in types.values():
+            log.warning("%s: served as %s but the body is %s; read as %s", url, kind, found, found)
+            return found
+    return kind
 
 
 @dataclass
