@@ -70,7 +70,7 @@ def collect_one(item: str, params: CollectParams, *, client: httpx.Client | None
     if is_url(item):
         if client is None:
             raise InputError(f"{item}: no HTTP client given for a URL input")
-        raw = fetch_url(item, client, max_bytes=max_bytes)
+        raw = fetch_url(item, client, max_bytes=max_bytes, deadline=params.deadline_s)
     else:
         raw = read_file(Path(item), max_bytes=max_bytes)
     return to_document(raw, extract_raw(raw, params))
