@@ -26,7 +26,7 @@ class Section(BaseModel):
 
 class CollectParams(Section):
     max_file_mb: float = Field(50.0, gt=0, description="Files or responses larger than this are refused.")
-    timeout_s: float = Field(30.0, gt=0, description="HTTP timeout for URL inputs.")
+    timeout_s: float = Field(30.0, gt=0, description="HTTP timeout for URL inputs (per connect and per read).")
     user_agent: str = "levelup-evidence/0.1 (+https://github.com/levelup-evidence)"
     include_tables: bool = True  # figures often live in tables
     # levelup ingest (nightly crawling)
@@ -35,6 +35,10 @@ class CollectParams(Section):
     delay_s: float = Field(1.0, ge=0, description="Seconds between two requests to the same host (robots.txt Crawl-delay wins if longer).")
     concurrency: int = Field(4, ge=1, le=32, description="Hosts fetched at the same time (one request at a time per host).")
     retries: int = Field(3, ge=0, le=10, description="Retries on 429, 5xx and timeouts, with exponential backoff and Retry-After.")
+    deadline_s: float = Field(120.0, gt=0, description="Total seconds one request may take, redirects included (a trickling server is abandoned).")
+    time_budget_s: float | None = Field(
+        None, gt=0, description="levelup ingest stops fetching after this many seconds, stores what it has and leaves the rest for the next run (none: no limit)."
+    )
 
 
 class SegmentParams(Section):

@@ -43,6 +43,7 @@ class Document(Record):
     sitename: str | None = None
     page_starts: list[int] | None = None
     headings: list[list[int]] | None = None
+    encoding_warning: str | None = None  # bytes invalid in the declared encoding were replaced: what and how many
 
 
 @dataclass(frozen=True)

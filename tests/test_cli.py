@@ -225,3 +225,16 @@ def test_analyze_explains_each_goal_of_a_trained_model(trained: Path):
         for goal in record["goals"]:
             assert all(phrase["text"] in texts[record["passage"]] for phrase in goal["why"]["phrases"])
         assert all(flag["reasons"] for flag in record["review"])
+
+
+@pytest.mark.parametrize("budget", ["soon", "-5", "0", "inf"])
+def test_ingest_time_budget_must_be_a_positive_duration(budget: str):
+    result = CliRunner().invoke(app, ["ingest", "--time-budget", budget])
+    assert result.exit_code == 2 and "--time-budget" in result.output and "90m" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ingest_time_budget_units():
+    from pipeline.cli.ops import duration
+
+    assert [duration(v) for v in ("3600", "90s", "45m", "2h", "1.5h")] == [3600, 90, 2700, 7200, 5400]

@@ -12,6 +12,7 @@ import typer
 
 from pipeline.cli import _common as common
 from pipeline.cli._common import EXIT_ITEMS_FAILED, EXIT_OK, DbOption
+from pipeline.errors import InputError
 
 app = typer.Typer()
 log = logging.getLogger("pipeline")
@@ -24,15 +25,20 @@ def ingest_cli(
     only: Annotated[list[str] | None, typer.Option("--source", help="Only this source (repeatable).")] = None,
     db: DbOption = None,
     lock: Annotated[Path | None, typer.Option("--lock", help="Lock file that keeps runs from overlapping (default data/ingest.lock).")] = None,
+    time_budget: Annotated[
+        str | None,
+        typer.Option("--time-budget", help="Stop fetching after this long (e.g. 3600, 90m, 2h; default collect.time_budget_s): what was fetched is stored, the rest is fetched first next run."),
+    ] = None,
 ) -> None:
     """The nightly job: discover and fetch new or changed documents from the sources, then
     segment, extract, tag and store them. Exit 1 if a source failed entirely, 4 if another run
-    holds the lock."""
+    holds the lock; a run that reaches its time budget ends cleanly (exit 0)."""
     from pipeline.collect.http import Fetcher
     from pipeline.collect.sources import load_sources
     from pipeline.workflow.ingest import ingest, ingest_lock
 
     params = common.params(ctx)
+    budget = duration(time_budget) if time_budget is not None else None
     if not sys.stderr.isatty():
         _json_logs()
     chosen = load_sources(sources or Path(params.collect.sources), only)
@@ -42,12 +48,31 @@ def ingest_cli(
     fetcher = Fetcher.from_params(params.collect)
     try:
         with ingest_lock(lock):
-            report = ingest(chosen, params, store, fetcher=fetcher, track=common.track())
+            report = ingest(chosen, params, store, fetcher=fetcher, time_budget=budget, track=common.track())
     finally:
         fetcher.close()
     _print_ingest(report)
     log.info("ingest finished", extra={"run": report.run.run_id, "counts": dict(report.run.counts), "failed_sources": report.failed_sources})
+    if report.budget_reached:
+        skipped = f" (sources not reached: {', '.join(report.skipped_sources)})" if report.skipped_sources else ""
+        typer.echo(f"budget reached, {report.left} left{skipped}: the next run fetches them first", err=True)
     raise typer.Exit(EXIT_ITEMS_FAILED if report.failed_sources else EXIT_OK)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration(value: str) -> float:
+    """Seconds of ``3600``, ``90s``, ``45m`` or ``2h``; anything else is a one-line ``InputError``."""
+    text = value.strip().lower()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise InputError(f"--time-budget '{value}': give a positive duration such as 3600, 90m or 2h")
+    return seconds
 
 
 def _print_ingest(report) -> None:
@@ -55,11 +80,11 @@ def _print_ingest(report) -> None:
     from rich.table import Table
 
     table = Table(title=f"ingest run {report.run.run_id}")
-    outcomes = ("new", "changed", "unchanged", "duplicate", "failed")
+    outcomes = ("new", "changed", "unchanged", "duplicate", "failed", "left")
     for column in ("source", "discovered", *outcomes, "status"):
         table.add_column(column, justify="left" if column in ("source", "status") else "right")
     for s in report.sources:
-        table.add_row(s.name, str(s.discovered), *(str(s.counts[o]) for o in outcomes), "FAILED" if s.failed_entirely else "ok")
+        table.add_row(s.name, str(s.discovered), *(str(s.left if o == "left" else s.counts[o]) for o in outcomes), "FAILED" if s.failed_entirely else "not reached" if s.skipped else "ok")
     Console(stderr=True).print(table)
 
 

@@ -70,7 +70,7 @@ def collect_one(item: str, params: CollectParams, *, client: httpx.Client | None
     if is_url(item):
         if client is None:
             raise InputError(f"{item}: no HTTP client given for a URL input")
-        raw = fetch_url(item, client, max_bytes=max_bytes)
+        raw = fetch_url(item, client, max_bytes=max_bytes, deadline=params.deadline_s)
     else:
         raw = read_file(Path(item), max_bytes=max_bytes)
     return to_document(raw, extract_raw(raw, params))
@@ -84,7 +84,7 @@ def extract_raw(raw: RawInput, params: CollectParams) -> ExtractedText:
         return extract_html(raw.content, url=raw.url, include_tables=params.include_tables, charset=raw.charset)
     if raw.kind == "pdf":
         return extract_pdf(raw.content, url=raw.url)
-    return extract_text(raw.content, url=raw.url)
+    return extract_text(raw.content, url=raw.url, charset=raw.charset)
 
 
 def to_document(raw: RawInput, extracted: ExtractedText) -> Document:
@@ -100,4 +100,5 @@ def to_document(raw: RawInput, extracted: ExtractedText) -> Document:
         sitename=extracted.sitename,
         page_starts=extracted.page_starts,
         headings=extracted.headings,
+        encoding_warning=extracted.encoding_warning,
     )

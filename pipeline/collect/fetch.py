@@ -6,6 +6,7 @@ from a local server or a mock transport and never touch the network.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,8 +87,11 @@ def read_file(path: Path, *, max_bytes: int) -> RawInput:
     return RawInput(url=file_url(path), kind=SUFFIX_KINDS[path.suffix.lower()], content=path.read_bytes())
 
 
-def fetch_url(url: str, client: httpx.Client, *, max_bytes: int) -> RawInput:
-    """GET a URL, refusing error statuses, unsupported content types and oversized bodies."""
+def fetch_url(url: str, client: httpx.Client, *, max_bytes: int, deadline: float | None = None) -> RawInput:
+    """GET a URL, refusing error statuses, unsupported content types, oversized bodies and
+    answers not complete within ``deadline`` seconds (a trickling server; the client's timeout
+    bounds each read only)."""
+    ends = time.monotonic() + deadline if deadline is not None else None
     try:
         with client.stream("GET", url, follow_redirects=True) as response:
             if response.status_code >= 400:
@@ -101,6 +105,8 @@ def fetch_url(url: str, client: httpx.Client, *, max_bytes: int) -> RawInput:
                 body.extend(chunk)
                 if len(body) > max_bytes:
                     raise InputError(f"{url}: response over the {max_bytes / 1e6:.0f} MB limit (collect.max_file_mb)")
+                if ends is not None and time.monotonic() > ends:
+                    raise InputError(f"{url}: not complete within {deadline:g} s (collect.deadline_s); the server is too slow")
             return RawInput(url=str(response.url), kind=kind, content=bytes(body), charset=response.charset_encoding)
     except httpx.HTTPError as exc:
         raise InputError(f"{url}: {exc.__class__.__name__}: {exc}") from exc

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
 
+from pipeline.collect.encoding import decode_html
 from pipeline.errors import ExtractionError
 from pipeline.text import PARAGRAPH_SEPARATOR, clean_paragraph, paragraphs_from_lines
 
@@ -25,6 +25,7 @@ class ExtractedText:
     page_starts: list[int] | None = None
     url: str | None = None  # the page's canonical URL, when it declares one
     headings: list[list[int]] | None = None  # [level, start, end] spans of heading paragraphs in text
+    encoding_warning: str | None = None  # bytes invalid in the declared encoding, replaced (collect.encoding)
 
 
 def join_with_headings(paragraphs: list[str], levels: list[int | None]) -> tuple[str, list[list[int]]]:
@@ -49,13 +50,13 @@ def join_with_headings(paragraphs: list[str], levels: list[int | None]) -> tuple
 def extract_html(content: bytes | str, *, url: str, include_tables: bool = True, charset: str | None = None) -> ExtractedText:
     """Extract the article body of a page, dropping navigation, banners and footers.
 
-    Bytes are decoded with ``charset`` when the server declared one; otherwise trafilatura
-    guesses the encoding from the page."""
+    Bytes are decoded by the encoding the server (``charset``) or the page declares; bytes
+    invalid in it are replaced and reported in ``encoding_warning`` (see ``collect.encoding``)."""
+    warning = None
     if isinstance(content, bytes):
         _refuse_binary(content, url)
-        if charset:
-            with contextlib.suppress(LookupError):  # an unknown charset name: let trafilatura guess
-                content = content.decode(charset, errors="replace")
+        decoded = decode_html(content, url=url, charset=charset)
+        content, warning = decoded.text, decoded.warning
     result = trafilatura.bare_extraction(
         content,
         url=url,
@@ -79,6 +80,7 @@ def extract_html(content: bytes | str, *, url: str, include_tables: bool = True,
         date=result.date,
         sitename=result.sitename,
         url=result.url or None,
+        encoding_warning=warning,
     )
 
 

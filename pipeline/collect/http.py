@@ -2,11 +2,17 @@
 
 Every request of a crawl goes through ``Fetcher.fetch``:
 
-- robots.txt is fetched once per host and obeyed (its ``Crawl-delay`` too); a robots.txt that
-  answers 5xx means "disallow all" for the run (RFC 9309), a 4xx means "allow all";
+- robots.txt is fetched once per host (at most ``ROBOTS_MAX_BYTES`` of it, as Google reads) and
+  obeyed (its ``Crawl-delay`` too) for the first URL *and every redirect hop*: redirects are
+  followed by hand, so an allowed page that redirects into a disallowed path is refused, not
+  fetched; a robots.txt that answers 5xx means "disallow all" for the run (RFC 9309), a 4xx
+  means "allow all";
 - one request at a time per host, at least ``delay`` seconds apart; different hosts may be
   fetched concurrently by the caller's threads;
-- timeouts; up to ``retries`` retries with exponential backoff on 429, 5xx, timeouts and
+- a timeout per read *and* a total ``deadline`` per request (per attempt, redirects included):
+  a page trickled a byte at a time is abandoned once the deadline passes (each read is bounded by
+  the time left, so no attempt runs past about twice the deadline, however slow the server);
+- up to ``retries`` retries with exponential backoff on 429, 5xx, timeouts and
   connection errors, honouring ``Retry-After`` (seconds or an HTTP date, capped);
 - at most five redirects (a loop is an error), a size limit, a content-type check;
 - ``If-None-Match`` / ``If-Modified-Since`` from the last fetch: a 304 means unchanged;
@@ -18,13 +24,14 @@ The clock and ``sleep`` are injected, so tests never wait for real.
 from __future__ import annotations
 
 import email.utils
+import logging
 import threading
 import time
 import urllib.robotparser
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -44,6 +51,11 @@ DISCOVERY_TYPES = {
     "application/xhtml+xml": "html",
 }
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
+ROBOTS_MAX_BYTES = 512 * 1024  # Google reads the first 500 KiB of a robots.txt and ignores the rest
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class Fetcher:
         contact: str | None = None,
         delay: float = 1.0,
         timeout: float = 30.0,
+        deadline: float = 120.0,
         max_bytes: int = 50_000_000,
         retries: int = 3,
         backoff: float = 2.0,
@@ -77,10 +90,11 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         agent = f"{user_agent} (+mailto:{contact})" if contact else user_agent
-        self.client = client or httpx.Client(timeout=timeout, max_redirects=5)
+        self.client = client or httpx.Client(timeout=timeout)
         self.client.headers["User-Agent"] = agent
         self.user_agent = agent
         self.delay = delay
+        self.deadline = deadline
         self.max_bytes = max_bytes
         self.retries = retries
         self.backoff = backoff
@@ -102,6 +116,7 @@ class Fetcher:
             contact=params.contact,
             delay=params.delay_s,
             timeout=params.timeout_s,
+            deadline=params.deadline_s,
             max_bytes=int(params.max_file_mb * 1_000_000),
             retries=params.retries,
         )
@@ -130,7 +145,7 @@ class Fetcher:
         attempt = 0
         while True:
             try:
-                return self._get(url, headers, types)
+                return self._follow(url, headers, types)
             except _Retry as retry:
                 attempt += 1
                 if attempt > self.retries:
@@ -149,27 +164,62 @@ class Fetcher:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _get(self, url: str, headers: dict[str, str], types: dict[str, str]) -> Fetched:
-        host = _host(url)
+    def _follow(self, url: str, headers: dict[str, str], types: dict[str, str]) -> Fetched:
+        """One attempt: the request and its redirects, each hop checked against robots.txt,
+        all within one deadline (politeness waits between hops do not count)."""
+        budget = _Budget(self.deadline)
+        current, visited = url, {url}
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = self._get(url, current, headers, types, budget)
+            if isinstance(answer, Fetched):
+                return answer
+            if answer in visited:
+                break
+            if not self.allowed(answer):
+                log.warning("%s redirects to %s, which robots.txt disallows; not fetched", url, answer)
+                raise FetchError(url, "robots", f"redirects to {answer}, which robots.txt disallows; not fetched")
+            visited.add(answer)
+            current = answer
+        raise FetchError(url, "redirects", "too many redirects (a redirect loop?)")
+
+    def _get(self, url: str, current: str, headers: dict[str, str], types: dict[str, str], budget: _Budget) -> Fetched | str:
+        """One hop: the ``Fetched`` answer, or the absolute URL a redirect points to."""
+        host = _host(current)
         with self._lock(host):
             self._wait_turn(host)
+            started = self.clock()
             try:
-                with self.client.stream("GET", url, headers=headers, follow_redirects=True) as response:
-                    return self._read(url, response, types)
-            except httpx.TooManyRedirects:
-                raise FetchError(url, "redirects", "too many redirects (a redirect loop?)") from None
+                with self.client.stream("GET", current, headers=headers, follow_redirects=False, timeout=self._timeout(budget.left)) as response:
+                    if response.status_code in REDIRECT_STATUSES:
+                        return _location(url, response)
+                    return self._read(url, response, types, started + budget.left)
             except httpx.TimeoutException as exc:
+                if self.clock() - started >= budget.left:
+                    raise FetchError(url, "deadline", f"no complete answer within the {self.deadline:g} s deadline") from None
                 raise _Retry("timeout", f"timed out ({exc.__class__.__name__})") from None
             except httpx.ConnectError as exc:
                 if "SSL" in str(exc) or "certificate" in str(exc).lower():
                     raise FetchError(url, "tls", f"TLS error: {exc}") from None
                 raise _Retry("connect", f"could not connect: {exc}") from None
+            except httpx.RemoteProtocolError as exc:  # a body cut short (fewer bytes than Content-Length), a dropped connection
+                raise _Retry("truncated", f"answer cut short ({exc})") from None
             except httpx.HTTPError as exc:
                 raise FetchError(url, "http", f"{exc.__class__.__name__}: {exc}") from None
             finally:
+                budget.left -= self.clock() - started
                 self._next[host] = self.clock() + self._delays.get(host, self.delay)
 
-    def _read(self, url: str, response: httpx.Response, types: dict[str, str]) -> Fetched:
+    def _timeout(self, left: float) -> httpx.Timeout:
+        """The client's timeouts, none longer than the time left of the deadline."""
+        base = self.client.timeout
+        left = max(left, 0.001)
+
+        def bound(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(connect=bound(base.connect), read=bound(base.read), write=bound(base.write), pool=bound(base.pool))
+
+    def _read(self, url: str, response: httpx.Response, types: dict[str, str], ends: float) -> Fetched:
         status = response.status_code
         if status == 304:
             return Fetched(url, str(response.url), 304, None, b"", "", response.headers.get("etag"), response.headers.get("last-modified"), True)
@@ -189,8 +239,11 @@ class Fetcher:
             body.extend(chunk)
             if len(body) > self.max_bytes:
                 raise FetchError(url, "too_large", f"response over the {self.max_bytes / 1e6:.0f} MB limit", status)
+            if self.clock() > ends:
+                raise FetchError(url, "deadline", f"not complete within the {self.deadline:g} s deadline ({len(body)} bytes read); a trickling server?", status)
         if not body.strip():
             raise FetchError(url, "empty", "empty response body", status)
+        kind = _sniff(url, kind, body, types)
         return Fetched(
             url, str(response.url), status, kind, bytes(body), media_type,
             response.headers.get("etag"), response.headers.get("last-modified"), charset=response.charset_encoding,
@@ -206,16 +259,16 @@ class Fetcher:
             with self._lock(host):
                 self._wait_turn(host)
                 try:
-                    response = self.client.get(robots_url, follow_redirects=True)
+                    status, text = self._read_robots(robots_url)
                 finally:
                     self._next[host] = self.clock() + self.delay
-            if response.status_code >= 500:
+            if status >= 500 or text is None:
                 rules.disallow_all = True  # type: ignore[attr-defined]  # set by parse(); typeshed omits it
                 parser = rules
-            elif response.status_code >= 400:
+            elif status >= 400:
                 parser = None  # no robots.txt: everything allowed
             else:
-                rules.parse(response.text.splitlines())
+                rules.parse(text.splitlines())
                 parser = rules
                 crawl_delay = rules.crawl_delay(self.user_agent)
                 if crawl_delay:
@@ -225,6 +278,25 @@ class Fetcher:
         with self._guard:
             self._robots[host] = parser
 
+    def _read_robots(self, robots_url: str) -> tuple[int, str | None]:
+        """Status and the first ``ROBOTS_MAX_BYTES`` of robots.txt (a cut-off last line dropped);
+        ``None`` for a robots.txt not read within the deadline (then nothing is allowed)."""
+        started = self.clock()
+        body = bytearray()
+        with self.client.stream("GET", robots_url, follow_redirects=True, timeout=self._timeout(self.deadline)) as response:
+            if response.status_code >= 400:
+                return response.status_code, ""
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) >= ROBOTS_MAX_BYTES:
+                    log.warning("%s is over %d KiB; only the first %d KiB are read", robots_url, ROBOTS_MAX_BYTES // 1024, ROBOTS_MAX_BYTES // 1024)
+                    del body[body.rfind(b"\n", 0, ROBOTS_MAX_BYTES) + 1 :]
+                    break
+                if self.clock() - started > self.deadline:
+                    log.warning("%s not read within the %g s deadline: the host is treated as disallowed for this run", robots_url, self.deadline)
+                    return response.status_code, None
+        return response.status_code, body.decode("utf-8", errors="replace")
+
     def _lock(self, host: str) -> threading.Lock:
         with self._guard:
             return self._hosts.setdefault(host, threading.Lock())
@@ -233,6 +305,32 @@ class Fetcher:
         wait = self._next.get(host, 0.0) - self.clock()
         if wait > 0:
             self.sleep(wait)
+
+
+_SIGNATURES = ((b"%PDF-", "pdf"), (b"<!doctype html", "html"), (b"<html", "html"))
+
+
+def _sniff(url: str, kind: str, body: bytearray, types: dict[str, str]) -> str:
+    """The kind the body's first bytes show when the Content-Type says another (a PDF served as
+    text/html, a page as text/plain): the bytes win, with a warning, if that kind is accepted."""
+    head = bytes(body[:512]).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    for signature, found in _SIGNATURES:
+        if head.startswith(signature) and found != kind and found in types.values():
+            log.warning("%s: served as %s but the body is %s; read as %s", url, kind, found, found)
+            return found
+    return kind
+
+
+@dataclass
+class _Budget:
+    left: float  # seconds of network time left to one attempt
+
+
+def _location(url: str, response: httpx.Response) -> str:
+    location = response.headers.get("location")
+    if not location:
+        raise FetchError(url, "http", f"HTTP {response.status_code} redirect without a Location", response.status_code)
+    return urljoin(str(response.url), location.strip())
 
 
 class _Retry(Exception):

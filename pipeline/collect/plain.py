@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
+from pipeline.collect.encoding import decode
 from pipeline.collect.html import ExtractedText, join_with_headings
 from pipeline.errors import ExtractionError
 from pipeline.text import clean_paragraph, paragraphs_from_blocks
 
-_ENCODINGS = ("utf-8-sig", "cp1252")
 _READ_PREFIX = re.compile(r"^\s*read:\s*", re.IGNORECASE)
 _MARKDOWN_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*$")
 
@@ -100,15 +100,15 @@ def detect_headings(paragraphs: list[str], levels: list[int | None] | None = Non
     return result
 
 
-def extract_text(content: bytes, *, url: str) -> ExtractedText:
+def extract_text(content: bytes, *, url: str, charset: str | None = None) -> ExtractedText:
     """Paragraphs are blocks separated by blank lines; the first line is taken as the title.
 
     Markdown ``#`` lines and heading-like lines (see ``detect_headings``) are recorded as the
     document's headings, without their ``#`` marks."""
     if b"\x00" in content[:8192]:
         raise ExtractionError(f"{url}: binary content, not text; check the file")
-    decoded = _decode(content, url)
-    paragraphs, marked = _markdown_headings(paragraphs_from_blocks(_separate_markdown_headings(decoded)))
+    decoded = decode(content, url=url, declared=[charset] if charset else None)
+    paragraphs, marked = _markdown_headings(paragraphs_from_blocks(_separate_markdown_headings(decoded.text)))
     levels = detect_headings(paragraphs, marked)
     if paragraphs and marked[0] is None:
         levels[0] = None  # the first line is the title, not a section heading
@@ -116,7 +116,8 @@ def extract_text(content: bytes, *, url: str) -> ExtractedText:
     if not text:
         raise ExtractionError(f"{url}: the file is empty; remove it or add text")
     first_line = text.split("\n", 1)[0]
-    return ExtractedText(text=text, title=_READ_PREFIX.sub("", first_line)[:300] or None, headings=headings)
+    title = _READ_PREFIX.sub("", first_line)[:300] or None
+    return ExtractedText(text=text, title=title, headings=headings, encoding_warning=decoded.warning)
 
 
 def _separate_markdown_headings(text: str) -> str:
@@ -133,12 +134,3 @@ def _markdown_headings(paragraphs: list[str]) -> tuple[list[str], list[int | Non
         texts.append(match.group(2) if match else paragraph)
         levels.append(len(match.group(1)) if match else None)
     return texts, levels
-
-
-def _decode(content: bytes, url: str) -> str:
-    for encoding in _ENCODINGS:
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ExtractionError(f"{url}: not UTF-8 or Windows-1252 text; convert it to UTF-8")

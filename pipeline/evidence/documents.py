@@ -56,6 +56,13 @@ class DocumentReads(StoreBase):
         )
         return {row.url: (row.etag, row.last_modified) for row in rows if row.etag or row.last_modified}
 
+    def fetched_urls(self, urls: Sequence[str]) -> set[str]:
+        """Those of ``urls`` the fetch log has any line for (whatever came of it)."""
+        if not urls:
+            return set()
+        f = schema.fetches
+        return {row.url for row in self._read(select(f.c.url).where(f.c.url.in_(list(urls))).distinct())}
+
     def organisations(self) -> list[str]:
         """Every organisation some document is about, alphabetically."""
         d = schema.documents

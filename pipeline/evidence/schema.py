@@ -59,6 +59,7 @@ documents = Table(
     Column("simhash", String(32)),  # near-duplicate fingerprint of the text
     Column("also_at", JSON),  # other URLs with the same or nearly the same text
     Column("raw_sha256", String(64)),  # the stored raw response (data/raw/), for re-extraction
+    Column("encoding_warning", Text),  # bytes invalid in the declared encoding were replaced (what, how many)
 )
 
 passages = Table(

@@ -36,6 +36,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "organisation": "the organisation the document is about",
         "source": "the sources.yaml entry that found it (levelup ingest)",
         "also_at": "list of other URLs with the same or nearly the same text",
+        "encoding_warning": "bytes invalid in the declared encoding were replaced (what, how many); empty when clean",
         "content_hash": "SHA-256 of the text",
         "collected_at": "when it was collected (UTC)",
         "text": "the extracted text",

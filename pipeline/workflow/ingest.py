@@ -16,15 +16,19 @@ import gzip
 import hashlib
 import logging
 import os
+import queue
 import socket
+import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from trafilatura.deduplication import Simhash
 
@@ -43,6 +47,7 @@ from pipeline.workflow.run import RunReport, finish_run, process_and_save
 
 log = logging.getLogger(__name__)
 
+QUEUE_SIZE = 32  # fetched pages waiting for the storing thread; fetching threads wait beyond this
 NEAR_DUPLICATE = 0.94  # Simhash similarity (share of equal bits) above which two texts are one document
 
 
@@ -52,6 +57,8 @@ class SourceReport:
     discovered: int = 0
     counts: Counter[str] = field(default_factory=Counter)  # outcome -> count
     errors: list[str] = field(default_factory=list)
+    left: int = 0  # URLs not fetched because the run's time budget ran out
+    skipped: bool = False  # not even discovered, for the same reason
 
     @property
     def failed_entirely(self) -> bool:
@@ -66,6 +73,16 @@ class SourceReport:
 class IngestReport:
     run: RunReport
     sources: list[SourceReport] = field(default_factory=list)
+    budget_reached: bool = False
+
+    @property
+    def left(self) -> int:
+        """URLs discovered but not fetched (the time budget ran out); the next run fetches them first."""
+        return sum(s.left for s in self.sources)
+
+    @property
+    def skipped_sources(self) -> list[str]:
+        return [s.name for s in self.sources if s.skipped]
 
     @property
     def failed_sources(self) -> list[str]:
@@ -129,29 +146,60 @@ def ingest(
     fetcher: Fetcher,
     raw: RawStore | None = None,
     concurrency: int | None = None,
+    time_budget: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
     track: Track = no_progress,
 ) -> IngestReport:
-    """One ingest run over ``sources``; the caller holds ``ingest_lock``."""
+    """One ingest run over ``sources``; the caller holds ``ingest_lock``.
+
+    Sources are grouped by host; up to ``concurrency`` hosts are crawled at once (one request at
+    a time per host, as before), so one slow site no longer stalls the others. After
+    ``time_budget`` seconds (default ``collect.time_budget_s``) no new request starts: what was
+    fetched is stored, and the URLs left are reported and fetched first by the next run."""
     raw = raw or RawStore()
     tagger = classify.load_tagger(params.tag)
     with store.transaction() as tx:
         report = IngestReport(RunReport(tx.start_run("ingest " + " ".join(s.name for s in sources))))
     seen = _Index.load(store)
     known = KnownGoals(store.goals_by_organisation(tagger.taxonomy.name))
+    work = _Work(params, store, fetcher, raw, seen, tagger, known, report.run)
+    budget = time_budget if time_budget is not None else params.collect.time_budget_s
+    crawl = _Crawl(sources, work, concurrency or params.collect.concurrency, _Deadline(budget, clock))
     try:
-        for source in sources:
-            work = _Work(params, store, fetcher, raw, seen, tagger, known, report.run)
-            report.sources.append(_ingest_source(source, work, concurrency or params.collect.concurrency, track))
+        report.sources = crawl.run(track)
     except BaseException as exc:
+        crawl.stop.set()
         finish_run(store, report.run, status="failed", error=f"{exc.__class__.__name__}: {exc}")
         raise
     report.run.counts["sources"] = len(sources)
     report.run.counts["sources_failed"] = len(report.failed_sources)
+    if crawl.deadline.reached:
+        report.budget_reached = True
+        report.run.counts["left_for_next_run"] = report.left
+        log.warning("time budget of %g s reached, %d URLs left for the next run", budget, report.left)
     for failed in report.failed_sources:
         report.run.failures.append(Failure(f"source {failed}", "failed entirely: " + "; ".join(next(s for s in report.sources if s.name == failed).errors[:3])))
     status = "failed" if report.failed_sources and len(report.failed_sources) == len(sources) else report.run.status
     finish_run(store, report.run, status=status)
     return report
+
+
+@dataclass
+class _Deadline:
+    """The run's time budget (``None``: none)."""
+
+    seconds: float | None
+    clock: Callable[[], float]
+    started: float = 0.0
+    reached: bool = False
+
+    def start(self) -> None:
+        self.started = self.clock()
+
+    def passed(self) -> bool:
+        if self.seconds is not None and not self.reached and self.clock() - self.started >= self.seconds:
+            self.reached = True
+        return self.reached
 
 
 @dataclass
@@ -197,7 +245,7 @@ class _Pending:
 
 @dataclass
 class _Work:
-    """What every URL of a run is handled with."""
+    """What every URL of a run is handled with (in the run's one storing thread)."""
 
     params: Params
     store: Store
@@ -207,24 +255,177 @@ class _Work:
     tagger: classify.Tagger
     known: KnownGoals
     run: RunReport
+    unsaved: set[str] = field(default_factory=set)  # ids of documents of this run waiting in a batch
+    # duplicates of a document still waiting in a batch: its id -> (duplicate url, its fetch log);
+    # recorded (also_at, fetch log) in the transaction that logs the original, so a crash re-fetches both
+    duplicates: dict[str, list[tuple[str, FetchLog]]] = field(default_factory=dict)
 
     def log(self, url: str, source: str, outcome: str, **found: Any) -> None:
         with self.store.transaction() as tx:
             tx.log_fetch(_fetch_log(url, source, self.run.run_id, outcome, **found))
 
 
-def _ingest_source(source: Source, work: _Work, concurrency: int, track: Track) -> SourceReport:
-    report = SourceReport(source.name)
-    found = discover(source, work.fetcher)
-    report.discovered = len(found.urls)
-    report.errors.extend(reason for _, reason in found.failures)
-    work.run.counts["discovered"] += len(found.urls)
-    previous = work.store.last_fetches(found.urls)
-    pending: list[_Pending] = []
+# What the fetching threads hand to the storing thread.
+@dataclass
+class _Discovered:
+    source: Source
+    urls: int
+    errors: list[str]
 
-    def flush() -> None:
+
+@dataclass
+class _Fetched:
+    source: Source
+    url: str
+    answer: Fetched | FetchError
+
+
+@dataclass
+class _SourceDone:
+    source: Source
+    left: int  # URLs not fetched: the time budget ran out
+    skipped: bool = False  # not even discovered
+
+
+@dataclass
+class _GroupDone:
+    error: BaseException | None = None
+
+
+_Event = _Discovered | _Fetched | _SourceDone | _GroupDone
+
+
+def host_groups(sources: list[Source]) -> list[list[Source]]:
+    """Sources grouped by the host of their first start URL, in first-seen order: one group is
+    crawled by one thread, so a host is never asked two things at once by two sources."""
+    groups: dict[str, list[Source]] = {}
+    for source in sources:
+        groups.setdefault(urlsplit(source.start_urls[0]).netloc.lower(), []).append(source)
+    return list(groups.values())
+
+
+class _Crawl:
+    """Fetching threads (one per host group) and the calling thread, which handles, dedups and
+    stores everything they fetch: all database writes and model calls stay in one thread."""
+
+    def __init__(self, sources: list[Source], work: _Work, concurrency: int, deadline: _Deadline) -> None:
+        self.sources = sources
+        self.work = work
+        self.groups = host_groups(sources)
+        self.concurrency = max(1, min(concurrency, len(self.groups) or 1))
+        self.deadline = deadline
+        self.stop = threading.Event()
+        self.events: queue.Queue[_Event] = queue.Queue(maxsize=QUEUE_SIZE)
+        self.storing = True  # False once the storing thread has stopped reading events
+        self.reports = {s.name: SourceReport(s.name) for s in sources}
+        self.pending: dict[str, list[_Pending]] = {s.name: [] for s in sources}
+
+    def run(self, track: Track) -> list[SourceReport]:
+        self.deadline.start()
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="ingest-host") as pool:
+            for group in self.groups:
+                pool.submit(self._fetch_group, group)
+            try:
+                for event in track(self._drain(), "ingest", None):
+                    self._on(event)
+            finally:
+                self.stop.set()  # an error in this thread: the fetching threads stop too
+                self.storing = False
+        for source in self.sources:
+            self._flush(source)
+        self._record_duplicates_left()
+        return [self.reports[s.name] for s in self.sources]
+
+    def _drain(self) -> Iterator[_Event]:
+        """Events until every group is done; sets ``stop`` once the time budget is spent."""
+        running = len(self.groups)
+        while running:
+            if self.deadline.passed():
+                self.stop.set()
+            try:
+                event = self.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if isinstance(event, _GroupDone):
+                running -= 1
+                if event.error is not None:
+                    raise event.error
+                continue
+            yield event
+
+    # --- the fetching threads ------------------------------------------------------------------
+
+    def _fetch_group(self, group: list[Source]) -> None:
+        error: BaseException | None = None
+        try:
+            for source in group:
+                self._fetch_source(source)
+        except BaseException as exc:  # noqa: BLE001  # not swallowed: handed to the storing thread, which raises it
+            error = exc
+        finally:
+            self._put(_GroupDone(error))
+
+    def _put(self, event: _Event) -> None:
+        """Hand over an event, waiting while the storing thread is behind (bounded memory)."""
+        while self.storing:
+            try:
+                self.events.put(event, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def _fetch_source(self, source: Source) -> None:
+        if self.stop.is_set():
+            self._put(_SourceDone(source, left=0, skipped=True))
+            return
+        fetcher, store = self.work.fetcher, self.work.store
+        found = discover(source, fetcher)
+        self._put(_Discovered(source, len(found.urls), [reason for _, reason in found.failures]))
+        previous = store.last_fetches(found.urls)
+        tried = store.fetched_urls(found.urls)
+        # URLs never tried first: what a run cut short by its time budget left is fetched first next time
+        ordered = [u for u in found.urls if u not in tried] + [u for u in found.urls if u in tried]
+        left = 0
+        for url in ordered:
+            if self.stop.is_set():
+                left += 1
+                continue
+            etag, modified = previous.get(url, (None, None))
+            try:
+                answer: Fetched | FetchError = fetcher.fetch(url, etag=etag, last_modified=modified)
+            except FetchError as error:
+                answer = error
+            self._put(_Fetched(source, url, answer))
+        self._put(_SourceDone(source, left))
+
+    # --- the storing thread --------------------------------------------------------------------
+
+    def _on(self, event: _Event) -> None:
+        report = self.reports[event.source.name] if not isinstance(event, _GroupDone) else None
+        if isinstance(event, _Discovered) and report is not None:
+            report.discovered = event.urls
+            report.errors.extend(event.errors)
+            self.work.run.counts["discovered"] += event.urls
+        elif isinstance(event, _Fetched) and report is not None:
+            outcome, item = _handle(event.url, event.answer, event.source, self.work)
+            report.counts[outcome] += 1
+            self.work.run.counts[f"pages_{outcome}"] += 1
+            if outcome == "failed":
+                report.errors.append(item if isinstance(item, str) else event.url)
+            if isinstance(item, _Pending):
+                self.pending[event.source.name].append(item)
+                if len(self.pending[event.source.name]) >= DOCUMENT_BATCH:
+                    self._flush(event.source)
+        elif isinstance(event, _SourceDone) and report is not None:
+            report.left, report.skipped = event.left, event.skipped
+            self._flush(event.source)
+            log.info("source %s: %d discovered, %s", report.name, report.discovered, dict(report.counts))
+
+    def _flush(self, source: Source) -> None:
+        pending = self.pending[source.name]
         if not pending:
             return
+        work = self.work
         provenance = {
             p.document.id: Provenance(source=source.name, organisation=source.organisation, simhash=p.simhash, raw_sha256=p.raw_sha)
             for p in pending
@@ -233,37 +434,29 @@ def _ingest_source(source: Source, work: _Work, concurrency: int, track: Track) 
         with work.store.transaction() as tx:  # logged only once stored: a crash before this re-fetches
             for item in pending:
                 tx.log_fetch(_fetch_log(item.fetched.url, source.name, work.run.run_id, item.outcome, fetched=item.fetched, raw_sha=item.raw_sha, document=item.document))
+                for url, fetch in work.duplicates.pop(item.document.id, []):
+                    tx.add_alias(item.document.id, url)
+                    tx.log_fetch(fetch)
+                work.unsaved.discard(item.document.id)
         pending.clear()
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = {
-            pool.submit(work.fetcher.fetch, url, etag=previous.get(url, (None, None))[0], last_modified=previous.get(url, (None, None))[1]): url
-            for url in found.urls
-        }
-        for future in track(as_completed(futures), f"ingest {source.name}", len(futures)):
-            url = futures[future]
-            outcome, item = _handle(url, future, source, work)
-            report.counts[outcome] += 1
-            work.run.counts[f"pages_{outcome}"] += 1
-            if outcome == "failed":
-                report.errors.append(item if isinstance(item, str) else url)
-            if isinstance(item, _Pending):
-                pending.append(item)
-                if len(pending) >= DOCUMENT_BATCH:
-                    flush()
-        flush()
-    log.info("source %s: %d discovered, %s", source.name, report.discovered, dict(report.counts))
-    return report
+    def _record_duplicates_left(self) -> None:
+        """Duplicates of documents that were never stored (their processing failed): logged."""
+        with self.work.store.transaction() as tx:
+            for original, found in self.work.duplicates.items():
+                for url, fetch in found:
+                    tx.add_alias(original, url)
+                    tx.log_fetch(fetch)
+        self.work.duplicates.clear()
 
 
-def _handle(url: str, future: Any, source: Source, work: _Work) -> tuple[str, Any]:
+def _handle(url: str, answer: Fetched | FetchError, source: Source, work: _Work) -> tuple[str, Any]:
     """Decide what one fetched URL means; returns (outcome, pending document or error)."""
-    try:
-        fetched: Fetched = future.result()
-    except FetchError as error:
-        work.log(url, source.name, "failed", status=error.status, error=str(error))
-        work.run.failures.append(Failure(url, str(error)))
-        return "failed", str(error)
+    if isinstance(answer, FetchError):
+        work.log(url, source.name, "failed", status=answer.status, error=str(answer))
+        work.run.failures.append(Failure(url, str(answer)))
+        return "failed", str(answer)
+    fetched = answer
     if fetched.unchanged:
         work.log(url, source.name, "unchanged", fetched=fetched)
         return "unchanged", None
@@ -281,13 +474,18 @@ def _handle(url: str, future: Any, source: Source, work: _Work) -> tuple[str, An
     fingerprint = Simhash(document.text)
     original = seen.by_hash.get(document.content_hash) or seen.near(fingerprint, document.id)
     if original is not None and original != document.id:
-        with work.store.transaction() as tx:
-            tx.add_alias(original, document.url)
-            tx.log_fetch(_fetch_log(url, source.name, work.run.run_id, "duplicate", fetched=fetched, raw_sha=raw_sha, document=document))
+        fetch = _fetch_log(url, source.name, work.run.run_id, "duplicate", fetched=fetched, raw_sha=raw_sha, document=document)
+        if original in work.unsaved:  # found earlier in this run, still waiting in a batch
+            work.duplicates.setdefault(original, []).append((document.url, fetch))
+        else:
+            with work.store.transaction() as tx:
+                tx.add_alias(original, document.url)
+                tx.log_fetch(fetch)
         log.info("%s duplicates %s", document.url, seen.urls.get(original))
         return "duplicate", None
     outcome = "changed" if document.id in seen.hashes else "new"
     seen.add(document, fingerprint)
+    work.unsaved.add(document.id)
     return outcome, _Pending(document, fetched, raw_sha, outcome, fingerprint.to_hex())
 
 
@@ -303,8 +501,6 @@ def _document(fetched: Fetched, params: Params) -> Document:
 
 
 def _same_site(a: str, b: str) -> bool:
-    from urllib.parse import urlsplit
-
     return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()
 
 

@@ -120,3 +120,16 @@ def test_a_declared_charset_wins_over_guessing():
     raw = fetch_url("https://www.council.gov.uk/news/1", client, max_bytes=1_000_000)
     assert raw.charset == "windows-1252"
     assert "£250,000" in extract_raw(raw, CollectParams()).text
+
+
+def test_a_url_trickled_past_the_deadline_is_refused():
+    from .sites import Reply, Sites
+
+    sites = Sites().start()
+    try:
+        sites.add("http://www.slow.org.uk/page", Reply(200, b"<p>word</p>" * 200, trickle=0.1, chunk=16))
+        with httpx.Client(proxy=sites.proxy, timeout=1.0) as client:
+            result = collect.run(["http://www.slow.org.uk/page"], CollectParams(deadline_s=0.3), client=client)
+    finally:
+        sites.stop()
+    assert not result.documents and "not complete within 0.3 s" in result.failures[0].reason

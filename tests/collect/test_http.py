@@ -140,3 +140,93 @@ def test_redirect_loops_timeouts_and_tls_errors():
     with pytest.raises(FetchError, match="TLS error") as error:
         f.fetch("https://a.example.org/x")
     assert error.value.reason == "tls"
+
+
+def robots_and(rules: str, pages):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, text=rules)
+        return pages(request)
+
+    return handler
+
+
+def test_a_redirect_into_a_disallowed_path_is_refused_at_that_hop(caplog):
+    def pages(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/news/1":
+            return httpx.Response(302, headers={"Location": "/private/1"})
+        if request.url.host == "a.example.org" and request.url.path == "/news/2":
+            return httpx.Response(301, headers={"Location": "https://b.example.org/secret/2"})
+        return ok(request)
+
+    handler = robots_and("User-agent: *\nDisallow: /private/\nDisallow: /secret/\n", pages)
+    f, _, seen = fetcher(handler, robots_route=True)
+    with pytest.raises(FetchError, match=r"redirects to https://a\.example\.org/private/1, which robots\.txt disallows") as error:
+        f.fetch("https://a.example.org/news/1")
+    assert error.value.reason == "robots"
+    with pytest.raises(FetchError, match="robots"):  # another host's robots.txt, read at the hop
+        f.fetch("https://a.example.org/news/2")
+    assert [r.url.path for r in seen if r.url.path != "/robots.txt"] == ["/news/1", "/news/2"]  # never the targets
+    assert {r.url.host for r in seen if r.url.path == "/robots.txt"} == {"a.example.org", "b.example.org"}
+    assert "which robots.txt disallows" in caplog.text
+
+
+def test_an_allowed_redirect_is_followed_with_politeness_at_each_hop():
+    def pages(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/old":
+            return httpx.Response(301, headers={"Location": "/new"})
+        return ok(request)
+
+    f, clock, _ = fetcher(pages, delay=2.0)
+    fetched = f.fetch("https://a.example.org/old")
+    assert fetched.final_url == "https://a.example.org/new" and fetched.status == 200
+    assert clock.sleeps == [2.0, 2.0]  # robots.txt, wait, /old, wait, /new
+
+
+def test_a_page_trickled_past_the_deadline_is_abandoned():
+    clock = FakeClock()
+
+    def trickle():
+        for _ in range(30):
+            clock.now += 2.0  # a chunk every 2 s, each read well within the per-read timeout
+            yield b"<p>word</p>"
+
+    f, _, _ = fetcher(lambda r: httpx.Response(200, content=trickle(), headers={"Content-Type": "text/html"}), clock, deadline=5.0)
+    with pytest.raises(FetchError, match="deadline") as error:
+        f.fetch("https://a.example.org/slow")
+    assert error.value.reason == "deadline" and clock.now - 100.0 <= 5.0 + 2.0 + 1.0  # not the 60 s of the whole trickle
+
+
+def test_a_read_timeout_beyond_the_deadline_is_not_retried():
+    clock = FakeClock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.extensions["timeout"]["read"] <= 3.0  # no single read longer than the deadline
+        clock.now += 3.0
+        raise httpx.ReadTimeout("slow", request=request)
+
+    f, _, _ = fetcher(handler, clock, deadline=3.0, retries=3)
+    with pytest.raises(FetchError) as error:
+        f.fetch("https://a.example.org/slow")
+    assert error.value.reason == "deadline" and clock.sleeps == [1.0]  # the politeness wait, no backoff
+
+
+def test_only_the_first_512_kib_of_robots_txt_are_read():
+    sent = []
+
+    def huge():
+        yield b"User-agent: *\nDisallow: /private/\n"
+        for _ in range(60_000):  # 60 MB if read in full
+            sent.append(1)
+            yield b"# padding padding padding padding padding padding padding padding padding padd\n" * 12
+        yield b"Disallow: /news/\n"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, content=huge(), headers={"Content-Type": "text/plain"})
+        return ok(request)
+
+    f, _, _ = fetcher(handler, robots_route=True)
+    assert f.fetch("https://a.example.org/news/1").status == 200  # the rule past the limit is never read
+    assert not f.allowed("https://a.example.org/private/x")
+    assert len(sent) * 960 < 600 * 1024
