@@ -18,7 +18,7 @@ from spacy.tokens import Doc
 
 from pipeline.config import ExtractParams
 from pipeline.extract.entities import find_entities
-from pipeline.extract.figures import find_figures
+from pipeline.extract.figures import find_figures, find_table_figures
 from pipeline.extract.gazetteer import Gazetteer, load_gazetteer
 from pipeline.extract.nlp import load_nlp, model_id
 from pipeline.extract.organisations import resolve_names
@@ -38,7 +38,7 @@ def run(passages: Sequence[Passage], params: ExtractParams, *, track: Track = no
     labels = set(params.entity_labels)
     model = model_id(nlp)
     found = [
-        (find_entities(doc, passage.id, labels), find_figures(doc, passage.id))
+        (find_entities(doc, passage.id, labels), find_table_figures(passage) if passage.table else find_figures(doc, passage.id))
         for passage, doc in zip(track(passages, "extract", len(passages)), parse(nlp, passages, params.batch_size), strict=True)
     ]
     extractions: list[Extraction] = []

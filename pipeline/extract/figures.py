@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.records import Figure
+from pipeline.records import Figure, Passage
+from pipeline.tables import cell_label, cell_spans, structure
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -49,7 +50,7 @@ FIGURE_RE = re.compile(
     rf"""
     (?:(?P<qualifier>{_QUALIFIER})\s+)?
     (?:
-        (?P<ratio_a>(?<![\w/.\-])\d+|\bone)\s+in\s+(?:every\s+)?(?P<ratio_b>\d+|{_WORD_NUMBER})\b
+        (?P<ratio_a>(?<![\w/.\-])\d+|\b(?:{_WORD_NUMBER}))\s+in\s+(?:every\s+)?(?P<ratio_b>\d+|{_WORD_NUMBER})\b
       |
         (?:(?P<currency>[£$€])\s?)?
         (?P<number>(?<![\w/.\-])\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|(?<![\w/.\-])\d+(?:\.\d+)?|\b(?:{_WORD_NUMBER})\b)
@@ -84,6 +85,58 @@ def find_figures(doc: Doc, passage_id: str) -> list[Figure]:
         if not _overlaps(match.span(), masked) and not _is_label_or_date(match, text)
         for figure in _to_figure(match, doc, text, passage_id)
     ]
+
+
+def find_table_figures(passage: Passage) -> list[Figure]:
+    """Figures in the value cells of a table passage, each counting what its row and column
+    labels say ("Apprenticeship starts (2023)"), with the year a year label gives it."""
+    rows = cell_spans(passage.text)
+    if passage.table is None or rows is None:
+        return []
+    table = structure(passage.table)
+    leading = passage.table[: table.leading_rows]
+    if [[cell for cell, _, _ in row] for row in rows[: len(leading)]] == leading:
+        rows = rows[len(leading) :]  # the caption and header, in the first piece of a table
+    first = 1 if len(passage.table[0]) > 1 else 0  # the first column labels the rows
+    figures = []
+    for row in rows:
+        cells = [cell for cell, _, _ in row]
+        for column, (cell, start, _end) in enumerate(row[first:], start=first):
+            counted, year = cell_label(table, cells, column)
+            figures += [
+                _cell_figure(match, passage, start, counted, year)
+                for match in FIGURE_RE.finditer(cell)
+                if not _overlaps(match.span(), _masked_spans(cell)) and not _is_cell_year(match)
+            ]
+    return figures
+
+
+def _cell_figure(match: re.Match[str], passage: Passage, offset: int, counted: str | None, year: int | None) -> Figure:
+    groups = match.groupdict()
+    start = match.start("qualifier") if groups["qualifier"] else _first_group_start(match)
+    if groups["ratio_a"]:
+        value, unit = _number(groups["ratio_a"]) / _number(groups["ratio_b"]), "ratio"
+    else:
+        value = _number(groups["number"]) * MULTIPLIERS.get((groups["multiplier"] or "").lower(), 1)
+        unit = _unit(groups, None)
+        value = value / 100 if unit == "percent" else value
+    return Figure(
+        passage_id=passage.id,
+        text=match.string[start : match.end()],
+        value=round(value, 10),
+        unit=unit,
+        start=offset + start,
+        end=offset + match.end(),
+        qualifier=(groups["qualifier"] or "").lower() or None,
+        counted=counted,
+        year=year,
+    )
+
+
+def _is_cell_year(match: re.Match[str]) -> bool:
+    groups = match.groupdict()
+    bare = not (groups["ratio_a"] or groups["currency"] or groups["multiplier"] or groups["percent"])
+    return bare and bool(_YEAR.fullmatch(groups["number"] or ""))
 
 
 def _to_figure(match: re.Match[str], doc: Doc, text: str, passage_id: str) -> Iterator[Figure]:

@@ -1,6 +1,7 @@
 import pytest
 
-from pipeline.extract.figures import find_figures
+from pipeline.extract.figures import find_figures, find_table_figures
+from pipeline.records import Passage
 
 
 def figures(nlp, text: str) -> list[tuple]:
@@ -61,3 +62,33 @@ def test_find_figures_offsets_index_the_passage(nlp):
 def test_find_figures_handles_non_breaking_spaces_and_tables(nlp):
     text = "| Staff | 18,000 |\n\n| Patients | 2.1\u00a0million |"
     assert [f.value for f in find_figures(nlp(text), "p")] == [18000, 2_100_000]
+
+
+def table_passage(text: str, rows: list[list[str]]) -> Passage:
+    return Passage(id="t", document_id="d", ordinal=0, text=text, start=0, end=len(text), table=rows)
+
+
+def test_find_table_figures_count_what_their_row_and_column_labels_say():
+    text = "| Apprenticeships at a glance | | |\n\n|---|---|---|\n\n| Measure | 2022 | 2023 |\n\n| Apprenticeship starts | 95 | more than 120 |\n\n| Share aged 16–24 | 55% | 1 in 4 |"
+    rows = [["Apprenticeships at a glance", "", ""], ["Measure", "2022", "2023"], ["Apprenticeship starts", "95", "more than 120"], ["Share aged 16–24", "55%", "1 in 4"]]
+    found = find_table_figures(table_passage(text, rows))
+    assert [(f.text, f.value, f.unit, f.qualifier, f.counted, f.year) for f in found] == [
+        ("95", 95, "count", None, "Apprenticeship starts (2022)", 2022),
+        ("more than 120", 120, "count", "more than", "Apprenticeship starts (2023)", 2023),
+        ("55%", 0.55, "percent", None, "Share aged 16–24 (2022)", 2022),
+        ("1 in 4", 0.25, "ratio", None, "Share aged 16–24 (2023)", 2023),
+    ]
+    assert all(text[f.start : f.end] == f.text for f in found)
+    assert all("|" not in (f.counted or "") for f in found)
+
+
+def test_find_table_figures_in_a_later_piece_use_the_repeated_header():
+    text = "| Completions | 80 |"
+    found = find_table_figures(table_passage(text, [["Measure", "2023"], ["Completions", "80"]]))
+    assert [(f.counted, f.year, text[f.start : f.end]) for f in found] == [("Completions (2023)", 2023, "80")]
+
+
+def test_find_table_figures_word_ratio_in_a_cell():
+    text = "| Measure | Figure |\n\n| Graduates promoted within a year | seven in ten |"
+    [figure] = find_table_figures(table_passage(text, [["Measure", "Figure"], ["Graduates promoted within a year", "seven in ten"]]))
+    assert (figure.value, figure.unit, figure.counted) == (0.7, "ratio", "Graduates promoted within a year")
