@@ -14,7 +14,7 @@ def figures(nlp, text: str) -> list[tuple]:
         ("Employing over 20,000 staff, UHB is large.", ("over 20,000", 20000, "count", "over", "staff")),
         ("It treats more than 2.2 million patients.", ("more than 2.2 million", 2_200_000, "count", "more than", "patients")),
         ("56 per cent of the workforce are women.", ("56 per cent", 0.56, "percent", None, "workforce")),
-        ("Uptake rose to 43% of eligible families.", ("43%", 0.43, "percent", None, "families")),
+        ("Uptake rose to 43% of eligible families.", ("43%", 0.43, "percent", None, "eligible families")),
         ("The company invested £4.8bn in the network.", ("£4.8bn", 4.8e9, "GBP", None, None)),
         ("A fund of £250,000 for local charities.", ("£250,000", 250_000, "GBP", None, "fund")),
         ("The bank lent £1.2m to small firms.", ("£1.2m", 1_200_000, "GBP", None, None)),
@@ -92,3 +92,54 @@ def test_find_table_figures_word_ratio_in_a_cell():
     text = "| Measure | Figure |\n\n| Graduates promoted within a year | seven in ten |"
     [figure] = find_table_figures(table_passage(text, [["Measure", "Figure"], ["Graduates promoted within a year", "seven in ten"]]))
     assert (figure.value, figure.unit, figure.counted) == (0.7, "ratio", "Graduates promoted within a year")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The academy supports 16–24 year olds into work.",
+        "Places are open to people aged 16-24 across the city.",
+        "Most 18–24s now apply online.",
+        "Positive destinations post 16+ improved.",
+        "She was the first in her family to go to university.",
+        "The Trust is ranked 3rd in the region and celebrated its 75th anniversary.",
+        "Two of our staff won awards.",
+        "One of the largest employers in the North.",
+        "Both trusts agreed; the two organisations will share a board.",
+    ],
+)
+def test_find_figures_ages_ordinals_and_number_words_in_prose_are_not_figures(nlp, text):
+    assert figures(nlp, text) == []
+
+
+def test_find_figures_a_dash_range_is_one_figure_with_an_upper_bound(nlp):
+    [figure] = find_figures(nlp("The scheme offers 200–300 apprenticeships a year."), "p")
+    assert (figure.text, figure.value, figure.upper, figure.counted) == ("200–300", 200, 300, "apprenticeships")
+
+
+def test_find_figures_between_and_range_shares_the_counted_noun(nlp):
+    found = figures(nlp, "It welcomes between 200 and 300 sixth-formers every summer.")
+    assert [(f[1], f[4]) for f in found] == [(200, "sixth-formers"), (300, "sixth-formers")]
+
+
+@pytest.mark.parametrize(
+    ("text", "counted"),
+    [
+        ("The programme placed 85 young people into paid roles.", "young people"),
+        ("It will recruit 60 community health champions.", "community health champions"),
+        ("38% of the University’s undergraduates are the first in their family.", "undergraduates"),
+        ("9 in 10 of them were still in work a year later.", None),
+        ("The council announced a £120m investment in the east of the city.", None),
+        ("Severn Trent has awarded £750k in grants to community projects.", "grants"),
+        ("Apprentices recruited: 342 | Work experience placements: 1,150", "apprentices"),
+        ("It reaches 1,400 students, of whom 480 are mature learners.", "mature learners"),
+        ("The rate compares with a national average of 12%.", None),
+    ],
+)
+def test_find_figures_counted_phrases(nlp, text, counted):
+    assert figures(nlp, text)[-1 if "480" in text else 0][4] == counted
+
+
+def test_find_figures_two_hospitals_is_a_figure_and_a_year_is_no_ratio_base(nlp):
+    assert figures(nlp, "The Trust runs two hospitals.") == [("two", 2, "count", None, "hospitals")]
+    assert [f[1] for f in figures(nlp, "It now offers 64 apprenticeships, up from 20 in 2020.")] == [64, 20]
