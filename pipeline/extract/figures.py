@@ -119,6 +119,37 @@ def _share_range_nouns(figures: list[Figure], text: str) -> list[Figure]:
     return shared
 
 
+DISTINCTIVE = 100  # a count from this size up is one claim wherever a document repeats it
+
+
+def merge_duplicates(figures: list[list[Figure]]) -> list[list[Figure]]:
+    """One document's figures (a list per passage, in order) with each claim kept once, at its
+    first mention: a repeat has the same value, unit and upper bound, and, for a small count
+    ("20"), the same counted noun. The kept figure takes the repeat's counted noun if it had none
+    ("38 per cent" in the text, then in a table row that labels it)."""
+    kept: dict[tuple[object, ...], tuple[int, int]] = {}
+    merged: list[list[Figure]] = [[] for _ in figures]
+    for index, group in enumerate(figures):
+        for figure in group:
+            key = _claim(figure)
+            if key not in kept:
+                kept[key] = (index, len(merged[index]))
+                merged[index].append(figure)
+                continue
+            where, position = kept[key]
+            first = merged[where][position]
+            if first.counted is None and figure.counted is not None:
+                merged[where][position] = dataclasses.replace(first, counted=figure.counted, year=first.year or figure.year)
+    return merged
+
+
+def _claim(figure: Figure) -> tuple[object, ...]:
+    key: tuple[object, ...] = (round(figure.value, 6), figure.unit, figure.upper)
+    if figure.unit == "count" and figure.value < DISTINCTIVE:
+        key += ((figure.counted or "").lower(),)
+    return key
+
+
 def find_table_figures(passage: Passage) -> list[Figure]:
     """Figures in the value cells of a table passage, each counting what its row and column
     labels say ("Apprenticeship starts (2023)"), with the year a year label gives it."""

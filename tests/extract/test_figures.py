@@ -1,7 +1,7 @@
 import pytest
 
-from pipeline.extract.figures import find_figures, find_table_figures
-from pipeline.records import Passage
+from pipeline.extract.figures import find_figures, find_table_figures, merge_duplicates
+from pipeline.records import Figure, Passage
 
 
 def figures(nlp, text: str) -> list[tuple]:
@@ -143,3 +143,18 @@ def test_find_figures_counted_phrases(nlp, text, counted):
 def test_find_figures_two_hospitals_is_a_figure_and_a_year_is_no_ratio_base(nlp):
     assert figures(nlp, "The Trust runs two hospitals.") == [("two", 2, "count", None, "hospitals")]
     assert [f[1] for f in figures(nlp, "It now offers 64 apprenticeships, up from 20 in 2020.")] == [64, 20]
+
+
+def fig(passage: str, value: float, counted: str | None, unit: str = "count") -> Figure:
+    return Figure(passage, str(value), value, unit, 0, 1, counted=counted)
+
+
+def test_merge_duplicates_keeps_a_repeated_claim_once_with_its_label():
+    merged = merge_duplicates([
+        [fig("p1", 0.38, None, "percent"), fig("p1", 20, "schools")],
+        [fig("p2", 0.38, "Reduction in carbon (2023)", "percent"), fig("p2", 20, "apprentices"), fig("p2", 20, "schools")],
+    ])  # fmt: skip
+    assert [[(f.value, f.counted) for f in group] for group in merged] == [
+        [(0.38, "Reduction in carbon (2023)"), (20, "schools")],
+        [(20, "apprentices")],
+    ]
