@@ -42,7 +42,7 @@ MONTHS = (
     "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
 # Words before a number that make it a label, not a quantity: "Year 10", "Key Stage 2", "Goal 5".
-LABEL_WORDS = r"top|ftse|year|years|stage|goal|goals|page|pages|no\.?|number|section|level|tier|band|grade|phase|step|room|ward|route|junction|article|chapter|covid|version|figure|table"
+LABEL_WORDS = r"top|ftse|bands|year|years|stage|goal|goals|page|pages|no\.?|number|section|level|tier|band|grade|phase|step|room|ward|route|junction|article|chapter|covid|version|figure|table"
 
 _QUALIFIER = "|".join(sorted((re.escape(q) for q in QUALIFIERS), key=len, reverse=True))
 _WORD_NUMBER = "|".join(NUMBER_WORDS)
@@ -77,6 +77,13 @@ MEASURE_NOUNS = {"average", "total", "rate", "figure", "number", "level", "maxim
 _LABEL_COLON = re.compile(r"(?:^|[|;:.•\n])\s*(?P<label>[A-Za-z][\w’'&,\s-]{1,60}?)\s*:\s*$")
 
 _LABEL_BEFORE = re.compile(rf"\b(?:{LABEL_WORDS})\s*$", re.IGNORECASE)
+# The second label of a list: "bands 2 and 3", "Goals 4, 5 and 6".
+_LABEL_LIST = re.compile(rf"\b(?:{LABEL_WORDS})s?\s+\d+(?:\s*(?:,|and|or|to|–|-)\s*\d+)*\s*(?:,|and|or|to|–|-)\s*$", re.IGNORECASE)
+_LIST_MARKER = re.compile(r"^[.)]\s")
+_DURATION_ADJECTIVE = re.compile(r"^[-\u2010](?:week|month|year|day|hour)\b(?!s?[-\u2010]old)", re.IGNORECASE)
+# "two-thirds", "three quarters": a fraction
+FRACTIONS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5, "tenth": 10, "tenths": 10}
+_FRACTION_AFTER = re.compile(rf"^[-\u2010 ](?P<fraction>{'|'.join(FRACTIONS)})\b", re.IGNORECASE)
 _MONTH_AROUND = re.compile(rf"^\s*(?:st|nd|rd|th)?\s*(?:of\s+)?(?:{MONTHS})\b", re.IGNORECASE)
 _MONTH_BEFORE = re.compile(rf"\b(?:{MONTHS})\.?\s*$", re.IGNORECASE)
 _MASKS = re.compile(
@@ -208,7 +215,14 @@ def _to_figure(match: re.Match[str], doc: Doc, text: str, passage_id: str) -> It
     start = match.start("qualifier") if groups["qualifier"] else _first_group_start(match)
     tokens = doc.char_span(start, match.end(), alignment_mode="expand")
     upper = None
-    if groups["ratio_a"]:
+    end = match.end()
+    fraction = _FRACTION_AFTER.match(text[end : end + 12]) if groups["number"] and not (groups["currency"] or groups["percent"]) else None
+    if fraction is not None:  # "around two-thirds of staff"
+        end += fraction.end()
+        tokens = doc.char_span(start, end, alignment_mode="expand")
+        value, unit = _number(groups["number"]) / FRACTIONS[fraction.group("fraction").lower()], "ratio"
+        noun, counted = _counted(tokens, groups) if tokens is not None else (None, None)
+    elif groups["ratio_a"]:
         value, unit = _number(groups["ratio_a"]) / _number(groups["ratio_b"]), "ratio"
         noun, counted = _counted(tokens, groups) if tokens is not None else (None, None)
     else:
@@ -228,11 +242,11 @@ def _to_figure(match: re.Match[str], doc: Doc, text: str, passage_id: str) -> It
             upper = upper / 100 if upper is not None else None
     yield Figure(
         passage_id=passage_id,
-        text=text[start : match.end()],
+        text=text[start:end],
         value=round(value, 10),
         unit=unit,
         start=start,
-        end=match.end(),
+        end=end,
         qualifier=(groups["qualifier"] or "").lower() or None,
         counted=counted,
         year=_year_near(doc, text, start),
@@ -347,7 +361,12 @@ def _of_object(token: Token, *, head_is_of: bool = False) -> Token | None:
     objects = [t for t in preposition.rights if t.dep_ == "pobj"]
     if objects:
         return objects[0] if objects[0].pos_ in ("NOUN", "PROPN") else None
-    return next((t for t in token.doc[preposition.i + 1 : preposition.i + 6] if t.pos_ in ("NOUN", "PROPN") and t.dep_ != "compound"), None)
+    for following in token.doc[preposition.i + 1 : preposition.i + 6]:
+        if following.pos_ in ("VERB", "AUX", "ADP", "PUNCT"):
+            return None  # "within two years of finishing the programme"
+        if following.pos_ in ("NOUN", "PROPN") and following.dep_ != "compound":
+            return following
+    return None
 
 
 def _colon_label(span: Span) -> tuple[Token | None, str | None] | None:
@@ -420,4 +439,8 @@ def _is_label_or_date(match: re.Match[str], text: str) -> bool:
     before, after = text[max(0, start - 24) : start], text[match.end() : match.end() + 16]
     if match.group("currency") or match.group("percent") or match.group("multiplier"):
         return False
-    return bool(_LABEL_BEFORE.search(before) or _MONTH_AROUND.match(after) or _MONTH_BEFORE.search(before))
+    if _LIST_MARKER.match(after) and not text[max(0, start - 2) : start].strip():
+        return True  # "1. Leeds Building Society was founded ...": a numbered note
+    if _DURATION_ADJECTIVE.match(after):
+        return True  # "a four-week placement", "a 12-month programme": describes, counts nothing
+    return bool(_LABEL_BEFORE.search(before) or _LABEL_LIST.search(before) or _MONTH_AROUND.match(after) or _MONTH_BEFORE.search(before))

@@ -158,3 +158,25 @@ def test_merge_duplicates_keeps_a_repeated_claim_once_with_its_label():
         [(0.38, "Reduction in carbon (2023)"), (20, "schools")],
         [(20, "apprentices")],
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1. Leeds Building Society was founded in 1875.",
+        "Staff in bands 2 and 3 learnt to use the NHS App.",
+        "Students join a four-week placement and a 12-month programme.",
+    ],
+)
+def test_find_figures_list_markers_label_lists_and_duration_adjectives_are_not_figures(nlp, text):
+    assert figures(nlp, text) == []
+
+
+def test_find_figures_a_fraction_in_words_is_a_ratio(nlp):
+    assert figures(nlp, "Around two-thirds of students are the first in their family at university.") == [
+        ("Around two-thirds", pytest.approx(2 / 3), "ratio", "around", "students")
+    ]
+
+
+def test_find_figures_a_duration_of_an_activity_counts_nothing(nlp):
+    assert figures(nlp, "Most moved up within two years of finishing the programme.") == [("two", 2, "years", None, None)]
