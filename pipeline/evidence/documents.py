@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 
 from pipeline.evidence import schema
 from pipeline.evidence.base import StoreBase
+from pipeline.extract.gazetteer import Gazetteer, load_gazetteer, normalise_name
 
 TABLES = ("documents", "passages", "entities", "figures", "quotes", "suggestions", "reviews", "runs")
 GOOD_FETCHES = ("new", "changed", "unchanged", "duplicate")
@@ -67,6 +68,27 @@ class DocumentReads(StoreBase):
         d = schema.documents
         statement = select(d.c.organisation).where(d.c.organisation.is_not(None)).distinct().order_by(d.c.organisation)
         return [row.organisation for row in self._read(statement)]
+
+    def resolve_organisation(self, name: str, gazetteer: Gazetteer | None = None) -> str | None:
+        """The stored organisation ``name`` stands for, or None: the name itself, the same name
+        written differently ("the kings trust"), a known alias or former name in the gazetteer
+        ("BMBC", "Barnsley Metropolitan Borough Council" -> "Barnsley Council"), or the one
+        stored organisation whose name begins with it ("Barnsley" -> "Barnsley Council")."""
+        stored = self.organisations()
+        if name in stored:
+            return name
+        gazetteer = gazetteer or load_gazetteer()
+        by_form = {normalise_name(organisation): organisation for organisation in stored}
+        key = normalise_name(name)
+        if key in by_form:
+            return by_form[key]
+        known = gazetteer.canonical(name)
+        if known is not None:
+            same = [o for o in stored if normalise_name(o) == normalise_name(known) or gazetteer.canonical(o) == known]
+            if same:
+                return same[0]
+        beginning = [o for o in stored if normalise_name(o).startswith(key + " ")] if key else []
+        return beginning[0] if len(beginning) == 1 else None
 
     def documents_of(self, organisation: str) -> list[dict[str, Any]]:
         """Id and date of each document about ``organisation``."""

@@ -122,3 +122,12 @@ def test_extract_run_handles_tables_non_english_and_odd_unicode(params):
     assert [f.value for f in extractions[0].figures] == [1200, 1350, 1410, 0.12, 0.14, 0.15]
     assert [(f.value, f.counted) for f in extractions[2].figures] == [(300, "apprentices")]
     assert extractions[3].entities == [] and extractions[3].figures == []
+
+
+def test_subject_organisation_resolves_aliases_and_a_first_word_to_the_canonical_name():
+    from pipeline.extract.organisations import subject_organisation
+
+    title = "Barnsley Council’s Levelling Up Impact Report shows regeneration working"
+    names = ["Barnsley Metropolitan Borough Council", "BMBC", "Barnsley", "Barnsley", "Purpose Coalition"]
+    assert subject_organisation(title, "", names) == "Barnsley Council"
+    assert subject_organisation("", "", ["Derby", "Derby", "Derby", "Derby Guarantee", "University of Derby"]) == "Derby"  # a programme is no formal name
