@@ -119,6 +119,12 @@ def linearise(rows: list[list[str]]) -> str:
     return " ".join(sentences)
 
 
+def readable(text: str, rows: list[list[str]] | None) -> str:
+    """What a model or a reader should see of a passage: a table's linearised rows, else its
+    text (``readable(passage.text, passage.table)``)."""
+    return linearise(rows) if rows else text
+
+
 def _row_clause(row: list[str], header: list[str] | None) -> str:
     label, values = row[0], row[1:]
     columns = header[1:] if header else [""] * len(values)

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.tables import cell_label, cell_spans, linearise, parse_pipe_table, structure
+from pipeline.tables import cell_label, cell_spans, linearise, parse_pipe_table, readable, structure
 
 TRAFILATURA_TABLE = (
     "| Apprenticeships at a glance |  |  | \n\n|---|---|---|\n\n| Measure | 2022 | 2023 | \n\n|---|---|---|\n\n"
@@ -69,3 +69,8 @@ def test_cell_label_a_row_labelled_by_a_year_reads_column_first():
 def test_cell_label_ignores_a_lone_generic_value_column():
     table = structure([["Measure", "Figure"], ["Engineers trained", "1,500"]])
     assert cell_label(table, table.body[0], 1) == ("Engineers trained", None)
+
+
+def test_readable_is_the_linearised_table_or_the_text():
+    assert readable("| Starts | 120 |", [["Starts", "120"]]) == "Starts: 120."
+    assert readable("Plain prose.", None) == "Plain prose."
