@@ -342,7 +342,7 @@ def _noun_after(span: Span) -> Token | None:
             break  # "342 | Work experience": a table cell ends
         if token.pos_ in ("NOUN", "PROPN") and not token.is_punct:
             head = token
-            while head.dep_ in ("compound", "amod") and head.head.i > head.i and head.head.i < span.end + 6:
+            while head.dep_ in ("compound", "amod", "nmod") and head.head.i > head.i and head.head.i < span.end + 6:
                 head = head.head
             return head if head.pos_ in ("NOUN", "PROPN") else token
         if token.text in HYPHENS or (token.pos_ in ("ADJ", "NUM") and not token.is_punct):
@@ -402,7 +402,7 @@ def _phrase(token: Token) -> str:
         if (joined and previous.is_alpha) or previous.text in HYPHENS:
             start -= 1  # "sixth-formers", "16-year-olds"
             continue
-        if previous.is_digit or previous.like_num or previous.pos_ in ("DET", "NUM", "PRON", "ADP", "CCONJ", "PART"):
+        if previous.is_digit or previous.pos_ in ("DET", "NUM", "PRON", "ADP", "CCONJ", "PART"):
             break
         if not (joined or (previous.dep_ in ("compound", "amod", "nmod") and previous.is_alpha and previous.head.i >= start)):
             break

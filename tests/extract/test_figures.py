@@ -127,6 +127,7 @@ def test_find_figures_between_and_range_shares_the_counted_noun(nlp):
     [
         ("The programme placed 85 young people into paid roles.", "young people"),
         ("It will recruit 60 community health champions.", "community health champions"),
+        ("The company has trained over 500 mental health first aiders.", "mental health first aiders"),
         ("38% of the University’s undergraduates are the first in their family.", "undergraduates"),
         ("9 in 10 of them were still in work a year later.", None),
         ("The council announced a £120m investment in the east of the city.", None),
