@@ -48,7 +48,12 @@ class Document(Record):
 
 @dataclass(frozen=True)
 class Passage(Record):
-    """A paragraph-sized span of a document; ``start``/``end`` index ``Document.text``."""
+    """A paragraph-sized span of a document; ``start``/``end`` index ``Document.text``.
+
+    A passage that is a table (a run of pipe-table rows in the text) has ``table``: its rows of
+    cells, caption and header first (repeated in each piece of a table split by rows); see
+    ``pipeline.tables``.
+    """
 
     id: str
     document_id: str
@@ -58,6 +63,7 @@ class Passage(Record):
     end: int
     page: int | None = None
     headings: list[str] = field(default_factory=list)  # the heading path above it, outermost first
+    table: list[list[str]] | None = None  # the rows of a table passage, first row first
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,9 @@ class Figure(Record):
     start: int
     end: int
     qualifier: str | None = None  # "more than", "around", "up to", ...
-    counted: str | None = None  # the quantified noun: "staff", "patients"
+    counted: str | None = None  # the quantified noun: "staff", "patients"; a table's row and column labels
     year: int | None = None
+    upper: float | None = None  # the upper bound of a range: "200–300 apprentices" has value 200, upper 300
 
 
 @dataclass(frozen=True)

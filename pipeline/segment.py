@@ -6,6 +6,10 @@ short headings is dropped. The paragraphs that ``Document.headings`` marks as he
 passages either: they make each passage's heading path (``Passage.headings``; a heading applies
 until the next heading of the same or a higher level). ``Passage.text == document.text[start:end]``
 always holds.
+
+A run of pipe-table rows (``pipeline.tables``) is one passage with ``Passage.table`` set to its
+rows; a table longer than ``max_chars`` is split between rows, and each later piece's ``table``
+repeats the caption and header rows (its ``text`` is still exactly its slice of the document).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from pipeline.config import SegmentParams
 from pipeline.ids import stable_id
 from pipeline.records import Document, Passage
+from pipeline.tables import parse_pipe_table, structure
 from pipeline.text import clean_paragraph
 
 BOILERPLATE_PATTERNS = (
@@ -74,13 +79,13 @@ class Segmenter:
     def segment(self, document: Document) -> list[Passage]:
         title = clean_paragraph(document.title or "").lower()
         spans = [
-            (start, end, path)
-            for start, end, path in self._spans(document.text, document.headings or [])
+            (start, end, path, table)
+            for start, end, path, table in self._with_tables(document.text, document.headings or [])
             if not title or document.text[start:end].lower() != title  # the headline repeated
         ]
         seen: Counter[str] = Counter()
         passages = []
-        for ordinal, (start, end, path) in enumerate(spans):
+        for ordinal, (start, end, path, table) in enumerate(spans):
             text = document.text[start:end]
             seen[text] += 1  # the same text twice in one document still gets two ids
             passages.append(
@@ -93,6 +98,7 @@ class Segmenter:
                     end=end,
                     page=_page_of(start, document.page_starts),
                     headings=list(path),
+                    table=table,
                 )
             )
         return passages
@@ -101,6 +107,24 @@ class Segmenter:
         if self._boilerplate.search(paragraph) or is_byline_or_dateline(paragraph):
             return True
         return len(paragraph.split()) < self.params.min_words and not _DIGIT.search(paragraph)
+
+    def _with_tables(self, text: str, headings: list[list[int]]) -> Iterator[tuple[int, int, tuple[str, ...], list[list[str]] | None]]:
+        """``_spans`` with the rows of each table piece; a later piece of a split table gets the
+        caption and header rows of the table's first piece before its own."""
+        leading: list[list[str]] = []
+        previous_end = -1
+        for start, end, path in self._spans(text, headings):
+            rows = parse_pipe_table(text[start:end]) if text.startswith("|", start) else None
+            if rows is not None:
+                continued = bool(leading) and not text[previous_end:start].strip()
+                if continued and rows[: len(leading)] != leading:
+                    rows = [*leading, *rows]
+                elif not continued:
+                    leading = rows[: structure(rows).leading_rows]
+                previous_end = end
+            else:
+                leading = []
+            yield start, end, path, rows
 
     def _spans(self, text: str, headings: list[list[int]]) -> Iterator[tuple[int, int, tuple[str, ...]]]:
         heading_at = {start: level for level, start, _end in headings}

@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 
 from pipeline.evidence import schema
 from pipeline.evidence.base import StoreBase
+from pipeline.extract.gazetteer import Gazetteer, load_gazetteer, normalise_name
 
 TABLES = ("documents", "passages", "entities", "figures", "quotes", "suggestions", "reviews", "runs")
 GOOD_FETCHES = ("new", "changed", "unchanged", "duplicate")
@@ -22,6 +23,12 @@ class IndexedDocument:
     url: str
     content_hash: str
     simhash: str | None
+
+
+def _passage_columns() -> list[Any]:
+    """Every column of ``passages``, ``table_rows`` read as ``table`` (as ``Passage.table``)."""
+    p = schema.passages
+    return [column.label("table") if column.name == "table_rows" else column for column in p.columns]
 
 
 class DocumentReads(StoreBase):
@@ -69,35 +76,57 @@ class DocumentReads(StoreBase):
         statement = select(d.c.organisation).where(d.c.organisation.is_not(None)).distinct().order_by(d.c.organisation)
         return [row.organisation for row in self._read(statement)]
 
+    def resolve_organisation(self, name: str, gazetteer: Gazetteer | None = None) -> str | None:
+        """The stored organisation ``name`` stands for, or None: the name itself, the same name
+        written differently ("the kings trust"), a known alias or former name in the gazetteer
+        ("BMBC", "Barnsley Metropolitan Borough Council" -> "Barnsley Council"), or the one
+        stored organisation whose name begins with it ("Barnsley" -> "Barnsley Council")."""
+        stored = self.organisations()
+        if name in stored:
+            return name
+        gazetteer = gazetteer or load_gazetteer()
+        by_form = {normalise_name(organisation): organisation for organisation in stored}
+        key = normalise_name(name)
+        if key in by_form:
+            return by_form[key]
+        known = gazetteer.canonical(name)
+        if known is not None:
+            same = [o for o in stored if normalise_name(o) == normalise_name(known) or gazetteer.canonical(o) == known]
+            if same:
+                return same[0]
+        beginning = [o for o in stored if normalise_name(o).startswith(key + " ")] if key else []
+        return beginning[0] if len(beginning) == 1 else None
+
     def documents_of(self, organisation: str) -> list[dict[str, Any]]:
         """Id and date of each document about ``organisation``."""
         d = schema.documents
         return self._dicts(select(d.c.id, d.c.date).where(d.c.organisation == organisation))
 
     def passage(self, passage_id: str) -> dict[str, Any] | None:
-        """A passage's columns with its document's url, title, date, organisation and sitename."""
+        """A passage's columns (its rows as ``table``) with its document's url, title, date,
+        organisation and sitename."""
         p, d = schema.passages, schema.documents
         rows = self._dicts(
-            select(p, d.c.url, d.c.title, d.c.date, d.c.organisation, d.c.sitename)
+            select(*_passage_columns(), d.c.url, d.c.title, d.c.date, d.c.organisation, d.c.sitename)
             .join(d, d.c.id == p.c.document_id)
             .where(p.c.id == passage_id)
         )
         return rows[0] if rows else None
 
     def neighbours(self, passage_id: str, document_id: str, ordinal: int, span: int = 2) -> list[dict[str, Any]]:
-        """Id, ordinal and text of the passages up to ``span`` either side of one, in order."""
+        """Id, ordinal, text and ``table`` of the passages up to ``span`` either side of one, in order."""
         p = schema.passages
         return self._dicts(
-            select(p.c.id, p.c.ordinal, p.c.text)
+            select(p.c.id, p.c.ordinal, p.c.text, p.c.table_rows.label("table"))
             .where(p.c.document_id == document_id, p.c.ordinal.between(ordinal - span, ordinal + span), p.c.id != passage_id)
             .order_by(p.c.ordinal)
         )
 
     def passages_with_documents(self, passage_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """By passage id: id, text, ordinal, page, and the document's url, title and date."""
+        """By passage id: id, text, ``table``, ordinal, page, and the document's url, title and date."""
         p, d = schema.passages, schema.documents
         rows = self._dicts(
-            select(p.c.id, p.c.text, p.c.ordinal, p.c.page, d.c.url, d.c.title, d.c.date)
+            select(p.c.id, p.c.text, p.c.table_rows.label("table"), p.c.ordinal, p.c.page, d.c.url, d.c.title, d.c.date)
             .join(d, d.c.id == p.c.document_id)
             .where(p.c.id.in_(list(passage_ids)))
         )
@@ -154,7 +183,7 @@ class DocumentReads(StoreBase):
         document's date (ISO, inclusive)."""
         s, p, d = schema.suggestions, schema.passages, schema.documents
         statement = (
-            select(p.c.id.label("passage_id"), p.c.text, s.c.goal, s.c.priority, s.c.reasons, d.c.title, d.c.organisation, d.c.date)
+            select(p.c.id.label("passage_id"), p.c.text, p.c.table_rows.label("table"), s.c.goal, s.c.priority, s.c.reasons, d.c.title, d.c.organisation, d.c.date)
             .join(p, p.c.id == s.c.passage_id)
             .join(d, d.c.id == p.c.document_id)
             .where(s.c.taxonomy == taxonomy, s.c.flagged.is_(True))

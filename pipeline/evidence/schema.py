@@ -73,6 +73,7 @@ passages = Table(
     Column("end", Integer, nullable=False),
     Column("page", Integer),
     Column("headings", JSON),  # the heading path above the passage, outermost first
+    Column("table_rows", JSON),  # a table passage's rows of cells (Passage.table); null for prose
 )
 
 entities = Table(
@@ -118,6 +119,7 @@ figures = Table(
     Column("qualifier", Text),
     Column("counted", Text),
     Column("year", Integer),
+    Column("upper", Float),  # the upper bound of a range ("200–300 apprentices": value 200, upper 300)
     Column("start", Integer, nullable=False),
     Column("end", Integer, nullable=False),
     Column("model", Text, nullable=False),

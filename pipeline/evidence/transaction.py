@@ -72,7 +72,7 @@ class Transaction:
                 schema.passages.c.document_id == document.id, schema.passages.c.id.not_in(keep)
             )
         )
-        _upsert(self.connection, schema.passages, [p.to_dict() for p in passages], ["id"])
+        _upsert(self.connection, schema.passages, [passage_row(p) for p in passages], ["id"])
 
     def save_extractions(self, extractions: Sequence[Extraction]) -> None:
         """Replace the entities, figures and quotes of each passage with the new ones."""
@@ -132,6 +132,13 @@ class Transaction:
             .where(schema.runs.c.id == run_id)
             .values(finished_at=now(), status=status, counts=counts, failures=failures)
         )
+
+
+def passage_row(passage: Passage) -> dict[str, Any]:
+    """A passage as a ``passages`` row: ``table`` is stored in the ``table_rows`` column."""
+    row = passage.to_dict()
+    row["table_rows"] = row.pop("table", None)
+    return row
 
 
 def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:

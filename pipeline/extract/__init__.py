@@ -4,7 +4,8 @@
 
 Passages are parsed in batches with ``nlp.pipe``; then, document by document, organisation
 names are resolved to one canonical name (acronyms, aliases, short forms, the gazetteer) and
-quotes are attributed across paragraphs.
+quotes are attributed across paragraphs, and a figure the document repeats is kept once, at its
+first mention (``figures.merge_duplicates``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from spacy.tokens import Doc
 
 from pipeline.config import ExtractParams
 from pipeline.extract.entities import find_entities
-from pipeline.extract.figures import find_figures
+from pipeline.extract.figures import find_figures, find_table_figures, merge_duplicates
 from pipeline.extract.gazetteer import Gazetteer, load_gazetteer
 from pipeline.extract.nlp import load_nlp, model_id
 from pipeline.extract.organisations import resolve_names
@@ -38,7 +39,7 @@ def run(passages: Sequence[Passage], params: ExtractParams, *, track: Track = no
     labels = set(params.entity_labels)
     model = model_id(nlp)
     found = [
-        (find_entities(doc, passage.id, labels), find_figures(doc, passage.id))
+        (find_entities(doc, passage.id, labels), find_table_figures(passage) if passage.table else find_figures(doc, passage.id))
         for passage, doc in zip(track(passages, "extract", len(passages)), parse(nlp, passages, params.batch_size), strict=True)
     ]
     extractions: list[Extraction] = []
@@ -48,9 +49,10 @@ def run(passages: Sequence[Passage], params: ExtractParams, *, track: Track = no
         document_passages = [passage for passage, _ in items]
         entities = _canonical([entities for _, (entities, _) in items], document_passages, gazetteer)
         quotes = find_quotes(document_passages, entities)
+        figures = merge_duplicates([figures for _, (_, figures) in items])
         extractions.extend(
-            Extraction(passage.id, model, entities=mine, figures=figures, quotes=said)
-            for (passage, (_, figures)), mine, said in zip(items, entities, quotes, strict=True)
+            Extraction(passage.id, model, entities=mine, figures=theirs, quotes=said)
+            for passage, mine, theirs, said in zip(document_passages, entities, figures, quotes, strict=True)
         )
     return extractions
 

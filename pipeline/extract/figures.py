@@ -8,12 +8,14 @@ not figures.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.records import Figure
+from pipeline.records import Figure, Passage
+from pipeline.tables import cell_label, cell_spans, structure
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -40,27 +42,48 @@ MONTHS = (
     "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
 # Words before a number that make it a label, not a quantity: "Year 10", "Key Stage 2", "Goal 5".
-LABEL_WORDS = r"year|years|stage|goal|goals|page|pages|no\.?|number|section|level|tier|band|grade|phase|step|room|ward|route|junction|article|chapter|covid|version|figure|table"
+LABEL_WORDS = r"top|ftse|bands|year|years|stage|goal|goals|page|pages|no\.?|number|section|level|tier|band|grade|phase|step|room|ward|route|junction|article|chapter|covid|version|figure|table"
 
 _QUALIFIER = "|".join(sorted((re.escape(q) for q in QUALIFIERS), key=len, reverse=True))
 _WORD_NUMBER = "|".join(NUMBER_WORDS)
 _MULTIPLIER = "|".join(sorted(MULTIPLIERS, key=len, reverse=True))
+_NUMERAL = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 FIGURE_RE = re.compile(
     rf"""
     (?:(?P<qualifier>{_QUALIFIER})\s+)?
     (?:
-        (?P<ratio_a>(?<![\w/.\-])\d+|\bone)\s+in\s+(?:every\s+)?(?P<ratio_b>\d+|{_WORD_NUMBER})\b
+        (?P<ratio_a>(?<![\w/.\-–])\d+|\b(?:{_WORD_NUMBER}))\s+in\s+(?:every\s+)?(?P<ratio_b>(?!(?:19|20)\d\d\b)\d+|{_WORD_NUMBER})\b
       |
         (?:(?P<currency>[£$€])\s?)?
-        (?P<number>(?<![\w/.\-])\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|(?<![\w/.\-])\d+(?:\.\d+)?|\b(?:{_WORD_NUMBER})\b)
+        (?P<number>(?<![\w/.\-–])(?:{_NUMERAL})|\b(?:{_WORD_NUMBER})\b)
+        (?:\s?[–-]\s?(?:[£$€]\s?)?(?P<upper>(?:{_NUMERAL})(?![\w/]|\.\d|:\d)))?
         (?:\s?(?P<multiplier>(?:{_MULTIPLIER}))\b)?
         (?:\s?(?P<percent>%|per\s?cent\b|percent\b|pc\b))?
-        (?![\w/]|\.\d|:\d)
+        (?![\w/]|\.\d|:\d|[–-]\d)
     )
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+# An age band, not a quantity: "aged 16–24", "16-24 year olds", "18–24s", "post-16".
+_AGE_BEFORE = re.compile(r"\b(?:aged?|ages|post)[\s-]*$", re.IGNORECASE)
+_AGE_AFTER = re.compile(r"^(?:[\s-]*(?:years?|yrs?)[\s-]*olds?\b|s\b|\+)", re.IGNORECASE)
+# Before a number word: it points at things already named ("the two trusts", "both"), not a count.
+_DETERMINER_BEFORE = re.compile(r"\b(?:the|these|those|its|their|our|all|both|any|which|whose)\s+$", re.IGNORECASE)
+# Words a time unit follows that make it a date, not a duration: "120 next year".
+_NOT_DURATION = {"next", "last", "this", "that", "each", "every", "a", "per"}
+# Nouns that say how a figure was measured, not what it counts: "a national average of 12%".
+MEASURE_NOUNS = {"average", "total", "rate", "figure", "number", "level", "maximum", "minimum", "share", "proportion",
+                 "percentage", "increase", "rise", "fall", "drop", "reduction", "target", "awards", "award"}  # fmt: skip
+_LABEL_COLON = re.compile(r"(?:^|[|;:.•\n])\s*(?P<label>[A-Za-z][\w’'&,\s-]{1,60}?)\s*:\s*$")
+
 _LABEL_BEFORE = re.compile(rf"\b(?:{LABEL_WORDS})\s*$", re.IGNORECASE)
+# The second label of a list: "bands 2 and 3", "Goals 4, 5 and 6".
+_LABEL_LIST = re.compile(rf"\b(?:{LABEL_WORDS})s?\s+\d+(?:\s*(?:,|and|or|to|–|-)\s*\d+)*\s*(?:,|and|or|to|–|-)\s*$", re.IGNORECASE)
+_LIST_MARKER = re.compile(r"^[.)]\s")
+_DURATION_ADJECTIVE = re.compile(r"^[-\u2010](?:week|month|year|day|hour)\b(?!s?[-\u2010]old)", re.IGNORECASE)
+# "two-thirds", "three quarters": a fraction
+FRACTIONS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5, "tenth": 10, "tenths": 10}
+_FRACTION_AFTER = re.compile(rf"^[-\u2010 ](?P<fraction>{'|'.join(FRACTIONS)})\b", re.IGNORECASE)
 _MONTH_AROUND = re.compile(rf"^\s*(?:st|nd|rd|th)?\s*(?:of\s+)?(?:{MONTHS})\b", re.IGNORECASE)
 _MONTH_BEFORE = re.compile(rf"\b(?:{MONTHS})\.?\s*$", re.IGNORECASE)
 _MASKS = re.compile(
@@ -78,12 +101,112 @@ def find_figures(doc: Doc, passage_id: str) -> list[Figure]:
     """All figures in a parsed passage, in text order."""
     text = doc.text
     masked = _masked_spans(text)
-    return [
+    found = [
         figure
         for match in FIGURE_RE.finditer(text)
         if not _overlaps(match.span(), masked) and not _is_label_or_date(match, text)
         for figure in _to_figure(match, doc, text, passage_id)
     ]
+    return _share_range_nouns(found, text)
+
+
+HYPHENS = ("-", "\u2010")  # hyphen-minus and the Unicode hyphen
+_RANGE_JOIN = re.compile(r"^\s*(?:and|to|or)\s*$", re.IGNORECASE)
+
+
+def _share_range_nouns(figures: list[Figure], text: str) -> list[Figure]:
+    """"between 200 and 300 sixth-formers", "18 to 24 months": the first number counts what the
+    second does, in the same unit."""
+    shared = list(figures)
+    for index in range(len(shared) - 2, -1, -1):
+        first, second = shared[index], shared[index + 1]
+        joined = first.counted is None and first.unit == "count" and _RANGE_JOIN.match(text[first.end : second.start])
+        if joined and second.unit in ("count", *TIME_UNITS.values()):
+            shared[index] = dataclasses.replace(first, counted=second.counted, unit=second.unit)
+    return shared
+
+
+DISTINCTIVE = 100  # a count from this size up is one claim wherever a document repeats it
+
+
+def merge_duplicates(figures: list[list[Figure]]) -> list[list[Figure]]:
+    """One document's figures (a list per passage, in order) with each claim kept once, at its
+    first mention: a repeat has the same value, unit and upper bound, and, for a small count
+    ("20"), the same counted noun. The kept figure takes the repeat's counted noun if it had none
+    ("38 per cent" in the text, then in a table row that labels it)."""
+    kept: dict[tuple[object, ...], tuple[int, int]] = {}
+    merged: list[list[Figure]] = [[] for _ in figures]
+    for index, group in enumerate(figures):
+        for figure in group:
+            key = _claim(figure)
+            if key not in kept:
+                kept[key] = (index, len(merged[index]))
+                merged[index].append(figure)
+                continue
+            where, position = kept[key]
+            first = merged[where][position]
+            if first.counted is None and figure.counted is not None:
+                merged[where][position] = dataclasses.replace(first, counted=figure.counted, year=first.year or figure.year)
+    return merged
+
+
+def _claim(figure: Figure) -> tuple[object, ...]:
+    key: tuple[object, ...] = (round(figure.value, 6), figure.unit, figure.upper)
+    if figure.unit == "count" and figure.value < DISTINCTIVE:
+        key += ((figure.counted or "").lower(),)
+    return key
+
+
+def find_table_figures(passage: Passage) -> list[Figure]:
+    """Figures in the value cells of a table passage, each counting what its row and column
+    labels say ("Apprenticeship starts (2023)"), with the year a year label gives it."""
+    rows = cell_spans(passage.text)
+    if passage.table is None or rows is None:
+        return []
+    table = structure(passage.table)
+    leading = passage.table[: table.leading_rows]
+    if [[cell for cell, _, _ in row] for row in rows[: len(leading)]] == leading:
+        rows = rows[len(leading) :]  # the caption and header, in the first piece of a table
+    first = 1 if len(passage.table[0]) > 1 else 0  # the first column labels the rows
+    figures = []
+    for row in rows:
+        cells = [cell for cell, _, _ in row]
+        for column, (cell, start, _end) in enumerate(row[first:], start=first):
+            counted, year = cell_label(table, cells, column)
+            figures += [
+                _cell_figure(match, passage, start, counted, year)
+                for match in FIGURE_RE.finditer(cell)
+                if not _overlaps(match.span(), _masked_spans(cell)) and not _is_cell_year(match)
+            ]
+    return figures
+
+
+def _cell_figure(match: re.Match[str], passage: Passage, offset: int, counted: str | None, year: int | None) -> Figure:
+    groups = match.groupdict()
+    start = match.start("qualifier") if groups["qualifier"] else _first_group_start(match)
+    if groups["ratio_a"]:
+        value, unit = _number(groups["ratio_a"]) / _number(groups["ratio_b"]), "ratio"
+    else:
+        value = _number(groups["number"]) * MULTIPLIERS.get((groups["multiplier"] or "").lower(), 1)
+        unit = _unit(groups, None)
+        value = value / 100 if unit == "percent" else value
+    return Figure(
+        passage_id=passage.id,
+        text=match.string[start : match.end()],
+        value=round(value, 10),
+        unit=unit,
+        start=offset + start,
+        end=offset + match.end(),
+        qualifier=(groups["qualifier"] or "").lower() or None,
+        counted=counted,
+        year=year,
+    )
+
+
+def _is_cell_year(match: re.Match[str]) -> bool:
+    groups = match.groupdict()
+    bare = not (groups["ratio_a"] or groups["currency"] or groups["multiplier"] or groups["percent"])
+    return bare and bool(_YEAR.fullmatch(groups["number"] or ""))
 
 
 def _to_figure(match: re.Match[str], doc: Doc, text: str, passage_id: str) -> Iterator[Figure]:
@@ -91,33 +214,61 @@ def _to_figure(match: re.Match[str], doc: Doc, text: str, passage_id: str) -> It
     groups = match.groupdict()
     start = match.start("qualifier") if groups["qualifier"] else _first_group_start(match)
     tokens = doc.char_span(start, match.end(), alignment_mode="expand")
-    if groups["ratio_a"]:
+    upper = None
+    end = match.end()
+    fraction = _FRACTION_AFTER.match(text[end : end + 12]) if groups["number"] and not (groups["currency"] or groups["percent"]) else None
+    if fraction is not None:  # "around two-thirds of staff"
+        end += fraction.end()
+        tokens = doc.char_span(start, end, alignment_mode="expand")
+        value, unit = _number(groups["number"]) / FRACTIONS[fraction.group("fraction").lower()], "ratio"
+        noun, counted = _counted(tokens, groups) if tokens is not None else (None, None)
+    elif groups["ratio_a"]:
         value, unit = _number(groups["ratio_a"]) / _number(groups["ratio_b"]), "ratio"
+        noun, counted = _counted(tokens, groups) if tokens is not None else (None, None)
     else:
         number = groups["number"]
-        is_word = number.lower() in NUMBER_WORDS
         bare = not (groups["currency"] or groups["multiplier"] or groups["percent"])
-        if bare and _YEAR.fullmatch(number):
-            return  # a year on its own, "in 2022"
-        counted_token = _counted(tokens) if tokens is not None else None
-        if is_word and bare and (counted_token is None or (tokens is not None and _followed_by_of(tokens))):
-            return  # "one of the largest": a number word needs a noun it counts
-        value = _number(number) * MULTIPLIERS.get((groups["multiplier"] or "").lower(), 1)
-        unit = _unit(groups, counted_token)
+        if bare and (_YEAR.fullmatch(number) or _is_age(match, text)):
+            return  # a year on its own ("in 2022"), an age band ("16–24 year olds")
+        noun, counted = _counted(tokens, groups) if tokens is not None else (None, None)
+        if number.lower() in NUMBER_WORDS and bare and not _counts_something(number, noun, tokens, text, start):
+            return
+        scale = MULTIPLIERS.get((groups["multiplier"] or "").lower(), 1)
+        value = _number(number) * scale
+        upper = _number(groups["upper"]) * scale if groups["upper"] else None
+        unit = _unit(groups, noun)
         if unit == "percent":
             value /= 100
-    counted = _counted(tokens) if tokens is not None else None
+            upper = upper / 100 if upper is not None else None
     yield Figure(
         passage_id=passage_id,
-        text=text[start : match.end()],
+        text=text[start:end],
         value=round(value, 10),
         unit=unit,
         start=start,
-        end=match.end(),
+        end=end,
         qualifier=(groups["qualifier"] or "").lower() or None,
-        counted=None if counted is None or counted.lower_ in TIME_UNITS else _noun_phrase(counted),
+        counted=counted,
         year=_year_near(doc, text, start),
+        upper=None if upper is None else round(upper, 10),
     )
+
+
+def _is_age(match: re.Match[str], text: str) -> bool:
+    """An age or an age band: "aged 16–24", "16-24 year olds", "18–24s", "post 16+"."""
+    before = text[max(0, match.start() - 12) : match.start()]
+    return bool(_AGE_BEFORE.search(before) or (match.group("upper") and _AGE_AFTER.match(text[match.end() : match.end() + 12])))
+
+
+def _counts_something(number: str, noun: Token | None, tokens: Span | None, text: str, start: int) -> bool:
+    """Whether a number word is a figure: it must count a noun right after it ("two hospitals",
+    "three years"), not point at things already named ("the two trusts", "both"), not be "one"
+    ("one hospital" is a way of speaking), and not be followed by "of" ("two of our staff")."""
+    if noun is None or tokens is None or number.lower() == "one":
+        return False
+    if _followed_by_of(tokens) or _DETERMINER_BEFORE.search(text[max(0, start - 12) : start]):
+        return False
+    return noun.i <= tokens.end + 2  # the noun follows at once, or after an adjective or two
 
 
 def _first_group_start(match: re.Match[str]) -> int:
@@ -132,45 +283,135 @@ def _number(token: str) -> float:
     return float(NUMBER_WORDS[token]) if token in NUMBER_WORDS else float(token)
 
 
-def _unit(groups: dict[str, str | None], counted: Token | None) -> str:
+def _unit(groups: dict[str, str | None], noun: Token | None) -> str:
     if groups["percent"]:
         return "percent"
     if groups["currency"]:
         return CURRENCIES[groups["currency"]]
-    if counted is not None and counted.lower_ in TIME_UNITS:
-        return TIME_UNITS[counted.lower_]
+    if noun is not None and noun.lower_ in TIME_UNITS:
+        return TIME_UNITS[noun.lower_]
     return "count"
 
 
-def _counted(span: Span) -> Token | None:
-    """The noun a figure quantifies: "20,000 staff", "56 per cent of the workforce",
-    "a workforce of some 24,000"."""
+def _counted(span: Span, groups: dict[str, str | None]) -> tuple[Token | None, str | None]:
+    """The noun a figure quantifies, and what it counts as a phrase (the noun with its compound
+    and adjective modifiers): "20,000 staff", "85 young people", "56 per cent of the workforce",
+    "a workforce of some 24,000", "£750k in grants", "Apprentices recruited: 342", "480 are
+    mature learners". Money spent on something ("a £120m investment") counts nothing."""
     doc = span.doc
-    for token in doc[span.end : span.end + 4]:
-        if token.is_space:
-            continue
-        if token.pos_ in ("NOUN", "PROPN"):
-            return token.head if token.dep_ == "compound" and token.head.i > token.i else token
-        if token.pos_ not in ("ADJ", "NUM") and token.text != "-":
-            break
-    if span.end < len(doc) and doc[span.end].lower_ == "of":
-        for token in doc[span.end + 1 : span.end + 6]:
-            if token.pos_ in ("NOUN", "PROPN") and token.dep_ != "compound":
-                return token
+    money = bool(groups.get("currency"))
+    after = _noun_after(span)
+    if after is not None:
+        if after.lower_ in TIME_UNITS and span.end < after.i and any(t.lower_ in _NOT_DURATION for t in doc[span.end : after.i]):
+            return None, None  # "120 next year": a date, not a duration
+        if after.lower_ in TIME_UNITS:
+            following = _of_object(after)  # "2,000 hours of mentoring"
+            return after, _phrase(following) if following is not None else None
+        return (None, None) if money else (after, _phrase(after))
+    nxt = doc[span.end] if span.end < len(doc) else None
+    if nxt is not None and nxt.lower_ == "of" and not money:
+        target = _of_object(nxt, head_is_of=True)
+        return (target, _phrase(target)) if target is not None else (None, None)
+    if nxt is not None and nxt.lower_ == "in" and money:  # "£750k in grants"; not "£4.8bn in the network"
+        target = _of_object(nxt, head_is_of=True)
+        if target is not None and not any(t.pos_ == "DET" for t in target.lefts):
+            return target, _phrase(target)
+        return None, None
+    if nxt is not None and nxt.lemma_ == "be" and not money:  # "of whom 480 are mature learners"
+        target = next((t for t in doc[nxt.i + 1 : nxt.i + 5] if t.pos_ == "NOUN"), None)
+        if target is not None and (target.dep_ in ("attr", "acomp", "compound", "amod") or target.head == nxt):
+            return target, _phrase(target)
+    labelled = None if money else _colon_label(span)
+    if labelled is not None:
+        return labelled
     last = span[-1]
     if last.head.lower_ == "of" and last.head.head.pos_ == "NOUN" and last.head.head.i < span.start:
-        return last.head.head
+        noun = last.head.head
+        if noun.lower_ not in MEASURE_NOUNS and not groups.get("percent"):
+            return noun, _phrase(noun)
+    return None, None
+
+
+def _noun_after(span: Span) -> Token | None:
+    """The noun right after the figure, past adjectives and hyphens: "85 young people"."""
+    doc = span.doc
+    for token in doc[span.end : span.end + 5]:
+        if token.is_space:
+            continue
+        if not any(char.isalnum() for char in token.text) and token.text not in HYPHENS:
+            break  # "342 | Work experience": a table cell ends
+        if token.pos_ in ("NOUN", "PROPN") and not token.is_punct:
+            head = token
+            while head.dep_ in ("compound", "amod", "nmod") and head.head.i > head.i and head.head.i < span.end + 6:
+                head = head.head
+            return head if head.pos_ in ("NOUN", "PROPN") else token
+        if token.text in HYPHENS or (token.pos_ in ("ADJ", "NUM") and not token.is_punct):
+            continue
+        break
     return None
+
+
+def _of_object(token: Token, *, head_is_of: bool = False) -> Token | None:
+    """The noun object of "of" (or "in"): the "of" itself (``head_is_of``) or one that follows
+    ``token``; None when it is a pronoun ("9 in 10 of them")."""
+    nxt = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
+    preposition = token if head_is_of else next((t for t in token.rights if t.lower_ == "of"), nxt if nxt is not None and nxt.lower_ == "of" else None)
+    if preposition is None:
+        return None
+    objects = [t for t in preposition.rights if t.dep_ == "pobj"]
+    if objects:
+        return objects[0] if objects[0].pos_ in ("NOUN", "PROPN") else None
+    for following in token.doc[preposition.i + 1 : preposition.i + 6]:
+        if following.pos_ in ("VERB", "AUX", "ADP", "PUNCT"):
+            return None  # "within two years of finishing the programme"
+        if following.pos_ in ("NOUN", "PROPN") and following.dep_ != "compound":
+            return following
+    return None
+
+
+def _colon_label(span: Span) -> tuple[Token | None, str | None] | None:
+    """A figure after a label and a colon, "Apprentices recruited: 342": the label's last noun
+    phrase counts it (a time unit there is the figure's unit: "Volunteering hours: 4,800")."""
+    doc = span.doc
+    match = _LABEL_COLON.search(doc.text[max(0, span.start_char - 64) : span.start_char])
+    if match is None:
+        return None
+    label_start = max(0, span.start_char - 64) + match.start("label")
+    label = doc.char_span(label_start, label_start + len(match.group("label")), alignment_mode="contract")
+    if label is None:
+        return None
+    chunks = [doc[max(c.start, label.start) : min(c.end, label.end)] for c in doc.noun_chunks if c.start < label.end and label.start < c.end]
+    chunks = [chunk for chunk in chunks if len(chunk) and chunk.root.pos_ in ("NOUN", "PROPN")]
+    if not chunks:
+        return None
+    duration = next((chunk.root for chunk in chunks if chunk.root.lower_ in TIME_UNITS), None)
+    if duration is not None:
+        return duration, None  # "Staff volunteering hours: 4,800" is a number of hours
+    chunk = chunks[0]  # "Apprentices recruited": the first noun phrase names what is counted
+    return chunk.root, " ".join(t.lower_ for t in chunk if t.pos_ != "DET")
+
+
+def _phrase(token: Token) -> str:
+    """The counted noun with the modifiers right before it: "health roles", "young people",
+    "community health champions", "sixth-formers"."""
+    doc = token.doc
+    start = token.i
+    while start > 0:
+        previous = doc[start - 1]
+        joined = previous.text in HYPHENS or (previous.whitespace_ == "" and doc[start].text in HYPHENS)
+        if (joined and previous.is_alpha) or previous.text in HYPHENS:
+            start -= 1  # "sixth-formers", "16-year-olds"
+            continue
+        if previous.is_digit or previous.pos_ in ("DET", "NUM", "PRON", "ADP", "CCONJ", "PART"):
+            break
+        if not (joined or (previous.dep_ in ("compound", "amod", "nmod") and previous.is_alpha and previous.head.i >= start)):
+            break
+        start -= 1
+    return doc[start : token.i + 1].text.lower()
 
 
 def _followed_by_of(span: Span) -> bool:
     return span.end < len(span.doc) and span.doc[span.end].lower_ == "of"
-
-
-def _noun_phrase(token: Token) -> str:
-    """The counted noun with its compound modifiers: "health roles", "council homes"."""
-    compounds = [t for t in token.lefts if t.dep_ == "compound" and t.is_alpha]
-    return " ".join([*(t.lower_ for t in compounds), token.lower_])
 
 
 def _year_near(doc: Doc, text: str, offset: int) -> int | None:
@@ -198,4 +439,8 @@ def _is_label_or_date(match: re.Match[str], text: str) -> bool:
     before, after = text[max(0, start - 24) : start], text[match.end() : match.end() + 16]
     if match.group("currency") or match.group("percent") or match.group("multiplier"):
         return False
-    return bool(_LABEL_BEFORE.search(before) or _MONTH_AROUND.match(after) or _MONTH_BEFORE.search(before))
+    if _LIST_MARKER.match(after) and not text[max(0, start - 2) : start].strip():
+        return True  # "1. Leeds Building Society was founded ...": a numbered note
+    if _DURATION_ADJECTIVE.match(after):
+        return True  # "a four-week placement", "a 12-month programme": describes, counts nothing
+    return bool(_LABEL_BEFORE.search(before) or _LABEL_LIST.search(before) or _MONTH_AROUND.match(after) or _MONTH_BEFORE.search(before))

@@ -45,6 +45,10 @@ class Gazetteer:
         """The canonical name for a known name or alias (case- and punctuation-insensitive)."""
         return self._index.get(normalise_name(name))
 
+    def aliases_of(self, name: str) -> list[str]:
+        """The aliases that resolve to ``name``: "Barnsley Council" -> ["BMBC", ...]."""
+        return [alias for alias, full in self.aliases.items() if full == name]
+
 
 def normalise_name(name: str) -> str:
     """Comparable form of an organisation name across documents: "The King’s Trust" and

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pipeline.extract.gazetteer import Gazetteer
+from pipeline.extract.gazetteer import Gazetteer, load_gazetteer
 
 FRAMEWORK_BODIES = {
     "purpose coalition", "purpose health coalition", "social mobility pledge", "levelling up goals",
@@ -55,23 +55,52 @@ def resolve_names(names: list[str], text: str, gazetteer: Gazetteer | None = Non
     return {name: merged[full] for name, full in expanded.items()}
 
 
-def subject_organisation(title: str, text: str, names: list[str]) -> str | None:
-    """The organisation the document is about, or None when no organisation is named."""
+def subject_organisation(title: str, text: str, names: list[str], gazetteer: Gazetteer | None = None) -> str | None:
+    """The organisation the document is about, or None when no organisation is named.
+
+    Names resolve to the gazetteer's canonical names (``BMBC``, "Barnsley Metropolitan Borough
+    Council" -> "Barnsley Council"; the shipped gazetteer unless one is given), and a one-word
+    name that begins exactly one other candidate is that organisation ("Barnsley" in a document
+    about Barnsley Council)."""
+    gazetteer = gazetteer or load_gazetteer()
     acronyms = acronyms_in(text)
     candidates = [
-        acronyms.get(name, name)
+        _known(acronyms.get(name, name), gazetteer)
         for name in names
         if name.lower() not in FRAMEWORK_BODIES and name.lower() not in GENERIC_NAMES
     ]
     if not candidates:
         return None
     canonical = _merge_short_forms(candidates)
+    canonical = _merge_first_words(canonical)
     counts = Counter(canonical[name] for name in candidates)
-    in_title = {name for name in counts if _named_in(title, [name, *_forms_of(name, canonical, acronyms)])}
+    in_title = {
+        name for name in counts if _named_in(title, [name, *_forms_of(name, canonical, acronyms), *gazetteer.aliases_of(name)])
+    }
     for name in in_title:
         if not any(name != other and name in other for other in in_title):  # "Derby" in "University of Derby"
             counts[name] += TITLE_WEIGHT
     return max(counts, key=lambda name: (counts[name], -candidates.index(name)))  # ties: first named
+
+
+def _known(name: str, gazetteer: Gazetteer) -> str:
+    return gazetteer.canonical(name) or name
+
+
+def _merge_first_words(canonical: dict[str, str]) -> dict[str, str]:
+    """Map a one-word name to the one formal name (ending in Council, Trust, University ...)
+    that begins with it ("Barnsley" -> "Barnsley Council"; not "Derby" -> "Derby Guarantee");
+    left alone when several do ("Sheffield": Sheffield Hallam University, Sheffield
+    Teaching Hospitals) or none."""
+    merged = dict(canonical)
+    targets = set(canonical.values())
+    for name, target in canonical.items():
+        if " " in name or target != name:
+            continue
+        longer = {other for other in targets if other.startswith(name + " ") and _is_formal(other)}
+        if len(longer) == 1:
+            merged[name] = longer.pop()
+    return merged
 
 
 def _merge_short_forms(names: list[str]) -> dict[str, str]:

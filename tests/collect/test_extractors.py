@@ -5,6 +5,7 @@ from pipeline.collect.html import extract_html
 from pipeline.collect.pdf import extract_pdf
 from pipeline.collect.plain import extract_text
 from pipeline.errors import ExtractionError
+from pipeline.tables import parse_pipe_table
 from pipeline.text import paragraphs_from_blocks, paragraphs_from_layout
 from tests.conftest import FIXTURES
 
@@ -88,3 +89,28 @@ def test_paragraphs_from_layout_separates_headings():
         "The trust trained 250 first aiders who support colleagues on every ward.",
         "Next heading",
     ]
+
+
+def test_extract_html_keeps_a_table_as_pipe_rows_that_parse_back():
+    page = extract_html((FIXTURES / "table.html").read_bytes(), url="table.html")
+    rows = [p for p in page.text.split("\n\n") if p.startswith("|")]
+    assert parse_pipe_table("\n\n".join(rows)) == [
+        ["Apprenticeships at a glance", "", ""],
+        ["Measure", "2022", "2023"],
+        ["Apprenticeship starts", "95", "120"],
+        ["Completions", "60", "80"],
+        ["Starts aged 16–24", "55%", "62%"],
+    ]
+
+
+def test_extract_pdf_keeps_a_table_as_pipe_rows():
+    pdf = extract_pdf((FIXTURES / "table.pdf").read_bytes(), url="table.pdf")
+    paragraphs = pdf.text.split("\n\n")
+    assert paragraphs[1:4] == ["| Measure | 2022 | 2023 |", "| Apprenticeship starts | 95 | 120 |", "| Completions | 60 | 80 |"]
+    assert paragraphs[0].startswith("Northern Rail has expanded") and paragraphs[4].startswith("The company will keep")
+    assert not any(start <= pdf.text.index("| Measure") < end for _, start, end in pdf.headings or [])
+
+
+def test_extract_pdf_prose_without_wide_gaps_has_no_table():
+    pdf = extract_pdf((FIXTURES / "report.pdf").read_bytes(), url="report.pdf")
+    assert "|" not in pdf.text

@@ -104,7 +104,8 @@ def test_extract_run_resolves_acronyms_and_short_forms_per_document(params):
     [1_500, pytest.param(12_000, marks=pytest.mark.slow)],  # ~70,000 characters (4 pieces); ~550,000: a 200-page PDF
 )
 def test_extract_run_survives_a_very_long_passage(params, repeats):
-    text = "The trust employs 20,000 staff in Birmingham. " * repeats  # no paragraph breaks
+    # no paragraph breaks; each figure a different claim (a repeated one is kept once)
+    text = "".join(f"The trust employs {20_000 + n:,} staff in Birmingham. " for n in range(repeats))
     [extraction] = extract.run([Passage(id="p", document_id="d", ordinal=0, text=text, start=0, end=len(text))], params.extract)
     assert len(extraction.figures) == repeats
     assert all(text[f.start : f.end] == f.text for f in extraction.figures[-5:])
@@ -122,3 +123,12 @@ def test_extract_run_handles_tables_non_english_and_odd_unicode(params):
     assert [f.value for f in extractions[0].figures] == [1200, 1350, 1410, 0.12, 0.14, 0.15]
     assert [(f.value, f.counted) for f in extractions[2].figures] == [(300, "apprentices")]
     assert extractions[3].entities == [] and extractions[3].figures == []
+
+
+def test_subject_organisation_resolves_aliases_and_a_first_word_to_the_canonical_name():
+    from pipeline.extract.organisations import subject_organisation
+
+    title = "Barnsley Council’s Levelling Up Impact Report shows regeneration working"
+    names = ["Barnsley Metropolitan Borough Council", "BMBC", "Barnsley", "Barnsley", "Purpose Coalition"]
+    assert subject_organisation(title, "", names) == "Barnsley Council"
+    assert subject_organisation("", "", ["Derby", "Derby", "Derby", "Derby Guarantee", "University of Derby"]) == "Derby"  # a programme is no formal name

@@ -1,6 +1,7 @@
 import pytest
 
-from pipeline.extract.figures import find_figures
+from pipeline.extract.figures import find_figures, find_table_figures, merge_duplicates
+from pipeline.records import Figure, Passage
 
 
 def figures(nlp, text: str) -> list[tuple]:
@@ -13,7 +14,7 @@ def figures(nlp, text: str) -> list[tuple]:
         ("Employing over 20,000 staff, UHB is large.", ("over 20,000", 20000, "count", "over", "staff")),
         ("It treats more than 2.2 million patients.", ("more than 2.2 million", 2_200_000, "count", "more than", "patients")),
         ("56 per cent of the workforce are women.", ("56 per cent", 0.56, "percent", None, "workforce")),
-        ("Uptake rose to 43% of eligible families.", ("43%", 0.43, "percent", None, "families")),
+        ("Uptake rose to 43% of eligible families.", ("43%", 0.43, "percent", None, "eligible families")),
         ("The company invested £4.8bn in the network.", ("£4.8bn", 4.8e9, "GBP", None, None)),
         ("A fund of £250,000 for local charities.", ("£250,000", 250_000, "GBP", None, "fund")),
         ("The bank lent £1.2m to small firms.", ("£1.2m", 1_200_000, "GBP", None, None)),
@@ -61,3 +62,122 @@ def test_find_figures_offsets_index_the_passage(nlp):
 def test_find_figures_handles_non_breaking_spaces_and_tables(nlp):
     text = "| Staff | 18,000 |\n\n| Patients | 2.1\u00a0million |"
     assert [f.value for f in find_figures(nlp(text), "p")] == [18000, 2_100_000]
+
+
+def table_passage(text: str, rows: list[list[str]]) -> Passage:
+    return Passage(id="t", document_id="d", ordinal=0, text=text, start=0, end=len(text), table=rows)
+
+
+def test_find_table_figures_count_what_their_row_and_column_labels_say():
+    text = "| Apprenticeships at a glance | | |\n\n|---|---|---|\n\n| Measure | 2022 | 2023 |\n\n| Apprenticeship starts | 95 | more than 120 |\n\n| Share aged 16–24 | 55% | 1 in 4 |"
+    rows = [["Apprenticeships at a glance", "", ""], ["Measure", "2022", "2023"], ["Apprenticeship starts", "95", "more than 120"], ["Share aged 16–24", "55%", "1 in 4"]]
+    found = find_table_figures(table_passage(text, rows))
+    assert [(f.text, f.value, f.unit, f.qualifier, f.counted, f.year) for f in found] == [
+        ("95", 95, "count", None, "Apprenticeship starts (2022)", 2022),
+        ("more than 120", 120, "count", "more than", "Apprenticeship starts (2023)", 2023),
+        ("55%", 0.55, "percent", None, "Share aged 16–24 (2022)", 2022),
+        ("1 in 4", 0.25, "ratio", None, "Share aged 16–24 (2023)", 2023),
+    ]
+    assert all(text[f.start : f.end] == f.text for f in found)
+    assert all("|" not in (f.counted or "") for f in found)
+
+
+def test_find_table_figures_in_a_later_piece_use_the_repeated_header():
+    text = "| Completions | 80 |"
+    found = find_table_figures(table_passage(text, [["Measure", "2023"], ["Completions", "80"]]))
+    assert [(f.counted, f.year, text[f.start : f.end]) for f in found] == [("Completions (2023)", 2023, "80")]
+
+
+def test_find_table_figures_word_ratio_in_a_cell():
+    text = "| Measure | Figure |\n\n| Graduates promoted within a year | seven in ten |"
+    [figure] = find_table_figures(table_passage(text, [["Measure", "Figure"], ["Graduates promoted within a year", "seven in ten"]]))
+    assert (figure.value, figure.unit, figure.counted) == (0.7, "ratio", "Graduates promoted within a year")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The academy supports 16–24 year olds into work.",
+        "Places are open to people aged 16-24 across the city.",
+        "Most 18–24s now apply online.",
+        "Positive destinations post 16+ improved.",
+        "She was the first in her family to go to university.",
+        "The Trust is ranked 3rd in the region and celebrated its 75th anniversary.",
+        "Two of our staff won awards.",
+        "One of the largest employers in the North.",
+        "Both trusts agreed; the two organisations will share a board.",
+    ],
+)
+def test_find_figures_ages_ordinals_and_number_words_in_prose_are_not_figures(nlp, text):
+    assert figures(nlp, text) == []
+
+
+def test_find_figures_a_dash_range_is_one_figure_with_an_upper_bound(nlp):
+    [figure] = find_figures(nlp("The scheme offers 200–300 apprenticeships a year."), "p")
+    assert (figure.text, figure.value, figure.upper, figure.counted) == ("200–300", 200, 300, "apprenticeships")
+
+
+def test_find_figures_between_and_range_shares_the_counted_noun(nlp):
+    found = figures(nlp, "It welcomes between 200 and 300 sixth-formers every summer.")
+    assert [(f[1], f[4]) for f in found] == [(200, "sixth-formers"), (300, "sixth-formers")]
+
+
+@pytest.mark.parametrize(
+    ("text", "counted"),
+    [
+        ("The programme placed 85 young people into paid roles.", "young people"),
+        ("It will recruit 60 community health champions.", "community health champions"),
+        ("The company has trained over 500 mental health first aiders.", "mental health first aiders"),
+        ("38% of the University’s undergraduates are the first in their family.", "undergraduates"),
+        ("9 in 10 of them were still in work a year later.", None),
+        ("The council announced a £120m investment in the east of the city.", None),
+        ("Severn Trent has awarded £750k in grants to community projects.", "grants"),
+        ("Apprentices recruited: 342 | Work experience placements: 1,150", "apprentices"),
+        ("It reaches 1,400 students, of whom 480 are mature learners.", "mature learners"),
+        ("The rate compares with a national average of 12%.", None),
+    ],
+)
+def test_find_figures_counted_phrases(nlp, text, counted):
+    assert figures(nlp, text)[-1 if "480" in text else 0][4] == counted
+
+
+def test_find_figures_two_hospitals_is_a_figure_and_a_year_is_no_ratio_base(nlp):
+    assert figures(nlp, "The Trust runs two hospitals.") == [("two", 2, "count", None, "hospitals")]
+    assert [f[1] for f in figures(nlp, "It now offers 64 apprenticeships, up from 20 in 2020.")] == [64, 20]
+
+
+def fig(passage: str, value: float, counted: str | None, unit: str = "count") -> Figure:
+    return Figure(passage, str(value), value, unit, 0, 1, counted=counted)
+
+
+def test_merge_duplicates_keeps_a_repeated_claim_once_with_its_label():
+    merged = merge_duplicates([
+        [fig("p1", 0.38, None, "percent"), fig("p1", 20, "schools")],
+        [fig("p2", 0.38, "Reduction in carbon (2023)", "percent"), fig("p2", 20, "apprentices"), fig("p2", 20, "schools")],
+    ])  # fmt: skip
+    assert [[(f.value, f.counted) for f in group] for group in merged] == [
+        [(0.38, "Reduction in carbon (2023)"), (20, "schools")],
+        [(20, "apprentices")],
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1. Leeds Building Society was founded in 1875.",
+        "Staff in bands 2 and 3 learnt to use the NHS App.",
+        "Students join a four-week placement and a 12-month programme.",
+    ],
+)
+def test_find_figures_list_markers_label_lists_and_duration_adjectives_are_not_figures(nlp, text):
+    assert figures(nlp, text) == []
+
+
+def test_find_figures_a_fraction_in_words_is_a_ratio(nlp):
+    assert figures(nlp, "Around two-thirds of students are the first in their family at university.") == [
+        ("Around two-thirds", pytest.approx(2 / 3), "ratio", "around", "students")
+    ]
+
+
+def test_find_figures_a_duration_of_an_activity_counts_nothing(nlp):
+    assert figures(nlp, "Most moved up within two years of finishing the programme.") == [("two", 2, "years", None, None)]

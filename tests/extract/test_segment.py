@@ -149,3 +149,27 @@ def test_segment_drops_bylines_and_datelines(line: str):
 )
 def test_segment_keeps_sentences_that_start_like_bylines_or_dates(line: str):
     assert [p.text for p in segment.run([make_document([line])], SegmentParams())] == [line]
+
+
+def test_segment_a_table_is_one_passage_with_its_rows():
+    document = make_document(["Intro paragraph about the apprenticeship programme here.", "| Measure | 2023 |", "|---|---|", "| Starts | 120 |", "| Completions | 80 |", "Closing paragraph."])
+    table = [p for p in segment.run([document], SegmentParams()) if p.table]
+    assert len(table) == 1
+    assert table[0].table == [["Measure", "2023"], ["Starts", "120"], ["Completions", "80"]]
+    assert document.text[table[0].start : table[0].end] == table[0].text
+
+
+def test_segment_a_long_table_is_split_by_rows_repeating_caption_and_header():
+    rows = [f"| Apprenticeship starts at site number {n} in the region | {n * 10} |" for n in range(1, 13)]
+    document = make_document(["| Apprenticeships at a glance | |", "| Measure | 2023 |", *rows])
+    pieces = segment.run([document], SegmentParams(max_chars=300))
+    assert len(pieces) > 1
+    for piece in pieces:
+        assert piece.table is not None and piece.table[:2] == [["Apprenticeships at a glance", ""], ["Measure", "2023"]]
+        assert document.text[piece.start : piece.end] == piece.text
+    body = [row for piece in pieces for row in (piece.table or [])[2:]]
+    assert [row[1] for row in body] == [str(n * 10) for n in range(1, 13)]
+
+
+def test_segment_prose_passages_have_no_table():
+    assert all(p.table is None for p in segment.run([make_document(BODY)], SegmentParams()) if not p.text.startswith("|"))
