@@ -33,6 +33,7 @@ from pipeline.config import TagParams, data_dir
 from pipeline.errors import ConfigError
 from pipeline.progress import Track, no_progress
 from pipeline.records import Passage, Suggestion
+from pipeline.tables import readable
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -244,7 +245,8 @@ def run(
     its organisation already has evidence for (flags goals new for the organisation).
     """
     tagger = tagger or load_tagger(params)
-    results = classify([p.text for p in passages], tagger, headings=[p.headings for p in passages], track=track)
+    texts = [readable(p.text, p.table) for p in passages]  # a table is read as its labelled rows, not pipes
+    results = classify(texts, tagger, headings=[p.headings for p in passages], track=track)
     ids = tagger.taxonomy.goal_ids
     matrix = np.array([[r.scores[g] for g in ids] for r in results], dtype=np.float32).reshape(len(results), len(ids))
     has_baseline = any(r.baseline is not None for r in results)
@@ -263,8 +265,8 @@ def run(
     explanations: list[dict[int, dict[str, object]]] = [{} for _ in passages]
     if params.explain and tagger.examples is not None:
         wanted = [sorted({g for g, _ in r.goals} | set(f) | set(r.vetoed)) for r, f in zip(results, flagged, strict=True)]
-        todo = [i for i, goals in enumerate(wanted) if goals and passages[i].text.strip()]
-        found: list[list[Explanation]] = explain(tagger, [passages[i].text for i in todo], [wanted[i] for i in todo])
+        todo = [i for i, goals in enumerate(wanted) if goals and texts[i].strip()]
+        found: list[list[Explanation]] = explain(tagger, [texts[i] for i in todo], [wanted[i] for i in todo])
         for i, group in zip(todo, found, strict=True):
             explanations[i] = {e.goal: e.to_dict() for e in group}
     for result, notes in zip(results, explanations, strict=True):

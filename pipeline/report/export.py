@@ -48,6 +48,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "start": "character offset of its start in the document text",
         "end": "character offset of its end",
         "page": "PDF page, from 1",
+        "headings": "list: the heading path above it, outermost first",
+        "table_rows": "a table passage's rows (list of lists of cells, the first row its header); empty otherwise",
         "text": "the passage",
     },
     "entities": {
@@ -66,6 +68,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "passage_id": "its passage",
         "text": "as written",
         "value": "normalised number (56 per cent -> 0.56)",
+        "upper": "the upper end of a range (200-300 apprentices: value 200, upper 300); empty otherwise",
         "unit": "count, percent, GBP, ...",
         "qualifier": "more than, around, up to, ...",
         "counted": "what it counts (staff, patients, ...)",
@@ -136,6 +139,8 @@ _EXAMPLE = pa.struct([("text", pa.string()), ("goals", pa.list_(pa.int64())), ("
 JSON_TYPES: dict[str, pa.DataType] = {
     "also_at": pa.list_(pa.string()),
     "reasons": pa.list_(pa.string()),
+    "headings": pa.list_(pa.string()),
+    "table_rows": pa.list_(pa.list_(pa.string())),
     "goals_before": pa.list_(pa.int64()),
     "goals_after": pa.list_(pa.int64()),
     "explanation": pa.struct([("goal", pa.int64()), ("phrases", pa.list_(_PHRASE)), ("examples", pa.list_(_EXAMPLE))]),

@@ -88,9 +88,11 @@ def render(report: ImpactReport, fmt: str) -> str:
 
 
 def _match_organisation(store: Store, organisation: str) -> str:
+    """The stored organisation ``organisation`` names: itself, or any alias or short form of it
+    (``Barnsley`` and ``BMBC`` find Barnsley Council)."""
     known = store.organisations()
     wanted = organisation.strip().lower()
-    match = next((o for o in known if o.lower() == wanted), None)
+    match = store.resolve_organisation(organisation.strip())
     if match is None:
         close = [o for o in known if wanted in o.lower()]
         hint = f"did you mean {', '.join(repr(o) for o in close[:3])}?" if close else f"known: {', '.join(known[:8])}{' ...' if len(known) > 8 else ''}"

@@ -116,9 +116,14 @@ def test_markdown_report_escapes_scraped_text(db: str):
     assert "<script>" not in text and "&lt;script&gt;" in text
 
 
+def test_an_organisation_is_found_by_a_short_form_of_its_name(db: str):
+    report = organisation.build(Store.open(db), load_taxonomy("levelling-up"), "example nhs")
+    assert report.organisation == ORG
+
+
 def test_unknown_organisation_suggests_the_close_ones(db: str):
     with pytest.raises(InputError, match="did you mean 'Example NHS Trust'"):
-        organisation.build(Store.open(db), load_taxonomy("levelling-up"), "Example")
+        organisation.build(Store.open(db), load_taxonomy("levelling-up"), "NHS Trust")
     result = runner.invoke(app, ["report", "--db", db, "--format", "html"])
     assert result.exit_code == 2 and "add --org NAME" in result.stderr
 
