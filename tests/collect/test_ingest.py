@@ -101,10 +101,11 @@ def sites():
 
 
 @pytest.fixture
-def setup(tmp_path: Path, sites: Sites):
+def setup(tmp_path: Path, sites: Sites, database_url: str):
+    """Sources, a store (SQLite, then PostgreSQL: ``database_url``), params and a raw store."""
     sources_file = tmp_path / "sources.yaml"
     sources_file.write_text(SOURCES)
-    store = Store.open(f"sqlite:///{tmp_path / 'evidence.db'}")
+    store = Store.open(database_url)
     params = Params().model_copy(update={"collect": Params().collect.model_copy(update={"max_file_mb": 1.0})})
     return sources_file, store, params, RawStore(tmp_path / "raw")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -74,13 +73,14 @@ def seed(store: Store) -> list[str]:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'review.db'}"
-    store = Store.open(url)
+def db_url(database_url: str) -> str:
+    """The seeded database the app serves: SQLite, then PostgreSQL (``database_url``)."""
+    store = Store.open(database_url)
     seed(store)
     accounts.add_user(store, "rita", PASSWORDS["rita"], "reviewer")
     accounts.add_user(store, "ada", PASSWORDS["ada"], "admin")
-    return url
+    store.dispose()
+    return database_url
 
 
 class Clock:
