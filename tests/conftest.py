@@ -184,7 +184,8 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServe
         server.start()
     except (OSError, subprocess.CalledProcessError) as exc:
         server.stop()
-        pytest.fail(f"the test PostgreSQL server did not start: {exc}\n{server.log_tail()}", pytrace=False)
+        output = getattr(exc, "stderr", None) or ""
+        pytest.fail(f"the test PostgreSQL server did not start: {exc}\n{output}\n{server.log_tail()}", pytrace=False)
     yield server
     server.stop()
 

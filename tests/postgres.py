@@ -48,12 +48,13 @@ class PostgresServer:
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="levelup-postgres-"))
+        self._as_root = os.geteuid() == 0
+        # as root, in /tmp: the postgres user must be able to reach the folder ($TMPDIR may be root's own)
+        self.root = Path(tempfile.mkdtemp(prefix="levelup-postgres-", dir="/tmp" if self._as_root else None))
         self.data = self.root / "data"
         self.password = secrets.token_hex(16)
         self.port = 0
         self.user = "levelup"
-        self._as_root = os.geteuid() == 0
         self._names = itertools.count(1)
 
     def start(self) -> None:
