@@ -191,12 +191,19 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServe
 
 
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+# for suites whose PostgreSQL run is costly (the review app's: seeding and two password hashes a test)
+DATABASES_SLOW_ON_POSTGRESQL = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgresql, pytest.mark.slow])]
 
 
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A new, empty evidence database: an SQLite file, then a database on the session's PostgreSQL
     server (dropped after the test). Suites that must hold on both use it as their ``db_url``."""
+    yield from new_database(request, tmp_path)
+
+
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """``database_url``'s body, for a suite that parametrises it its own way."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'evidence.db'}"
         return

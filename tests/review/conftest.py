@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from pipeline.evidence.store import Store
 from pipeline.records import Document, Entity, Extraction, Figure, Passage, Suggestion
 from pipeline.review import accounts
+from tests.conftest import DATABASES_SLOW_ON_POSTGRESQL, new_database
 
 HOSTILE = '<script>alert("x")</script> "><img src=x onerror=alert(1)> Our apprenticeships & T-levels.'
 TEXTS = [
@@ -70,6 +73,12 @@ def seed(store: Store) -> list[str]:
         tx.save_extractions([extraction])
         tx.save_suggestions(suggestions)
     return [p.id for p in passages]
+
+
+@pytest.fixture(params=DATABASES_SLOW_ON_POSTGRESQL)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLite, then PostgreSQL; the PostgreSQL runs are slow tests (about a second more each)."""
+    yield from new_database(request, tmp_path)
 
 
 @pytest.fixture
