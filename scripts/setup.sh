@@ -18,7 +18,7 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   echo "setup: installing torch==2.13.0 (CPU) and levelup-evidence into $VENV" >&2
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
   "$VENV/bin/python" -m pip install --quiet "torch==2.13.0"
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+  "$VENV/bin/python" -m pip install --quiet -e ".[dev,postgresql]"
   echo "$WANT" > "$STAMP"
 fi
 

@@ -6,6 +6,7 @@ temporary ones, and the session fails if a test run left a new or changed file i
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -13,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.postgres import PostgresServer, postgres_bindir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a test must never download a model
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -160,6 +163,54 @@ def tagger(params):
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'evidence.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server on a free loopback port, for the whole session (about 2 s
+    to start). Without PostgreSQL's binaries or the psycopg driver its tests are skipped, except
+    in CI (``CI=true``), where they fail: CI must never pass by skipping them."""
+    bindir = postgres_bindir()
+    missing = None if bindir else "PostgreSQL's binaries (initdb, pg_ctl) are not installed: apt-get install postgresql"
+    if missing is None and importlib.util.find_spec("psycopg") is None:
+        missing = "the psycopg driver is not installed: pip install -e '.[postgresql]'"
+    if missing:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI runs the PostgreSQL tests, but {missing}", pytrace=False)
+        pytest.skip(f"PostgreSQL tests skipped: {missing}")
+    assert bindir is not None
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        server.stop()
+        output = getattr(exc, "stderr", None) or ""
+        pytest.fail(f"the test PostgreSQL server did not start: {exc}\n{output}\n{server.log_tail()}", pytrace=False)
+    yield server
+    server.stop()
+
+
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+# for suites whose PostgreSQL run is costly (the review app's: seeding and two password hashes a test)
+DATABASES_SLOW_ON_POSTGRESQL = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgresql, pytest.mark.slow])]
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty evidence database: an SQLite file, then a database on the session's PostgreSQL
+    server (dropped after the test). Suites that must hold on both use it as their ``db_url``."""
+    yield from new_database(request, tmp_path)
+
+
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """``database_url``'s body, for a suite that parametrises it its own way."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'evidence.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture

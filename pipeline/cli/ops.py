@@ -47,7 +47,7 @@ def ingest_cli(
     store = common.open_store(db)
     fetcher = Fetcher.from_params(params.collect)
     try:
-        with ingest_lock(lock):
+        with ingest_lock(lock), store.ingest_lock():  # the file: this machine; the database's: all of them
             report = ingest(chosen, params, store, fetcher=fetcher, time_budget=budget, track=common.track())
     finally:
         fetcher.close()

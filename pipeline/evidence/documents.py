@@ -138,23 +138,24 @@ class DocumentReads(StoreBase):
         statement = select(e).where(e.c.passage_id.in_(list(passage_ids)))
         if label is not None:
             statement = statement.where(e.c.label == label)
-        return self._dicts(statement.order_by(e.c.start))
+        return self._dicts(statement.order_by(e.c.start, e.c.end, e.c.id))
 
     def figures(self, passage_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Figure rows of the passages, by position in the passage."""
         f = schema.figures
-        return self._dicts(select(f).where(f.c.passage_id.in_(list(passage_ids))).order_by(f.c.start))
+        return self._dicts(select(f).where(f.c.passage_id.in_(list(passage_ids))).order_by(f.c.start, f.c.end, f.c.id))
 
     def quotes(self, passage_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Quote rows of the passages, by position in the passage."""
         q = schema.quotes
-        return self._dicts(select(q).where(q.c.passage_id.in_(list(passage_ids))).order_by(q.c.start))
+        return self._dicts(select(q).where(q.c.passage_id.in_(list(passage_ids))).order_by(q.c.start, q.c.part, q.c.id))
 
     def suggestions(self, passage_ids: Sequence[str], taxonomy: str) -> list[dict[str, Any]]:
-        """Suggestion rows of the passages for ``taxonomy``, highest score first."""
+        """Suggestion rows of the passages for ``taxonomy``, highest score first (ties by goal:
+        the same order on every database)."""
         s = schema.suggestions
         return self._dicts(
-            select(s).where(s.c.passage_id.in_(list(passage_ids)), s.c.taxonomy == taxonomy).order_by(s.c.score.desc())
+            select(s).where(s.c.passage_id.in_(list(passage_ids)), s.c.taxonomy == taxonomy).order_by(s.c.score.desc(), s.c.goal)
         )
 
     def tagged_with(self, taxonomy: str, model: str) -> set[str]:

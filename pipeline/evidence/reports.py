@@ -122,15 +122,19 @@ class ReportReads(StoreBase):
         return {(row.passage_id, row.goal): row.score for row in rows}
 
     def table_frame(self, name: str, columns: Sequence[str], *, json_text: bool = True) -> pd.DataFrame:
-        """Table ``name`` with ``columns`` in that order; JSON-valued columns as JSON text, or as
-        the decoded lists and dicts with ``json_text=False``."""
+        """Table ``name`` with ``columns`` in that order; JSON-valued columns as JSON text (or as
+        the decoded lists and dicts with ``json_text=False``), times as UTC without a zone
+        (SQLite gives them so, PostgreSQL with one: the same on both)."""
         table = schema.metadata.tables.get(name)
         if table is None or set(columns) - set(table.c.keys()):
             raise InputError(f"no table '{name}' with columns {', '.join(columns)} in the evidence database")
         frame = self._frame(select(*(table.c[c] for c in columns)), list(columns))
         for column in columns:
-            if json_text and isinstance(table.c[column].type, JSON):
+            kind = table.c[column].type
+            if json_text and isinstance(kind, JSON):
                 frame[column] = frame[column].map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
+            elif isinstance(kind, DateTime):
+                frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)
         return frame
 
     def _frame(self, statement: object, columns: list[str]) -> pd.DataFrame:

@@ -130,10 +130,11 @@ def sites():
 
 
 @pytest.fixture
-def setup(tmp_path: Path, sites: Sites):
+def setup(tmp_path: Path, sites: Sites, database_url: str):
+    """Sources, a store (SQLite, then PostgreSQL: ``database_url``), params and a raw store."""
     sources_file = tmp_path / "sources.yaml"
     sources_file.write_text(SOURCES)
-    store = Store.open(f"sqlite:///{tmp_path / 'evidence.db'}")
+    store = Store.open(database_url)
     params = Params().model_copy(update={"collect": Params().collect.model_copy(update={"max_file_mb": 1.0})})
     return sources_file, store, params, RawStore(tmp_path / "raw")
 
@@ -218,36 +219,51 @@ def test_a_second_run_while_one_holds_the_lock_stops_with_a_clear_message(tmp_pa
         pass
 
 
-def cli(tmp_path: Path, sites: Sites, *extra: str, lock: Path | None = None) -> subprocess.Popen:
+def cli(tmp_path: Path, sites: Sites, *extra: str, db: str, lock: Path | None = None) -> subprocess.Popen:
     params = tmp_path / "params.yaml"
     params.write_text("collect:\n  delay_s: 0\n  retries: 1\n  timeout_s: 2\n  max_file_mb: 1\n  contact: ops@example.org\n")
     env = os.environ | {"HTTP_PROXY": sites.proxy, "http_proxy": sites.proxy, "NO_PROXY": "", "no_proxy": "", "LEVELUP_DATA_DIR": str(tmp_path / "data")}
     command = [sys.executable, "-m", "pipeline", "--params", str(params), "ingest", "--sources", str(tmp_path / "sources.yaml"),
-               "--db", f"sqlite:///{tmp_path / 'cli.db'}", "--lock", str(lock or tmp_path / "ingest.lock"), *extra]  # fmt: skip
+               "--db", db, "--lock", str(lock or tmp_path / "ingest.lock"), *extra]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_cli_exit_codes_json_logs_and_the_lock(setup, sites: Sites, tmp_path: Path):
-    done = cli(tmp_path, sites)
+def test_cli_exit_codes_json_logs_and_the_lock(setup, sites: Sites, tmp_path: Path, database_url: str):
+    done = cli(tmp_path, sites, db=database_url)
     _, err = done.communicate(timeout=300)
     assert done.returncode == 1, err  # the 'down' source failed entirely
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert any(line["message"] == "ingest finished" and line["failed_sources"] == ["down"] for line in lines)
-    only_good = cli(tmp_path, sites, "--source", "uni")
+    only_good = cli(tmp_path, sites, "--source", "uni", db=database_url)
     only_good.communicate(timeout=300)
     assert only_good.returncode == 0
     with ingest_lock(tmp_path / "held.lock"):
-        blocked = cli(tmp_path, sites, lock=tmp_path / "held.lock")
+        blocked = cli(tmp_path, sites, lock=tmp_path / "held.lock", db=database_url)
         _, err = blocked.communicate(timeout=120)
     assert blocked.returncode == 4 and "another ingest run is in progress" in err
 
 
-def test_a_run_killed_midway_and_started_again_finishes_with_nothing_lost_or_doubled(tmp_path: Path, setup):
+@pytest.mark.postgresql
+def test_cli_refuses_a_second_run_on_a_shared_postgresql_database(sites: Sites, tmp_path: Path, postgres):
+    """Two machines, each with its own lock file, one database: the database's lock stops the second."""
+    (tmp_path / "sources.yaml").write_text(SOURCES)
+    url = postgres.new_database()
+    other_machine = Store.open(url)
+    try:
+        with other_machine.ingest_lock():
+            blocked = cli(tmp_path, sites, lock=tmp_path / "this-machine.lock", db=url)
+            _, err = blocked.communicate(timeout=120)
+    finally:
+        other_machine.dispose()
+    assert blocked.returncode == 4 and "another ingest run is in progress on this database (levelup ingest, pid" in err
+
+
+def test_a_run_killed_midway_and_started_again_finishes_with_nothing_lost_or_doubled(tmp_path: Path, setup, database_url: str):
     server = Sites().start()
     build(server, slow=60.0)  # one page hangs, so the run is surely killed mid-way
     try:
-        database = Store.open(f"sqlite:///{tmp_path / 'cli.db'}")
-        first = cli(tmp_path, server)
+        database = Store.open(database_url)
+        first = cli(tmp_path, server, db=database_url)
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and len(documents(database)) < 2:
             time.sleep(0.5)
@@ -256,7 +272,7 @@ def test_a_run_killed_midway_and_started_again_finishes_with_nothing_lost_or_dou
         first.wait()
         partial = set(documents(database))
         server.add(f"{UNI}/news/derby", Reply(200, html("university-of-derby-impact-report.html"), {"Content-Type": "text/html"}))
-        second = cli(tmp_path, server)
+        second = cli(tmp_path, server, db=database_url)
         second.communicate(timeout=300)
         assert second.returncode == 1  # only the 'down' source
         finished = documents(database)

@@ -1,3 +1,4 @@
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -116,3 +117,62 @@ def test_store_unwritable_location_is_a_store_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(StoreError, match="cannot create the folder"):
         Store.open(f"sqlite:///{blocker}/sub/evidence.db")
+
+
+def test_store_suggestions_with_equal_scores_come_in_goal_order(store: Store):
+    """Regression: ties came back in insertion order on SQLite and in any order on PostgreSQL,
+    so the review app recorded "the goals shown" as [5, 3] on one and [3, 5] on the other."""
+    mine = save_all(store, document())
+    assert [s["goal"] for s in store.suggestions([mine[0].id], "levelling-up")] == [8, 14]
+    with store.transaction() as tx:
+        tx.save_suggestions([Suggestion(mine[0].id, "levelling-up", g, 0.5, True, "m") for g in (14, 3, 8)])
+    assert [s["goal"] for s in store.suggestions([mine[0].id], "levelling-up")] == [3, 8, 14]
+
+
+def test_store_times_read_back_in_utc(store: Store):
+    """The test PostgreSQL server runs at UTC+14 (tests/postgres.py): times still come back UTC."""
+    before = datetime.now(UTC)
+    save_all(store, document())
+    collected = store.table_frame("documents", ["collected_at"])["collected_at"][0]
+    assert collected.tzinfo is None  # naive UTC on every database
+    assert abs(collected.to_pydatetime().replace(tzinfo=UTC) - before).total_seconds() < 60
+
+
+@pytest.mark.postgresql
+def test_store_open_plain_postgresql_url_uses_psycopg(postgres):
+    url = postgres.new_database()
+    assert url.startswith("postgresql://")
+    store = Store.open(url)
+    try:
+        assert (store.engine.dialect.name, store.engine.dialect.driver) == ("postgresql", "psycopg")
+        assert migrate.current_revision(store.engine) == migrate.head_revision()
+    finally:
+        store.dispose()
+
+
+@pytest.mark.postgresql
+def test_store_wrong_password_is_one_line_with_the_password_hidden(postgres):
+    url = postgres.new_database()
+    wrong = url.replace(postgres.password, "not-the-password-42")
+    with pytest.raises(StoreError, match="password authentication failed") as caught:
+        Store.open(wrong)
+    message = str(caught.value)
+    assert "\n" not in message and "not-the-password-42" not in message and "***" in message
+
+
+def test_store_unreachable_server_is_one_line_with_the_password_hidden():
+    pytest.importorskip("psycopg")
+    from tests.postgres import free_port
+
+    url = f"postgresql://ann:s3cret-pw@127.0.0.1:{free_port()}/evidence"  # nothing listens there
+    with pytest.raises(StoreError, match=r"cannot open database postgresql://ann:\*\*\*@127.0.0.1") as caught:
+        Store.open(url)
+    message = str(caught.value)
+    assert "\n" not in message and "s3cret-pw" not in message and "refused" in message
+
+
+def test_store_missing_postgresql_driver_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
+    with pytest.raises(StoreError, match=r"pip install 'levelup-evidence\[postgresql\]'") as caught:
+        Store.open("postgresql://ann:s3cret-pw@127.0.0.1:5432/evidence")
+    assert "s3cret-pw" not in str(caught.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from pipeline.evidence.store import Store
 from pipeline.records import Document, Entity, Extraction, Figure, Passage, Suggestion
 from pipeline.review import accounts
+from tests.conftest import DATABASES_SLOW_ON_POSTGRESQL, new_database
 
 HOSTILE = '<script>alert("x")</script> "><img src=x onerror=alert(1)> Our apprenticeships & T-levels.'
 TEXTS = [
@@ -73,14 +75,21 @@ def seed(store: Store) -> list[str]:
     return [p.id for p in passages]
 
 
+@pytest.fixture(params=DATABASES_SLOW_ON_POSTGRESQL)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLite, then PostgreSQL; the PostgreSQL runs are slow tests (about a second more each)."""
+    yield from new_database(request, tmp_path)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'review.db'}"
-    store = Store.open(url)
+def db_url(database_url: str) -> str:
+    """The seeded database the app serves: SQLite, then PostgreSQL (``database_url``)."""
+    store = Store.open(database_url)
     seed(store)
     accounts.add_user(store, "rita", PASSWORDS["rita"], "reviewer")
     accounts.add_user(store, "ada", PASSWORDS["ada"], "admin")
-    return url
+    store.dispose()
+    return database_url
 
 
 class Clock:
