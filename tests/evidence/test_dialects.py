@@ -19,7 +19,7 @@ from tests.review.conftest import seed
 
 pytestmark = pytest.mark.postgresql
 runner = CliRunner()
-TIMES = {"collected_at", "created_at"}
+TIMES = {"collected_at", "created_at", "reviewed_at"}
 
 
 def seeded(url: str) -> str:
@@ -48,7 +48,8 @@ def test_export_writes_the_same_tables_from_sqlite_and_postgresql(urls: dict[str
         frames = {name: pd.read_parquet(tmp_path / name / f"{table}.parquet") for name in urls}
         for frame in frames.values():
             for column in TIMES & set(columns):
-                assert frame[column].dt.tz is None and (frame[column] >= started.replace(microsecond=0) - pd.Timedelta(seconds=5)).all()
+                # UTC timestamps from both databases (PostgreSQL's session zone never leaks in)
+                assert str(frame[column].dt.tz) == "UTC" and (frame[column].dropna() >= pd.Timestamp(started.replace(microsecond=0), tz="UTC") - pd.Timedelta(seconds=60)).all()
         plain = [c for c in columns if c not in TIMES]
         order = [c for c in ("id", "passage_id", "goal", "start") if c in plain]
         sqlite, postgresql = (frames[n][plain].sort_values(order).reset_index(drop=True) for n in ("sqlite", "postgresql"))
