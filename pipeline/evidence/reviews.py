@@ -3,15 +3,16 @@ they mean for training labels and for each organisation's known goals, and recor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from pipeline.errors import StoreError
 from pipeline.evidence import schema
-from pipeline.evidence.base import StoreBase
-from pipeline.evidence.standing import LABELLING_DECISIONS, standing_decisions, standing_reviews
+from pipeline.evidence.base import StoreBase, store_error
+from pipeline.evidence.standing import LABELLING_DECISIONS, refresh, standing_decisions, standing_reviews, take_back
 from pipeline.evidence.transaction import now
 
 
@@ -81,8 +82,11 @@ class ReviewStore(StoreBase):
         reviewer: str,
         note: str | None = None,
         undoes: int | None = None,
+        token: str | None = None,
+        shown: str | None = None,
     ) -> int:
-        """Append one review row (stamped now); returns its id."""
+        """Append one review row (stamped now) and keep what stands; returns its id. A ``token``
+        seen before stores nothing and returns the review it stored (one review per submission)."""
         row = {
             "passage_id": passage_id,
             "passage_text": passage_text,
@@ -94,10 +98,83 @@ class ReviewStore(StoreBase):
             "note": note,
             "created_at": now(),
             "undoes": undoes,
+            "token": token,
+            "shown": shown,
+            "stands": decision != "undo",
         }
-        with self.transaction() as tx:
-            result = tx.connection.execute(insert(schema.reviews).values(**row))
-            key = result.inserted_primary_key
-            if key is None:
-                raise StoreError("the database did not return the new review's id")
-            return int(key[0])
+        return self.add_reviews([row])[0]
+
+    def add_reviews(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Append review rows in one transaction (all or none); a row whose ``token`` is already
+        stored is not added again and its stored id is returned in its place."""
+        r = schema.reviews
+        tokens = [row["token"] for row in rows if row.get("token")]
+        try:
+            with self.engine.begin() as connection:
+                known = dict(connection.execute(select(r.c.token, r.c.id).where(r.c.token.in_(tokens))).all()) if tokens else {}
+                ids = []
+                for row in rows:
+                    if row.get("token") in known:
+                        ids.append(int(known[row["token"]]))
+                        continue
+                    key = connection.execute(insert(r).values(**row)).inserted_primary_key
+                    if key is None:
+                        raise StoreError("the database did not return the new review's id")
+                    ids.append(int(key[0]))
+                    if row.get("token"):
+                        known[row["token"]] = key[0]
+                    if row["decision"] == "undo" and row.get("undoes") is not None:
+                        take_back(connection, row["undoes"])
+                    refresh(connection, row["taxonomy"], row["passage_id"])
+                return ids
+        except IntegrityError as exc:  # the same token written by a concurrent request
+            if len(tokens) == 1 and len(rows) == 1:
+                found = self._read(select(r.c.id).where(r.c.token == tokens[0]))
+                if found:
+                    return [int(found[0].id)]
+            raise store_error("database write failed and was rolled back", exc) from exc
+        except SQLAlchemyError as exc:
+            raise store_error("database write failed and was rolled back", exc) from exc
+
+    def known_tokens(self, tokens: Iterable[str]) -> set[str]:
+        """Which of these review tokens are stored."""
+        r, wanted = schema.reviews, list(tokens)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            found.update(row.token for row in self._read(select(r.c.token).where(r.c.token.in_(wanted[start : start + 500]))))
+        return found
+
+    def decided_by(self, taxonomy: str, reviewer: str, *, skips: bool = True) -> set[str]:
+        """Passages with a standing decision by ``reviewer`` (skips included unless ``skips=False``)."""
+        r = schema.reviews
+        statement = select(r.c.passage_id).where(r.c.taxonomy == taxonomy, r.c.reviewer == reviewer, r.c.stands.is_(True))
+        if not skips:
+            statement = statement.where(r.c.decision != "skip")
+        return {row.passage_id for row in self._read(statement.distinct())}
+
+    def decided_passages(self, taxonomy: str) -> set[str]:
+        """Passages with a standing decision (any but a skip) by anyone."""
+        kept = schema.passage_standing
+        return {row.passage_id for row in self._read(select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, kept.c.decided_id.is_not(None)))}
+
+    def passage_reviews(self, taxonomy: str, passage_id: str) -> list[dict[str, Any]]:
+        """The standing review rows of one passage, oldest first."""
+        r = schema.reviews
+        return self._dicts(
+            select(r).where(r.c.taxonomy == taxonomy, r.c.passage_id == passage_id, r.c.stands.is_(True)).order_by(r.c.created_at, r.c.id)
+        )
+
+    def review(self, review_id: int) -> dict[str, Any] | None:
+        rows = self._dicts(select(schema.reviews).where(schema.reviews.c.id == review_id))
+        return rows[0] if rows else None
+
+    def reviewer_reviews(self, taxonomy: str, reviewer: str, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """A reviewer's standing reviews, newest first."""
+        r = schema.reviews
+        return self._dicts(
+            select(r)
+            .where(r.c.taxonomy == taxonomy, r.c.reviewer == reviewer, r.c.stands.is_(True))
+            .order_by(r.c.created_at.desc(), r.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )

@@ -11,12 +11,19 @@ undos and have not been undone. What each decision means for training:
 =========  ==========================================  ==========================
 decision   ``goals_after``                             a training label?
 =========  ==========================================  ==========================
-accept     the suggested goals                         yes
-change     the goals the reviewer chose                yes
+accept     the goals shown ticked (the model's), kept   yes
+change     the goals the reviewer ticked               yes
 no_goal    ``[]``                                      yes ("no goal")
 reject     ``[]``: none of the suggested goals apply   no: the right goals are unknown
 skip       the suggested goals, unchanged              no
 =========  ==========================================  ==========================
+
+A decision made on the review page records what the reviewer saw: the form carries the
+suggestions' ``version`` (a hash of every goal's score and marks and the model) and the goals
+shown ticked; when the suggestions changed since the page was drawn the decision is refused
+(``StaleDecision``). The page's "accept" saves the ticked goals: as ``accept`` when they are the
+model's, ``no_goal`` when none is ticked, ``change`` otherwise. Each page carries a one-time
+token, so a double submission stores one review.
 """
 
 from __future__ import annotations
@@ -25,17 +32,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from hashlib import sha256
 from itertools import combinations
 from typing import Any
 
-from pipeline.errors import DecisionError
+from pipeline.errors import DecisionError, StaleDecision
 from pipeline.evidence.store import LABELLING_DECISIONS, Store, now
 
 DECISIONS = ("accept", "reject", "change", "no_goal", "skip")
 __all__ = ["DECISIONS", "LABELLING_DECISIONS", "Filters", "Item", "QueueItem", "ReviewQueue"]
 ENTITY_KEYS = ("label", "text", "start", "end", "canonical", "role")  # what the review page shows
 FIGURE_KEYS = ("text", "start", "end", "value", "unit", "counted")
-SUGGESTION_KEYS = ("goal", "score", "predicted", "flagged", "priority", "reasons", "explanation", "model")
+SUGGESTION_KEYS = ("goal", "score", "predicted", "flagged", "priority", "reasons", "explanation", "model", "created_at")
+MAX_NOTE = 2000  # characters; a longer note is refused, not cut
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,17 @@ class Item:
 
     @property
     def suggested(self) -> list[int]:
-        return [s["goal"] for s in self.suggestions if s["predicted"]]
+        return sorted(s["goal"] for s in self.suggestions if s["predicted"])
+
+    @property
+    def version(self) -> str:
+        """What the reviewer is shown, as a short hash: each goal's score and marks, and the model."""
+        return suggestion_version(self.suggestions)
+
+
+def suggestion_version(suggestions: Sequence[dict[str, Any]]) -> str:
+    parts = sorted(f"{s['goal']}:{s['score']:.4f}:{int(bool(s['predicted']))}:{int(bool(s['flagged']))}:{s['model']}" for s in suggestions)
+    return sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 class ReviewQueue:
@@ -105,7 +124,7 @@ class ReviewQueue:
 
     def items(self, reviewer: str | None, filters: Filters = Filters(), limit: int = 50) -> list[QueueItem]:
         """Flagged passages not yet decided by ``reviewer`` (by anyone, if None), most valuable first."""
-        decided = self._decided_by(reviewer)
+        decided = self.store.decided_by(self.taxonomy, reviewer) if reviewer else self.store.decided_passages(self.taxonomy)
         grouped: dict[str, dict[str, Any]] = {}
         for row in self.store.flagged_suggestions(self.taxonomy, **asdict(filters)):
             if row["passage_id"] in decided:
@@ -132,7 +151,7 @@ class ReviewQueue:
     def size(self, reviewer: str | None = None) -> int:
         """Passages waiting in the queue: for ``reviewer`` (their skips count as done), or for a
         first decision by anyone (a skip decides nothing)."""
-        done = self._decided_by(reviewer) if reviewer else {r["passage_id"] for r in self.effective() if r["decision"] != "skip"}
+        done = self.store.decided_by(self.taxonomy, reviewer) if reviewer else self.store.decided_passages(self.taxonomy)
         return len(self.store.flagged_passages(self.taxonomy) - done)
 
     def item(self, passage_id: str) -> Item | None:
@@ -150,7 +169,7 @@ class ReviewQueue:
             entities=[_only(e, ENTITY_KEYS) for e in self.store.entities([passage_id])],
             figures=[_only(f, FIGURE_KEYS) for f in self.store.figures([passage_id])],
             suggestions=[_only(s, SUGGESTION_KEYS) for s in self.store.suggestions([passage_id], self.taxonomy)],
-            decisions=[r for r in self.effective() if r["passage_id"] == passage_id],
+            decisions=self.store.passage_reviews(self.taxonomy, passage_id),
         )
 
     def next_item(self, reviewer: str, filters: Filters = Filters()) -> str | None:
@@ -162,30 +181,79 @@ class ReviewQueue:
 
     # --- writing --------------------------------------------------------------------------
 
-    def decide(self, passage_id: str, reviewer: str, decision: str, *, goals: Sequence[int] = (), note: str | None = None, goal_ids: Sequence[int] = ()) -> int:
-        """Record a decision; returns the review id."""
+    def decide(
+        self,
+        passage_id: str,
+        reviewer: str,
+        decision: str,
+        *,
+        goals: Sequence[int] | None = None,
+        note: str | None = None,
+        goal_ids: Sequence[int] = (),
+        shown: str | None = None,
+        shown_goals: Sequence[int] | None = None,
+        token: str | None = None,
+    ) -> int:
+        """Record a decision; returns the review id (the earlier one when ``token`` was used before).
+
+        ``shown`` and ``shown_goals``: the suggestions' version and the goals ticked on the page
+        the decision was made on; a decision on suggestions that changed since is refused. With
+        ``goals`` (the ticked goals), "accept" saves them; without, it keeps the model's.
+        """
+        row = self.review_row(passage_id, reviewer, decision, goals=goals, note=note, goal_ids=goal_ids, shown=shown, shown_goals=shown_goals, token=token)
+        return self.store.add_reviews([row])[0]
+
+    def decide_all(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Store review rows made by ``review_row`` in one transaction: all of them or none."""
+        return self.store.add_reviews(rows)
+
+    def review_row(
+        self,
+        passage_id: str,
+        reviewer: str,
+        decision: str,
+        *,
+        goals: Sequence[int] | None = None,
+        note: str | None = None,
+        goal_ids: Sequence[int] = (),
+        shown: str | None = None,
+        shown_goals: Sequence[int] | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """The review row a decision makes, checked (``DecisionError``, ``StaleDecision``), not stored."""
         if decision not in DECISIONS:
             raise DecisionError(f"unknown decision '{decision}'; use one of {', '.join(DECISIONS)}")
+        note = (note or "").strip() or None
+        if note is not None and len(note) > MAX_NOTE:
+            raise DecisionError(f"the note has {len(note):,} characters; keep it under {MAX_NOTE:,}")
         item = self.item(passage_id)
         if item is None:
             raise DecisionError(f"no passage '{passage_id}' in the database")
-        chosen = sorted({int(g) for g in goals})
-        if goal_ids and set(chosen) - set(goal_ids):
+        chosen = None if goals is None else sorted({int(g) for g in goals})
+        if goal_ids and chosen and set(chosen) - set(goal_ids):
             raise DecisionError(f"goals {sorted(set(chosen) - set(goal_ids))} are not in taxonomy '{self.taxonomy}'")
         before = item.suggested
-        after = {"accept": before, "skip": before, "reject": [], "no_goal": [], "change": chosen}[decision]
+        if shown is not None and (shown != item.version or (shown_goals is not None and sorted(shown_goals) != before)):
+            raise StaleDecision(item, "the model's suggestions for this passage changed after the page was drawn; nothing was saved. Here they are as they stand now: decide again")
+        if decision == "accept" and chosen is not None:
+            decision = "accept" if chosen == before and chosen else "no_goal" if not chosen else "change"
         if decision == "change" and not chosen:
             raise DecisionError("a change needs at least one goal; use 'no goal' for a passage that is evidence for none")
-        return self._insert(passage_id, item.text, decision, before, after, reviewer, (note or "").strip() or None, None)
+        after = {"accept": before, "skip": before, "reject": [], "no_goal": [], "change": chosen or []}[decision]
+        return {
+            "passage_id": passage_id, "passage_text": item.text, "taxonomy": self.taxonomy, "decision": decision, "goals_before": before,
+            "goals_after": after, "reviewer": reviewer, "note": note, "created_at": now(), "undoes": None,
+            "token": _token_key(reviewer, token), "shown": shown or item.version, "stands": True,
+        }
 
     def undo_last(self, reviewer: str) -> int | None:
-        """Take back the reviewer's latest effective decision; returns its passage id's review id."""
-        mine = [r for r in self.effective() if r["reviewer"] == reviewer]
+        """Take back the reviewer's latest standing decision; returns that review's id."""
+        mine = self.store.reviewer_reviews(self.taxonomy, reviewer, limit=1)
         if not mine:
             return None
-        last = max(mine, key=lambda r: (r["created_at"], r["id"]))
+        last = mine[0]
         self._insert(last["passage_id"], last["passage_text"], "undo", last["goals_before"], last["goals_before"], reviewer, None, last["id"])
-        return last["id"]
+        return int(last["id"])
 
     def _insert(self, passage_id: str, text: str, decision: str, before: list[int], after: list[int], reviewer: str, note: str | None, undoes: int | None) -> int:
         return self.store.add_review(
@@ -209,9 +277,6 @@ class ReviewQueue:
     def effective(self) -> list[dict[str, Any]]:
         """The standing decisions (not undos, not undone), oldest first."""
         return self.store.standing_reviews(self.taxonomy)
-
-    def _decided_by(self, reviewer: str | None) -> set[str]:
-        return {r["passage_id"] for r in self.effective() if reviewer is None or r["reviewer"] == reviewer}
 
     def status(self, today: date | None = None) -> dict[str, Any]:
         effective = self.effective()
@@ -251,6 +316,11 @@ def model_precision(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
         suggested += len(before)
         kept += len(before & set(r["goals_after"] or []))
     return {"suggested": suggested, "kept": kept, "precision": round(kept / suggested, 3) if suggested else None}
+
+
+def _token_key(reviewer: str, token: str | None) -> str | None:
+    """The stored form of a page's token: scoped to the reviewer, fixed length."""
+    return sha256(f"{reviewer}\n{token}".encode()).hexdigest() if token else None
 
 
 def _only(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:

@@ -13,13 +13,7 @@ from fastapi.routing import APIRoute
 from pipeline.evidence.store import Store
 from pipeline.review.queue import ReviewQueue
 
-from .conftest import HOSTILE, PASSWORDS, csrf, login
-
-
-def decide(client, passage: str, decision: str, goals: str = "", note: str = ""):
-    page = client.get(f"/item/{passage}")
-    assert page.status_code == 200
-    return client.post(f"/item/{passage}/decide", data={"csrf_token": csrf(page.text), "decision": decision, "goals": goals, "note": note}, follow_redirects=False)
+from .conftest import HOSTILE, PASSWORDS, csrf, decide, login
 
 
 def reviews(db_url: str) -> list[dict]:
@@ -205,8 +199,8 @@ def test_the_session_secret_comes_from_the_environment_or_is_generated_once(tmp_
     first = secret_key(tmp_path / "instance")
     assert len(first) >= 40 and secret_key(tmp_path / "instance") == first
     assert stat.S_IMODE((tmp_path / "instance" / "secret_key").stat().st_mode) == 0o600
-    monkeypatch.setenv(SECRET_ENV, "from-the-environment")
-    assert secret_key(tmp_path / "instance") == "from-the-environment"
+    monkeypatch.setenv(SECRET_ENV, "from-the-environment-and-long-enough-to-sign")
+    assert secret_key(tmp_path / "instance") == "from-the-environment-and-long-enough-to-sign"
 
 
 def test_the_evidence_table_counts_standing_reviews_over_the_model(db_url: str):
