@@ -244,3 +244,148 @@ def test_a_database_failure_during_a_request_is_the_503_page(app, client, tmp_pa
         page = client.get(path)
         assert page.status_code == 503, path
         assert "not available just now" in page.text and "Traceback" not in page.text and "SELECT" not in page.text
+
+
+# --- security findings, one regression test each ----------------------------------------------
+
+
+@pytest.mark.parametrize("weak", ["", "   \n", "x", "short-but-not-32-bytes-long"])
+def test_a_weak_secret_in_the_environment_or_file_refuses_to_start(tmp_path, monkeypatch: pytest.MonkeyPatch, db_url: str, weak: str):
+    """A short secret would let anyone forge an admin's session cookie offline."""
+    from pipeline.errors import ConfigError
+    from pipeline.review.app import SECRET_ENV, create_app, secret_key
+
+    monkeypatch.setenv(SECRET_ENV, weak)
+    with pytest.raises(ConfigError, match="at least 32 random bytes"):
+        create_app(db_url)
+    monkeypatch.delenv(SECRET_ENV)
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "secret_key").write_text(weak)
+    with pytest.raises(ConfigError, match="secret_key is"):
+        secret_key(tmp_path / "instance")
+    with pytest.raises(ConfigError):
+        create_app(db_url, secret=weak)
+
+
+def test_a_secret_that_cannot_be_written_refuses_to_start(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    from pipeline.errors import ConfigError
+    from pipeline.review.app import SECRET_ENV, secret_key
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ConfigError, match="cannot write the session secret"):
+        secret_key(tmp_path / "file" / "instance")
+
+
+def test_the_cli_says_the_weak_secret_in_one_line(db_url: str, monkeypatch: pytest.MonkeyPatch):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app as cli
+
+    monkeypatch.setenv("LEVELUP_SECRET_KEY", "x")
+    result = CliRunner().invoke(cli, ["review", "serve", "--db", db_url, "--port", "1"])
+    assert result.exit_code == 2 and "at least 32 random bytes" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_cookie_replayed_after_logout_is_refused(client):
+    login(client, "rita")
+    page = client.get("/queue")
+    cookie = client.cookies.get("levelup_session")
+    client.post("/logout", data={"csrf_token": csrf(page.text)}, follow_redirects=False)
+    client.cookies.clear()
+    client.cookies.set("levelup_session", cookie)
+    response = client.get("/queue", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+
+
+def test_a_password_change_ends_every_other_session(app, db_url: str):
+    from fastapi.testclient import TestClient
+
+    from pipeline.review import accounts
+
+    laptop, phone = TestClient(app, base_url="http://127.0.0.1"), TestClient(app, base_url="http://127.0.0.1")
+    login(laptop, "rita")
+    login(phone, "rita")
+    old_cookie = phone.cookies.get("levelup_session")
+    page = phone.get("/account").text
+    changed = phone.post("/account", data={"csrf_token": csrf(page), "current": PASSWORDS["rita"], "new": "a-brand-new-password"}, follow_redirects=False)
+    assert changed.status_code == 303
+    assert laptop.get("/queue", follow_redirects=False).status_code == 303  # the other session is over
+    assert phone.get("/queue").status_code == 200  # the one that changed it has a fresh session
+    new_cookie = phone.cookies.get("levelup_session")
+    phone.cookies.clear()
+    phone.cookies.set("levelup_session", old_cookie)
+    assert phone.get("/queue", follow_redirects=False).status_code == 303  # its old cookie is over too
+    phone.cookies.clear()
+    phone.cookies.set("levelup_session", new_cookie)
+    login(laptop, "rita", "a-brand-new-password")
+    accounts.add_user(Store.open(db_url), "rita", "reset-by-an-admin", "reviewer")  # an admin's reset, too
+    assert laptop.get("/queue", follow_redirects=False).status_code == 303
+    login(phone, "rita", "reset-by-an-admin")
+    page = phone.get("/account").text
+    wrong = phone.post("/account", data={"csrf_token": csrf(page), "current": "wrong", "new": "whatever-long"}, follow_redirects=False)
+    assert wrong.status_code == 400 and "current password is wrong" in wrong.text
+
+
+def test_the_session_cookie_is_secure_with_https(db_url: str):
+    from fastapi.testclient import TestClient
+
+    from pipeline.review.app import create_app
+
+    client = TestClient(create_app(db_url, secret="s" * 40, https_only=True), base_url="https://127.0.0.1")
+    assert "secure" in login(client, "rita").headers["set-cookie"].lower()
+
+
+def test_spraying_one_password_over_many_usernames_is_limited(client, clock):
+    for number in range(20):
+        assert login(client, f"user{number}", "Spring2026!").status_code == 401
+    assert login(client, "rita").status_code == 429  # the address is limited, whatever the username
+    clock.now += 301
+    assert login(client, "rita").status_code == 303  # and the limit expires
+
+
+def test_forwarded_for_is_not_believed_unless_configured_so_rotating_it_is_limited(app):
+    import socket
+    import threading
+    import time as clock_time
+
+    import httpx
+    import uvicorn
+
+    from pipeline.review.app import server_options
+
+    assert server_options()["proxy_headers"] is False
+    assert server_options(forwarded_allow_ips="10.0.0.2")["forwarded_allow_ips"] == "10.0.0.2"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **server_options()))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        clock_time.sleep(0.05)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            statuses = []
+            for number in range(22):
+                token = csrf(http.get("/login").text)
+                spoofed = {"X-Forwarded-For": f"203.0.113.{number}"}
+                statuses.append(http.post("/login", data={"csrf_token": token, "username": f"u{number}", "password": "guess-guess"}, headers=spoofed).status_code)
+            assert statuses[:20] == [401] * 20 and statuses[20:] == [429, 429]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_error_pages_carry_the_security_headers(app, client, monkeypatch: pytest.MonkeyPatch):
+    login(client, "rita")
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and missing.headers["x-frame-options"] == "DENY"
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("an unforeseen bug")
+
+    monkeypatch.setattr(ReviewQueue, "status", broken)
+    response = client.get("/status")
+    assert response.status_code == 500 and "Something went wrong" in response.text and "unforeseen" not in response.text
+    assert "script-src 'self'" in response.headers["content-security-policy"] and response.headers["x-content-type-options"] == "nosniff"
