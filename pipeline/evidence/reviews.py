@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, case, false, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from pipeline.errors import StoreError
@@ -135,6 +135,94 @@ class ReviewStore(StoreBase):
             raise store_error("database write failed and was rolled back", exc) from exc
         except SQLAlchemyError as exc:
             raise store_error("database write failed and was rolled back", exc) from exc
+
+    def queue_page(
+        self,
+        taxonomy: str,
+        reviewer: str | None,
+        *,
+        organisation: str | None = None,
+        goal: int | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        search: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the review queue and the number of passages in it with these filters.
+
+        The queue: passages with a flagged suggestion of ``taxonomy`` that ``reviewer`` has no
+        standing decision on (skips aside: those come back after the rest), or, for no reviewer,
+        that nobody has decided; highest review priority first. Filters: the document's
+        organisation, a flagged goal, the document's site or URL and date (ISO, inclusive), and
+        words in the passage text. Rows: passage id, text, priority, flagged goals and reasons,
+        document title, organisation and date, and ``skipped``.
+        """
+        s, p, d, r, kept = schema.suggestions, schema.passages, schema.documents, schema.reviews, schema.passage_standing
+        conditions = [s.c.taxonomy == taxonomy, s.c.flagged.is_(True)]
+        if organisation:
+            conditions.append(d.c.organisation == organisation)
+        if goal is not None:
+            conditions.append(s.c.goal == goal)
+        if source:
+            conditions.append(or_(d.c.sitename.ilike(f"%{source}%"), d.c.url.ilike(f"%{source}%")))
+        day = func.substr(d.c.date, 1, 10)
+        if date_from:
+            conditions.append(and_(d.c.date.is_not(None), day >= date_from))
+        if date_to:
+            conditions.append(and_(d.c.date.is_not(None), day <= date_to))
+        for word in (search or "").split()[:8]:
+            conditions.append(p.c.text.ilike(f"%{word}%"))
+        if reviewer is None:
+            done = select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, kept.c.decided_id.is_not(None))
+            skipped = select(kept.c.passage_id).where(false())
+        else:
+            mine = select(r.c.passage_id).where(r.c.taxonomy == taxonomy, r.c.reviewer == reviewer, r.c.stands.is_(True))
+            done = mine.where(r.c.decision != "skip")
+            skipped = mine.where(r.c.decision == "skip")
+        conditions.append(s.c.passage_id.not_in(done))
+        grouped = (
+            select(s.c.passage_id, func.max(s.c.priority).label("priority"))
+            .join(p, p.c.id == s.c.passage_id)
+            .join(d, d.c.id == p.c.document_id)
+            .where(*conditions)
+            .group_by(s.c.passage_id)
+            .subquery("waiting")
+        )
+        total = int(self._read(select(func.count()).select_from(grouped))[0][0])
+        later = case((grouped.c.passage_id.in_(skipped), 1), else_=0).label("skipped")
+        page = self._read(
+            select(grouped.c.passage_id, grouped.c.priority, later)
+            .order_by(later, grouped.c.priority.desc(), grouped.c.passage_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if not page:
+            return [], total
+        ids = [row.passage_id for row in page]
+        details = select(s.c.passage_id, s.c.goal, s.c.reasons).where(s.c.passage_id.in_(ids), s.c.taxonomy == taxonomy, s.c.flagged.is_(True))
+        if goal is not None:
+            details = details.where(s.c.goal == goal)
+        flags: dict[str, list[Any]] = {}
+        for row in self._read(details):
+            flags.setdefault(row.passage_id, []).append(row)
+        passages = {
+            row.id: row
+            for row in self._read(select(p.c.id, p.c.text, d.c.title, d.c.organisation, d.c.date).join(d, d.c.id == p.c.document_id).where(p.c.id.in_(ids)))
+        }
+        rows = []
+        for row in page:
+            found = passages[row.passage_id]
+            rows.append(
+                {
+                    "passage_id": row.passage_id, "text": found.text, "priority": float(row.priority or 0.0), "skipped": bool(row.skipped),
+                    "goals": sorted(int(f.goal) for f in flags.get(row.passage_id, [])),
+                    "reasons": sorted({reason for f in flags.get(row.passage_id, []) for reason in f.reasons or []}),
+                    "title": found.title, "organisation": found.organisation, "date": found.date,
+                }
+            )
+        return rows, total
 
     def known_tokens(self, tokens: Iterable[str]) -> set[str]:
         """Which of these review tokens are stored."""

@@ -59,7 +59,9 @@ log = logging.getLogger(__name__)
 SECRET_ENV = "LEVELUP_SECRET_KEY"
 MIN_SECRET_BYTES = 32
 SESSION_HOURS = 8
+PAGE_SIZE = 50  # queue rows per page
 USER_ATTEMPTS, ADDRESS_ATTEMPTS, LOGIN_WINDOW = 5, 20, 300.0  # failed logins allowed per 5 minutes
+FILTER_KEYS = ("organisation", "goal", "source", "date_from", "date_to", "search")  # carried from the queue to each decision
 GOAL_VALUE = re.compile(r"^[0-9]{1,3}$")  # a goal number as a form sends it (ASCII digits only)
 TEMPLATES = Path(__file__).parent / "templates"
 SCRIPT = (Path(__file__).parent / "static" / "review.js").read_text(encoding="utf-8")
@@ -269,12 +271,16 @@ def create_app(
     def queue_page(request: Request) -> Response:
         user = user_of(request)
         filters = Filters.parse(dict(request.query_params))
-        items = queue.items(user.username, filters)
-        return page(
-            request,
-            "queue.html",
-            {"items": items, "filters": filters, "query": _query(filters), "organisations": queue.organisations(), "size": queue.size(user.username)},
-        )
+        number = request.query_params.get("page", "1")
+        number_int = max(1, min(int(number), 100_000)) if number.isdigit() else 1
+        items, matching = queue.page(user.username, filters, limit=PAGE_SIZE, offset=(number_int - 1) * PAGE_SIZE)
+        pages = max(1, -(-matching // PAGE_SIZE))
+        context = {
+            "items": items, "filters": filters, "query": _query(filters), "organisations": queue.organisations(), "matching": matching,
+            "size": queue.size(user.username) if filters.query() else matching, "page_number": number_int, "pages": pages,
+            "page_query": lambda n: _query(filters, page=n),
+        }
+        return page(request, "queue.html", context)
 
     def item_response(request: Request, item: Item, filters: Filters, *, message: str | None = None, status: int = 200) -> HTMLResponse:
         rows = goal_rows(settings.taxonomy, item.suggestions)
@@ -285,6 +291,7 @@ def create_app(
             "query": _query(filters),
             "token": secrets.token_urlsafe(16),
             "message": message,
+            "filter_keys": FILTER_KEYS,
         }
         return page(request, "item.html", context, status=status)
 
@@ -314,7 +321,7 @@ def create_app(
             raise
         except DecisionError as error:
             raise InputError(f"{error}.") from None
-        filters = Filters.parse({k: form.get(k, "") for k in ("organisation", "goal", "source", "date_from", "date_to")})
+        filters = Filters.parse({k: form.get(k, "") for k in FILTER_KEYS})
         following = queue.next_item(user.username, filters)
         return RedirectResponse(f"/item/{following}{_query(filters)}" if following else f"/queue{_query(filters)}", status_code=303)
 
@@ -443,8 +450,8 @@ SERVER_ERROR_PAGE = (
 )
 
 
-def _query(filters: Filters) -> str:
-    values = filters.query()
+def _query(filters: Filters, *, page: int | None = None) -> str:
+    values = filters.query() | ({"page": str(page)} if page and page > 1 else {})
     return f"?{urlencode(values)}" if values else ""
 
 

@@ -2,7 +2,8 @@
 
 A queue item is a passage with at least one flagged goal suggestion, ranked by its highest
 review priority (the expected value of a review, ``pipeline.classify.flag``). A reviewer's queue
-leaves out passages they have already decided (skips included) while the decision stands.
+leaves out passages they have already decided while the decision stands; passages they skipped
+come back after all the others.
 
 Decisions are rows of ``reviews`` and are never changed: an undo is a row of its own that points
 at the review it takes back (``undoes``). The *effective* decisions are the rows that are not
@@ -54,6 +55,7 @@ class Filters:
     source: str | None = None  # a document's site name or URL host
     date_from: str | None = None  # ISO dates, compared with the document's date
     date_to: str | None = None
+    search: str | None = None  # words in the passage text
 
     @classmethod
     def parse(cls, values: dict[str, str]) -> Filters:
@@ -65,6 +67,7 @@ class Filters:
             source=values.get("source", "").strip() or None,
             date_from=_iso(values.get("date_from", "")),
             date_to=_iso(values.get("date_to", "")),
+            search=" ".join(values.get("search", "").split())[:200] or None,
         )
 
     def query(self) -> dict[str, str]:
@@ -81,6 +84,7 @@ class QueueItem:
     document_title: str | None
     organisation: str | None
     date: str | None
+    skipped: bool = False  # skipped by this reviewer before: back at the end of the queue
 
 
 @dataclass
@@ -122,37 +126,27 @@ class ReviewQueue:
 
     # --- reading --------------------------------------------------------------------------
 
-    def items(self, reviewer: str | None, filters: Filters = Filters(), limit: int = 50) -> list[QueueItem]:
-        """Flagged passages not yet decided by ``reviewer`` (by anyone, if None), most valuable first."""
-        decided = self.store.decided_by(self.taxonomy, reviewer) if reviewer else self.store.decided_passages(self.taxonomy)
-        grouped: dict[str, dict[str, Any]] = {}
-        for row in self.store.flagged_suggestions(self.taxonomy, **asdict(filters)):
-            if row["passage_id"] in decided:
-                continue
-            entry = grouped.setdefault(row["passage_id"], {"row": row, "goals": [], "reasons": set(), "priority": 0.0})
-            entry["goals"].append(int(row["goal"]))
-            entry["reasons"].update(row["reasons"] or [])
-            entry["priority"] = max(entry["priority"], float(row["priority"] or 0.0))
-        ranked = sorted(grouped.values(), key=lambda e: (-e["priority"], e["row"]["passage_id"]))
-        return [
+    def items(self, reviewer: str | None, filters: Filters = Filters(), limit: int = 50, offset: int = 0) -> list[QueueItem]:
+        """Flagged passages not yet decided by ``reviewer`` (by anyone, if None), most valuable
+        first; the reviewer's skipped passages come back after the rest."""
+        return self.page(reviewer, filters, limit, offset)[0]
+
+    def page(self, reviewer: str | None, filters: Filters = Filters(), limit: int = 50, offset: int = 0) -> tuple[list[QueueItem], int]:
+        """One page of the queue, and how many passages the queue holds with these filters."""
+        rows, total = self.store.queue_page(self.taxonomy, reviewer, **asdict(filters), limit=limit, offset=offset)
+        items = [
             QueueItem(
-                passage_id=e["row"]["passage_id"],
-                text=e["row"]["text"],
-                priority=round(e["priority"], 4),
-                goals=sorted(e["goals"]),
-                reasons=sorted(e["reasons"]),
-                document_title=e["row"]["title"],
-                organisation=e["row"]["organisation"],
-                date=e["row"]["date"],
+                passage_id=row["passage_id"], text=row["text"], priority=round(row["priority"], 4), goals=row["goals"], reasons=row["reasons"],
+                document_title=row["title"], organisation=row["organisation"], date=row["date"], skipped=row["skipped"],
             )
-            for e in ranked[:limit]
+            for row in rows
         ]
+        return items, total
 
     def size(self, reviewer: str | None = None) -> int:
-        """Passages waiting in the queue: for ``reviewer`` (their skips count as done), or for a
-        first decision by anyone (a skip decides nothing)."""
-        done = self.store.decided_by(self.taxonomy, reviewer) if reviewer else self.store.decided_passages(self.taxonomy)
-        return len(self.store.flagged_passages(self.taxonomy) - done)
+        """Passages waiting in the queue: for ``reviewer`` (their skips wait too, at the end), or
+        for a first decision by anyone (a skip decides nothing)."""
+        return self.page(reviewer, limit=1)[1]
 
     def item(self, passage_id: str) -> Item | None:
         row = self.store.passage(passage_id)

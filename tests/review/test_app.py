@@ -225,12 +225,13 @@ def test_the_evidence_table_counts_standing_reviews_over_the_model(db_url: str):
     assert goals_of("p1") == {3, 5}
 
 
-def test_a_skip_leaves_the_passage_waiting_for_a_first_decision(db_url: str):
+def test_a_skip_leaves_the_passage_waiting_and_it_comes_back_last(db_url: str):
     queue = ReviewQueue(Store.open(db_url), "levelling-up")
     assert queue.size() == 4 and queue.size("rita") == 4
     queue.decide("p0", "rita", "skip")
-    assert queue.size("rita") == 3  # out of rita's way
-    assert queue.size() == 4  # but nobody has decided it
+    assert queue.size("rita") == 4  # still waiting for rita, but after the rest
+    assert [i.passage_id for i in queue.items("rita")] == ["p1", "p2", "p3", "p0"] and queue.items("rita")[-1].skipped
+    assert queue.size() == 4  # and nobody has decided it
     queue.decide("p1", "ada", "accept")
     assert queue.size() == 3
 
