@@ -176,6 +176,7 @@ def create_app(
         if user is None:
             request.session.clear()
             raise LoginRequired
+        request.state.user = user  # for the page drawn for this request
         return user
 
     def start_session(request: Request, user: accounts.User) -> None:
@@ -203,9 +204,11 @@ def create_app(
         return Form({key: str(value) for key, value in form.items()}, {key: [str(v) for v in form.getlist(key)] for key in form})
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-        sid = request.session.get("sid")
-        username = store.session_user(_digest(sid)) if isinstance(sid, str) and status < 500 else None  # no database on a 5xx page
-        user = accounts.get_user(store, username) if username else None
+        user = getattr(request.state, "user", None)
+        if user is None and status < 500:  # no database on a 5xx page
+            sid = request.session.get("sid")
+            username = store.session_user(_digest(sid)) if isinstance(sid, str) else None
+            user = accounts.get_user(store, username) if username else None
         base = {"user": user, "csrf_token": csrf_token(request), "taxonomy": settings.taxonomy, "goal_titles": goal_titles}
         return templates.TemplateResponse(request, name, base | context, status_code=status)
 
