@@ -209,7 +209,8 @@ def create_app(
             sid = request.session.get("sid")
             username = store.session_user(_digest(sid)) if isinstance(sid, str) else None
             user = accounts.get_user(store, username) if username else None
-        base = {"user": user, "csrf_token": csrf_token(request), "taxonomy": settings.taxonomy, "goal_titles": goal_titles}
+        flash = request.session.pop("flash", None) if status < 400 else None
+        base = {"user": user, "flash": flash, "progress": progress_line(request, store, queue, user) if name in ("item.html", "queue.html") and user else None, "csrf_token": csrf_token(request), "taxonomy": settings.taxonomy, "goal_titles": goal_titles}
         return templates.TemplateResponse(request, name, base | context, status_code=status)
 
     # --- login ----------------------------------------------------------------------------
@@ -316,7 +317,7 @@ def create_app(
             raise InputError("The form is missing what it was drawn with (its token and version). Reload the page and decide again.")
         decision = form.get("decision", "")
         try:
-            queue.decide(
+            review_id = queue.decide(
                 passage_id, user.username, decision, goals=goals if decision == "change" or (decision == "accept" and "goals_sent" in form) else None,
                 note=form.get("note"), goal_ids=settings.taxonomy.goal_ids, shown=form["shown"], shown_goals=shown_goals, token=form["token"],
             )
@@ -325,18 +326,41 @@ def create_app(
         except DecisionError as error:
             raise InputError(f"{error}.") from None
         filters = Filters.parse({k: form.get(k, "") for k in FILTER_KEYS})
+        stored = store.review(review_id)
+        if stored is not None:
+            goals = " ".join(map(str, stored["goals_after"])) or "none"
+            request.session["flash"] = {"text": f"Saved: {stored['decision'].replace('_', ' ')} (goals {goals}) for passage {passage_id}.", "review": review_id}
+        progress = request.session.get("progress") or {"done": 0, "started": time.time()}
+        progress["done"] += 1
+        request.session["progress"] = progress
         following = queue.next_item(user.username, filters)
         return RedirectResponse(f"/item/{following}{_query(filters)}" if following else f"/queue{_query(filters)}", status_code=303)
 
     @app.post("/undo")
     async def undo(request: Request) -> Response:
+        """Take back the decision named in the form (one's own), or else one's latest."""
         user = user_of(request)
-        await form_of(request)
-        undone = queue.undo_last(user.username)
+        form = await form_of(request)
+        wanted = form.get("review", "")
+        undone = queue.undo(int(wanted), user.username) if wanted.isdigit() else queue.undo_last(user.username)
         if undone is None:
+            request.session["flash"] = {"text": "Nothing to undo: that decision is already taken back, or not yours."}
             return RedirectResponse("/queue", status_code=303)
         taken_back = store.review(undone)
+        request.session["flash"] = {"text": "Decision taken back: decide this passage again."}
+        progress = request.session.get("progress")
+        if progress:
+            progress["done"] = max(0, int(progress["done"]) - 1)
+            request.session["progress"] = progress
         return RedirectResponse(f"/item/{taken_back['passage_id']}" if taken_back else "/queue", status_code=303)
+
+    @app.get("/mine", response_class=HTMLResponse)
+    def my_decisions(request: Request) -> Response:
+        user = user_of(request)
+        number = request.query_params.get("page", "1")
+        number_int = max(1, min(int(number), 100_000)) if number.isdigit() else 1
+        rows = queue.mine(user.username, limit=PAGE_SIZE + 1, offset=(number_int - 1) * PAGE_SIZE)
+        return page(request, "mine.html", {"rows": rows[:PAGE_SIZE], "page_number": number_int, "more": len(rows) > PAGE_SIZE})
 
     @app.get("/review.js")
     def script(request: Request) -> Response:
@@ -394,6 +418,19 @@ def create_app(
 
     app.state.settings = settings
     return app
+
+
+def progress_line(request: Request, store: Store, queue: ReviewQueue, user: accounts.User) -> str | None:
+    """"12/50 · about 9 min left": decisions this session out of those plus what is waiting, and
+    the time left at this session's pace."""
+    progress = request.session.get("progress")
+    if not progress or not progress.get("done"):
+        return None
+    done, waiting = int(progress["done"]), queue.size(user.username)
+    pace = max(1.0, (time.time() - float(progress["started"])) / done)  # seconds per decision
+    minutes = round(waiting * pace / 60)
+    left = "less than a minute left" if minutes < 1 else f"about {minutes} min left" if minutes < 120 else f"about {minutes / 60:.0f} h left"
+    return f"{done}/{done + waiting} · {left}"
 
 
 def server_options(*, forwarded_allow_ips: str | None = None) -> dict[str, Any]:

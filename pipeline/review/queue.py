@@ -243,11 +243,20 @@ class ReviewQueue:
     def undo_last(self, reviewer: str) -> int | None:
         """Take back the reviewer's latest standing decision; returns that review's id."""
         mine = self.store.reviewer_reviews(self.taxonomy, reviewer, limit=1)
-        if not mine:
+        return self.undo(int(mine[0]["id"]), reviewer) if mine else None
+
+    def undo(self, review_id: int, reviewer: str) -> int | None:
+        """Take back one of the reviewer's own standing decisions; returns its id, or None when
+        it is not theirs or no longer stands."""
+        row = self.store.review(review_id)
+        if row is None or row["reviewer"] != reviewer or not row["stands"] or row["taxonomy"] != self.taxonomy:
             return None
-        last = mine[0]
-        self._insert(last["passage_id"], last["passage_text"], "undo", last["goals_before"], last["goals_before"], reviewer, None, last["id"])
-        return int(last["id"])
+        self._insert(row["passage_id"], row["passage_text"], "undo", row["goals_before"], row["goals_before"], reviewer, None, review_id)
+        return review_id
+
+    def mine(self, reviewer: str, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """The reviewer's standing decisions, newest first (revising one adds a new review)."""
+        return self.store.reviewer_reviews(self.taxonomy, reviewer, limit=limit, offset=offset)
 
     def _insert(self, passage_id: str, text: str, decision: str, before: list[int], after: list[int], reviewer: str, note: str | None, undoes: int | None) -> int:
         return self.store.add_review(

@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+from markupsafe import escape
 from fastapi.routing import APIRoute
 
 from pipeline.evidence.store import Store
@@ -390,3 +391,60 @@ def test_error_pages_carry_the_security_headers(app, client, monkeypatch: pytest
     response = client.get("/status")
     assert response.status_code == 500 and "Something went wrong" in response.text and "unforeseen" not in response.text
     assert "script-src 'self'" in response.headers["content-security-policy"] and response.headers["x-content-type-options"] == "nosniff"
+
+
+# --- feedback and history ------------------------------------------------------------------------
+
+
+def test_each_decision_is_confirmed_with_an_undo_and_progress(client, db_url: str):
+    login(client, "rita")
+    decide(client, "p0", "accept")
+    page = client.get("/item/p1").text
+    assert "Saved: accept (goals 3) for passage p0." in page and 'name="review"' in page
+    assert "1/4 · " in page and "left" in page  # one done, three waiting
+    assert "Saved:" not in client.get("/item/p1").text  # said once
+    decide(client, "p1", "no_goal")
+    first = reviews(db_url)[0]["id"]
+    response = client.post("/undo", data={"csrf_token": csrf(page), "review": str(first)}, follow_redirects=False)
+    assert response.headers["location"] == "/item/p0"  # the confirmed one, not just the latest
+    rows = reviews(db_url)
+    assert rows[-1]["decision"] == "undo" and rows[-1]["undoes"] == first
+
+
+def test_my_decisions_lists_and_revises_own_decisions_keeping_the_history(client, db_url: str):
+    login(client, "rita")
+    decide(client, "p0", "accept")
+    decide(client, "p1", "change", goals="14")
+    mine = client.get("/mine").text
+    assert mine.index("/item/p1") < mine.index("/item/p0") and "3 5 → 14" in mine
+    decide(client, "p0", "change", goals="3 8")  # revise p0 from its page
+    rows = [r for r in reviews(db_url) if r["passage_id"] == "p0"]
+    assert [r["goals_after"] for r in rows] == [[3], [3, 8]]  # both kept
+    assert dict(Store.open(db_url).reviewed_labels("levelling-up"))[Store.open(db_url).passage("p0")["text"]] == [3, 8]
+    client.cookies.clear()
+    login(client, "ada")
+    page = client.get("/mine").text
+    assert client.post("/undo", data={"csrf_token": csrf(page), "review": str(rows[0]["id"])}, follow_redirects=False).headers["location"] == "/queue"
+    assert all(r["decision"] != "undo" for r in reviews(db_url))  # nobody takes back another's decision
+
+
+def test_the_queue_pages_searches_and_counts_with_the_filters(client):
+    login(client, "rita")
+    everything = client.get("/queue").text
+    assert "(4 waiting for you)" in everything
+    found = client.get("/queue?search=heat+pumps").text + client.get("/queue?search=older+residents").text
+    assert "/item/p2" in found and "/item/p0" not in found
+    assert "4 waiting for you, 1 with these filters" in client.get("/queue?search=residents").text
+    assert "4 waiting for you, 1 with these filters" in client.get("/queue?goal=10").text
+
+
+def test_the_review_page_shows_each_goals_guideline_and_the_shortcuts(client):
+    from pipeline.taxonomy import load_taxonomy
+
+    login(client, "rita")
+    page = client.get("/item/p0").text
+    goal = load_taxonomy("levelling-up").goals[2]
+    assert "guideline" in page and str(escape(goal.description)) in page
+    if goal.includes:
+        assert str(escape(goal.includes[0])) in page
+    assert 'id="help"' in page and "tick or untick a goal" in page

@@ -141,3 +141,12 @@ def test_a_stale_page_and_a_flagged_but_not_suggested_goal_with_the_keyboard(ser
         ("p0", "accept", [13], [13]),
         ("p3", "change", [], [8]),
     ]
+
+
+def test_the_pages_fit_a_390_pixel_phone_screen(server: str, page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, server)
+    for path in ("/queue", "/item/p0", "/mine"):
+        page.goto(f"{server}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide at 390 px"
