@@ -328,8 +328,8 @@ def create_app(
         filters = Filters.parse({k: form.get(k, "") for k in FILTER_KEYS})
         stored = store.review(review_id)
         if stored is not None:
-            goals = " ".join(map(str, stored["goals_after"])) or "none"
-            request.session["flash"] = {"text": f"Saved: {stored['decision'].replace('_', ' ')} (goals {goals}) for passage {passage_id}.", "review": review_id}
+            kept = " ".join(map(str, stored["goals_after"])) or "none"
+            request.session["flash"] = {"text": f"Saved: {stored['decision'].replace('_', ' ')} (goals {kept}) for passage {passage_id}.", "review": review_id}
         progress = request.session.get("progress") or {"done": 0, "started": time.time()}
         progress["done"] += 1
         request.session["progress"] = progress

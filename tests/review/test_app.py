@@ -8,8 +8,8 @@ import io
 import json
 
 import pytest
-from markupsafe import escape
 from fastapi.routing import APIRoute
+from markupsafe import escape
 
 from pipeline.evidence.store import Store
 from pipeline.review.queue import ReviewQueue
