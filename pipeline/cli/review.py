@@ -29,13 +29,16 @@ def review_serve(
     forwarded_allow_ips: Annotated[
         str | None, typer.Option("--forwarded-allow-ips", help="Trust X-Forwarded-For/-Proto only from these proxy addresses (comma-separated); never trusted by default.")
     ] = None,
+    reviewers: Annotated[
+        int, typer.Option("--reviewers-per-passage", min=1, help="How many reviewers decide each passage: 1 shares the work out, 2 or more gives overlap for agreement.")
+    ] = 1,
 ) -> None:
     """Serve the review app: log in, work through flagged passages, record decisions."""
     import uvicorn
 
     from pipeline.review.app import create_app, server_options
 
-    application = create_app(db or default_db_url(), taxonomy=common.taxonomy_name(ctx, taxonomy), https_only=https)
+    application = create_app(db or default_db_url(), taxonomy=common.taxonomy_name(ctx, taxonomy), https_only=https, reviewers_per_passage=reviewers)
     typer.echo(f"review app on http://{host}:{port}/ (database {common.safe_url(db)}); Ctrl+C stops it", err=True)
     uvicorn.run(application, host=host, port=port, log_level="warning", **server_options(forwarded_allow_ips=forwarded_allow_ips))
 

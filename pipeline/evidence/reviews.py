@@ -12,7 +12,14 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from pipeline.errors import StoreError
 from pipeline.evidence import schema
 from pipeline.evidence.base import StoreBase, store_error
-from pipeline.evidence.standing import LABELLING_DECISIONS, refresh, standing_decisions, standing_reviews, take_back
+from pipeline.evidence.standing import (
+    DECIDING,
+    LABELLING_DECISIONS,
+    refresh,
+    standing_decisions,
+    standing_reviews,
+    take_back,
+)
 from pipeline.evidence.transaction import now
 
 
@@ -149,6 +156,7 @@ class ReviewStore(StoreBase):
         search: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        reviewers_per_passage: int | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of the review queue and the number of passages in it with these filters.
 
@@ -156,7 +164,9 @@ class ReviewStore(StoreBase):
         standing decision on (skips aside: those come back after the rest), or, for no reviewer,
         that nobody has decided; highest review priority first. Filters: the document's
         organisation, a flagged goal, the document's site or URL and date (ISO, inclusive), and
-        words in the passage text. Rows: passage id, text, priority, flagged goals and reasons,
+        words in the passage text. With ``reviewers_per_passage``, a passage leaves every queue
+        once that many reviewers have decided it (the work is shared out; 2 or more gives overlap
+        for agreement); a passage an administrator settled leaves every queue. Rows: passage id, text, priority, flagged goals and reasons,
         document title, organisation and date, and ``skipped``.
         """
         s, p, d, r, kept = schema.suggestions, schema.passages, schema.documents, schema.reviews, schema.passage_standing
@@ -175,12 +185,14 @@ class ReviewStore(StoreBase):
         for word in (search or "").split()[:8]:
             conditions.append(p.c.text.ilike(f"%{word}%"))
         if reviewer is None:
-            done = select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, kept.c.decided_id.is_not(None))
+            done = select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, or_(kept.c.decided_id.is_not(None), kept.c.settled_id.is_not(None)))
             skipped = select(kept.c.passage_id).where(false())
         else:
             mine = select(r.c.passage_id).where(r.c.taxonomy == taxonomy, r.c.reviewer == reviewer, r.c.stands.is_(True))
             done = mine.where(r.c.decision != "skip")
             skipped = mine.where(r.c.decision == "skip")
+            enough = [kept.c.settled_id.is_not(None)] + ([kept.c.reviewers >= reviewers_per_passage] if reviewers_per_passage else [])
+            conditions.append(s.c.passage_id.not_in(select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, or_(*enough))))
         conditions.append(s.c.passage_id.not_in(done))
         grouped = (
             select(s.c.passage_id, func.max(s.c.priority).label("priority"))
@@ -223,6 +235,23 @@ class ReviewStore(StoreBase):
                 }
             )
         return rows, total
+
+    def disagreements(self, taxonomy: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """Passages two or more reviewers decided differently and no administrator has settled:
+        passage id, text, and each reviewer's latest standing decision and goals."""
+        r, kept = schema.reviews, schema.passage_standing
+        shared = select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, kept.c.reviewers >= 2, kept.c.settled_id.is_(None))
+        rows = self._read(
+            select(r.c.passage_id, r.c.passage_text, r.c.reviewer, r.c.decision, r.c.goals_after, r.c.note)
+            .where(r.c.taxonomy == taxonomy, r.c.stands.is_(True), r.c.decision.in_(DECIDING), r.c.passage_id.in_(shared))
+            .order_by(r.c.created_at, r.c.id)
+        )
+        by_passage: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            entry = by_passage.setdefault(row.passage_id, {"passage_id": row.passage_id, "text": row.passage_text, "reviewers": {}})
+            entry["reviewers"][row.reviewer] = {"decision": row.decision, "goals": sorted(row.goals_after or []), "note": row.note}
+        found = [e for e in by_passage.values() if len({tuple(v["goals"]) for v in e["reviewers"].values()}) > 1]
+        return found[:limit]
 
     def known_tokens(self, tokens: Iterable[str]) -> set[str]:
         """Which of these review tokens are stored."""

@@ -174,6 +174,8 @@ passage_standing = Table(
     Column("passage_id", ID, primary_key=True),
     Column("decided_id", Integer),  # latest standing review that decides (any but a skip)
     Column("label_id", Integer),  # latest standing accept, change or "no goal" (a training label)
+    Column("settled_id", Integer),  # latest standing "settle": an administrator's label, which wins
+    Column("reviewers", Integer, nullable=False, server_default="0"),  # reviewers with a standing decision
 )
 
 # Review-app sessions: the cookie holds a random id, the table its SHA-256, so logging out or a

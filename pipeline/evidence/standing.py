@@ -5,7 +5,8 @@ Reviews are never changed in meaning: an undo is a row of its own that points at
 takes back (``undoes``). A review row *stands* when it is not an undo and no undo points at it.
 The *standing decision* of a passage is its latest standing row (by time, then id) among the
 decisions a reader cares about: training labels look at labelling decisions only, the evidence
-tables at every decision but a skip.
+tables at every decision but a skip. An administrator's standing "settle" (adjudicating a
+disagreement between reviewers) is the standing decision of its passage for every reader.
 
 Both are kept on write, so no read goes through the whole history: ``reviews.stands`` (indexed
 with taxonomy and reviewer) and one ``passage_standing`` row per reviewed passage, refreshed by
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Subquery, delete, insert, select, update
+from sqlalchemy import Connection, Subquery, delete, func, insert, select, update
 
 from pipeline.evidence import schema
 
 LABELLING_DECISIONS = ("accept", "change", "no_goal")  # reviews that give a full training label
 DECIDING = ("accept", "change", "no_goal", "reject")  # every decision but a skip (and an undo)
+SETTLE = "settle"  # an administrator's label for a passage reviewers disagree on
 _KEPT = {DECIDING: "decided_id", LABELLING_DECISIONS: "label_id"}  # which passage_standing column
 
 
@@ -40,7 +42,7 @@ def standing_decisions(taxonomy: str, decisions: Sequence[str]) -> Subquery:
     r, kept = schema.reviews, schema.passage_standing
     return (
         select(r)
-        .join(kept, (kept.c[column] == r.c.id) & (kept.c.taxonomy == taxonomy))
+        .join(kept, (func.coalesce(kept.c.settled_id, kept.c[column]) == r.c.id) & (kept.c.taxonomy == taxonomy))
         .where(r.c.taxonomy == taxonomy)
         .subquery("decided")
     )
@@ -56,14 +58,19 @@ def refresh(connection: Connection, taxonomy: str, passage_id: str) -> None:
     """Recompute one passage's standing decisions from its own review rows."""
     r, kept = schema.reviews, schema.passage_standing
     rows = connection.execute(
-        select(r.c.id, r.c.decision)
+        select(r.c.id, r.c.decision, r.c.reviewer)
         .where(r.c.taxonomy == taxonomy, r.c.passage_id == passage_id, r.c.stands.is_(True))
         .order_by(r.c.created_at, r.c.id)
     ).all()
     decided = [row.id for row in rows if row.decision in DECIDING]
     labels = [row.id for row in rows if row.decision in LABELLING_DECISIONS]
+    settled = [row.id for row in rows if row.decision == SETTLE]
+    reviewers = {row.reviewer for row in rows if row.decision in DECIDING}
     connection.execute(delete(kept).where(kept.c.taxonomy == taxonomy, kept.c.passage_id == passage_id))
-    if decided:
+    if decided or settled:
         connection.execute(
-            insert(kept).values(taxonomy=taxonomy, passage_id=passage_id, decided_id=decided[-1], label_id=labels[-1] if labels else None)
+            insert(kept).values(
+                taxonomy=taxonomy, passage_id=passage_id, decided_id=decided[-1] if decided else None, label_id=labels[-1] if labels else None,
+                settled_id=settled[-1] if settled else None, reviewers=len(reviewers),
+            )
         )

@@ -121,13 +121,16 @@ def create_app(
     secret: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     https_only: bool = False,
+    reviewers_per_passage: int | None = 1,
 ) -> FastAPI:
     signing_key = checked_secret(secret, "the secret given") if secret is not None else secret_key()
     store = Store.open(db_url)
     settings = Settings(
         store, load_taxonomy(taxonomy), accounts.RateLimiter(USER_ATTEMPTS, LOGIN_WINDOW, clock), accounts.RateLimiter(ADDRESS_ATTEMPTS, LOGIN_WINDOW, clock)
     )
-    queue = ReviewQueue(store, settings.taxonomy.name)
+    if reviewers_per_passage is not None and reviewers_per_passage < 1:
+        raise ConfigError(f"reviewers per passage is {reviewers_per_passage}; use 1 (share the work) or more (overlap for agreement)")
+    queue = ReviewQueue(store, settings.taxonomy.name, reviewers_per_passage=reviewers_per_passage)
     templates = Jinja2Templates(directory=str(TEMPLATES))
     goal_titles = {g.id: g.title for g in settings.taxonomy.goals}
 
@@ -388,6 +391,23 @@ def create_app(
         except InputError as error:  # shown on the page
             return page(request, "users.html", {"users": accounts.list_users(store), "error": str(error)}, status=400)
         return RedirectResponse("/admin/users", status_code=303)
+
+    @app.get("/admin/disagreements", response_class=HTMLResponse)
+    def disagreements_page(request: Request) -> Response:
+        admin_of(request)
+        return page(request, "disagreements.html", {"rows": queue.disagreements()})
+
+    @app.post("/admin/settle/{passage_id}")
+    async def settle(request: Request, passage_id: str) -> Response:
+        """An administrator's label for a passage reviewers disagree on."""
+        admin = admin_of(request)
+        form = await form_of(request)
+        try:
+            queue.settle(passage_id, admin.username, _goals(form.all("goals")), goal_ids=settings.taxonomy.goal_ids, note=form.get("note"))
+        except DecisionError as error:
+            raise InputError(f"{error}.") from None
+        request.session["flash"] = {"text": f"Settled passage {passage_id}: reports, exports and training now use this label."}
+        return RedirectResponse("/admin/disagreements", status_code=303)
 
     @app.get("/export/reviews.csv")
     def export_csv(request: Request) -> Response:

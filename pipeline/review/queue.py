@@ -38,7 +38,7 @@ from itertools import combinations
 from typing import Any
 
 from pipeline.errors import DecisionError, StaleDecision
-from pipeline.evidence.store import LABELLING_DECISIONS, Store, now
+from pipeline.evidence.store import DECIDING, LABELLING_DECISIONS, SETTLE, Store, now
 
 DECISIONS = ("accept", "reject", "change", "no_goal", "skip")
 __all__ = ["DECISIONS", "LABELLING_DECISIONS", "Filters", "Item", "QueueItem", "ReviewQueue"]
@@ -120,9 +120,10 @@ def suggestion_version(suggestions: Sequence[dict[str, Any]]) -> str:
 class ReviewQueue:
     """Queue, item views, decisions, undo and statistics for one taxonomy."""
 
-    def __init__(self, store: Store, taxonomy: str) -> None:
+    def __init__(self, store: Store, taxonomy: str, *, reviewers_per_passage: int | None = None) -> None:
         self.store = store
         self.taxonomy = taxonomy
+        self.reviewers_per_passage = reviewers_per_passage  # None: every reviewer sees every passage
 
     # --- reading --------------------------------------------------------------------------
 
@@ -133,7 +134,9 @@ class ReviewQueue:
 
     def page(self, reviewer: str | None, filters: Filters = Filters(), limit: int = 50, offset: int = 0) -> tuple[list[QueueItem], int]:
         """One page of the queue, and how many passages the queue holds with these filters."""
-        rows, total = self.store.queue_page(self.taxonomy, reviewer, **asdict(filters), limit=limit, offset=offset)
+        rows, total = self.store.queue_page(
+            self.taxonomy, reviewer, **asdict(filters), limit=limit, offset=offset, reviewers_per_passage=self.reviewers_per_passage
+        )
         items = [
             QueueItem(
                 passage_id=row["passage_id"], text=row["text"], priority=round(row["priority"], 4), goals=row["goals"], reasons=row["reasons"],
@@ -254,6 +257,16 @@ class ReviewQueue:
         self._insert(row["passage_id"], row["passage_text"], "undo", row["goals_before"], row["goals_before"], reviewer, None, review_id)
         return review_id
 
+    def disagreements(self) -> list[dict[str, Any]]:
+        """Passages reviewers decided differently, not yet settled."""
+        return self.store.disagreements(self.taxonomy)
+
+    def settle(self, passage_id: str, admin: str, goals: Sequence[int], *, goal_ids: Sequence[int] = (), note: str | None = None) -> int:
+        """An administrator's label for a passage reviewers disagree on: it becomes the passage's
+        standing decision for reports, exports and training (until taken back)."""
+        row = self.review_row(passage_id, admin, "change" if goals else "no_goal", goals=goals, goal_ids=goal_ids, note=note)
+        return self.store.add_reviews([row | {"decision": SETTLE}])[0]
+
     def mine(self, reviewer: str, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         """The reviewer's standing decisions, newest first (revising one adds a new review)."""
         return self.store.reviewer_reviews(self.taxonomy, reviewer, limit=limit, offset=offset)
@@ -284,24 +297,33 @@ class ReviewQueue:
     def status(self, today: date | None = None) -> dict[str, Any]:
         effective = self.effective()
         day = today or now().date()
-        decided = [r for r in effective if r["decision"] != "skip"]
+        decided = [r for r in effective if r["decision"] in DECIDING]
         return {
             "queue": self.size(),
             "reviews_today": sum(1 for r in decided if _day(r["created_at"]) == day),
             "reviews": len(decided),
             "reviewers": len({r["reviewer"] for r in decided}),
-            "by_decision": {d: sum(1 for r in effective if r["decision"] == d) for d in DECISIONS},
+            "by_decision": {d: sum(1 for r in effective if r["decision"] == d) for d in (*DECISIONS, SETTLE)},
             "agreement": agreement(decided),
+            "agreement_by_reviewer": agreement_by_reviewer(decided),
+            "agreement_by_goal": agreement_by_goal(decided),
+            "disagreements": len(self.disagreements()),
             "model_precision": model_precision(decided),
         }
+
+
+def _latest_by_passage(reviews: Sequence[dict[str, Any]]) -> dict[str, dict[str, list[int]]]:
+    """Per passage, each reviewer's latest goals."""
+    latest: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for r in sorted(reviews, key=lambda r: (r["created_at"], r["id"])):
+        latest[r["passage_id"]][r["reviewer"]] = sorted(r["goals_after"] or [])
+    return latest
 
 
 def agreement(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """How often two reviewers of the same passage settled on the same goals (latest decision
     of each reviewer; pairs of reviewers per passage)."""
-    latest: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    for r in sorted(reviews, key=lambda r: (r["created_at"], r["id"])):
-        latest[r["passage_id"]][r["reviewer"]] = sorted(r["goals_after"] or [])
+    latest = _latest_by_passage(reviews)
     pairs = agreeing = 0
     for by_reviewer in latest.values():
         for a, b in combinations(by_reviewer.values(), 2):
@@ -309,6 +331,29 @@ def agreement(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
             agreeing += a == b
     shared = sum(1 for by_reviewer in latest.values() if len(by_reviewer) > 1)
     return {"passages": shared, "pairs": pairs, "rate": round(agreeing / pairs, 3) if pairs else None}
+
+
+def agreement_by_reviewer(reviews: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per reviewer: of the passages they share with another reviewer, the pairs that agree."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for by_reviewer in _latest_by_passage(reviews).values():
+        for (a, goals_a), (b, goals_b) in combinations(by_reviewer.items(), 2):
+            for who in (a, b):
+                counts[who][0] += 1
+                counts[who][1] += goals_a == goals_b
+    return {who: {"pairs": n, "rate": round(agree / n, 3)} for who, (n, agree) in sorted(counts.items())}
+
+
+def agreement_by_goal(reviews: Sequence[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Per goal: of the reviewer pairs where at least one chose it, the share where both did
+    (positive agreement)."""
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for by_reviewer in _latest_by_passage(reviews).values():
+        for goals_a, goals_b in combinations(by_reviewer.values(), 2):
+            for goal in set(goals_a) | set(goals_b):
+                counts[goal][0] += 1
+                counts[goal][1] += goal in goals_a and goal in goals_b
+    return {goal: {"pairs": n, "rate": round(both / n, 3)} for goal, (n, both) in sorted(counts.items())}
 
 
 def model_precision(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -448,3 +448,62 @@ def test_the_review_page_shows_each_goals_guideline_and_the_shortcuts(client):
     if goal.includes:
         assert str(escape(goal.includes[0])) in page
     assert 'id="help"' in page and "tick or untick a goal" in page
+
+
+# --- adjudication ---------------------------------------------------------------------------------
+
+
+def test_work_is_shared_out_and_overlap_is_a_setting(db_url: str):
+    shared = ReviewQueue(Store.open(db_url), "levelling-up", reviewers_per_passage=1)
+    shared.decide("p0", "rita", "accept")
+    assert "p0" not in [i.passage_id for i in shared.items("ada")]  # rita has it: ada gets the others
+    overlap = ReviewQueue(Store.open(db_url), "levelling-up", reviewers_per_passage=2)
+    assert "p0" in [i.passage_id for i in overlap.items("ada")]  # a second reviewer, for agreement
+    overlap.decide("p0", "ada", "accept")
+    assert "p0" not in [i.passage_id for i in overlap.items("bob")]
+
+
+def test_an_admin_settles_a_disagreement_and_reports_exports_and_training_use_it(client, db_url: str):
+    from pipeline.report.summary import evidence_links
+    from pipeline.taxonomy import load_taxonomy
+
+    queue = ReviewQueue(Store.open(db_url), "levelling-up", reviewers_per_passage=2)
+    queue.decide("p1", "rita", "change", goals=[3])
+    queue.decide("p1", "bob", "change", goals=[14])
+    queue.decide("p0", "rita", "accept")
+    queue.decide("p0", "bob", "accept")  # agreeing: nothing to settle
+    login(client, "ada")
+    page = client.get("/admin/disagreements").text
+    assert "/admin/settle/p1" in page and "/admin/settle/p0" not in page and "goals 14" in page
+    status = client.get("/status").text
+    assert "Agreement per reviewer" in status and "disagreements to settle</th><td>1" in status
+    response = client.post("/admin/settle/p1", data={"csrf_token": csrf(page), "goals": "3 5", "note": "both goals apply"}, follow_redirects=False)
+    assert response.status_code == 303
+    store = Store.open(db_url)
+    assert "No disagreements" in client.get("/admin/disagreements").text
+    assert dict(store.reviewed_labels("levelling-up"))[HOSTILE] == [3, 5]  # training
+    links = evidence_links(store, load_taxonomy("levelling-up"))
+    assert set(links[links.passage_id == "p1"].goal) == {3, 5}  # reports and exports
+    queue.decide("p1", "carol", "change", goals=[9])  # a later review does not undo the settlement
+    assert dict(store.reviewed_labels("levelling-up"))[HOSTILE] == [3, 5]
+    bad = client.post("/admin/settle/p1", data={"csrf_token": csrf(page), "goals": "²"}, follow_redirects=False)
+    assert bad.status_code == 400
+
+
+def test_reviewers_cannot_settle(client, db_url: str):
+    login(client, "rita")
+    page = client.get("/queue").text
+    assert client.get("/admin/disagreements").status_code == 403
+    assert client.post("/admin/settle/p1", data={"csrf_token": csrf(page), "goals": "3"}).status_code == 403
+    assert reviews(db_url) == []
+
+
+def test_agreement_per_reviewer_and_per_goal(db_url: str):
+    queue = ReviewQueue(Store.open(db_url), "levelling-up")
+    queue.decide("p0", "rita", "change", goals=[3, 5])
+    queue.decide("p0", "ada", "change", goals=[3])
+    queue.decide("p1", "rita", "change", goals=[8])
+    queue.decide("p1", "ada", "change", goals=[8])
+    status = queue.status()
+    assert status["agreement_by_reviewer"] == {"ada": {"pairs": 2, "rate": 0.5}, "rita": {"pairs": 2, "rate": 0.5}}
+    assert status["agreement_by_goal"] == {3: {"pairs": 1, "rate": 1.0}, 5: {"pairs": 1, "rate": 0.0}, 8: {"pairs": 1, "rate": 1.0}}

@@ -32,6 +32,8 @@ def upgrade() -> None:
         sa.Column('passage_id', sa.String(32), nullable=False),
         sa.Column('decided_id', sa.Integer(), nullable=True),
         sa.Column('label_id', sa.Integer(), nullable=True),
+        sa.Column('settled_id', sa.Integer(), nullable=True),
+        sa.Column('reviewers', sa.Integer(), nullable=False, server_default='0'),
         sa.PrimaryKeyConstraint('taxonomy', 'passage_id', name='pk_passage_standing'),
     )
     op.create_table(
@@ -52,21 +54,23 @@ def _backfill() -> None:
     meta = sa.MetaData()
     reviews = sa.Table('reviews', meta, autoload_with=bind)
     standing = sa.Table('passage_standing', meta, autoload_with=bind)
-    rows = list(bind.execute(sa.select(reviews.c.id, reviews.c.taxonomy, reviews.c.passage_id, reviews.c.decision, reviews.c.undoes).order_by(reviews.c.created_at, reviews.c.id)))
+    rows = list(bind.execute(sa.select(reviews.c.id, reviews.c.taxonomy, reviews.c.passage_id, reviews.c.decision, reviews.c.undoes, reviews.c.reviewer).order_by(reviews.c.created_at, reviews.c.id)))
     undone = {row.undoes for row in rows if row.decision == "undo" and row.undoes is not None}
     fallen = [row.id for row in rows if row.decision == "undo" or row.id in undone]
     for start in range(0, len(fallen), 500):
         bind.execute(sa.update(reviews).where(reviews.c.id.in_(fallen[start:start + 500])).values(stands=False))
     latest: dict[tuple[str, str], dict[str, int | None]] = {}
+    reviewers: dict[tuple[str, str], set[str]] = {}
     for row in rows:
         if row.decision in ("undo", "skip") or row.id in undone:
             continue
-        entry = latest.setdefault((row.taxonomy, row.passage_id), {"decided_id": None, "label_id": None})
+        entry = latest.setdefault((row.taxonomy, row.passage_id), {"decided_id": None, "label_id": None, "settled_id": None})
         entry["decided_id"] = row.id
         if row.decision in LABELLING:
             entry["label_id"] = row.id
+        reviewers.setdefault((row.taxonomy, row.passage_id), set()).add(row.reviewer)
     if latest:
-        bind.execute(sa.insert(standing), [{"taxonomy": t, "passage_id": p, **ids} for (t, p), ids in latest.items()])
+        bind.execute(sa.insert(standing), [{"taxonomy": t, "passage_id": p, **ids, "reviewers": len(reviewers[(t, p)])} for (t, p), ids in latest.items()])
 
 
 def downgrade() -> None:
