@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -150,14 +151,14 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def latency(base: str, store: Store, requests: int) -> dict[str, dict[str, float]]:
     client = session(base, REVIEWERS[0])
-    queue_ms = [timed(lambda: client.get("/queue")) for _ in range(requests)]
+    queue_ms = [timed(partial(client.get, "/queue")) for _ in range(requests)]
     ids = re.findall(r'href="/item/([^"?]+)', client.get("/queue").text)
-    item_ms = [timed(lambda pid=pid: client.get(f"/item/{pid}")) for pid in (ids * 3)[:requests]]
+    item_ms = [timed(partial(client.get, f"/item/{pid}")) for pid in (ids * 3)[:requests]]
     decide_ms = []
     for _ in range(requests):
         pid = re.findall(r'href="/item/([^"?]+)', client.get("/queue").text)[0]
         fields = form_of(client.get(f"/item/{pid}").text)
-        decide_ms.append(timed(lambda pid=pid, fields=fields: post(client, pid, fields)))
+        decide_ms.append(timed(partial(post, client, pid, fields)))
     return {"queue": percentiles(queue_ms), "item": percentiles(item_ms), "decide": percentiles(decide_ms)}
 
 
