@@ -12,6 +12,7 @@ found and how to fix it.
     │   ├── ExtractionError    a file was read but yielded no usable text
     │   ├── FetchError         a URL could not be fetched
     │   └── DecisionError      a review decision that cannot be recorded
+    │       └── StaleDecision  made on a page whose suggestions have changed since · HTTP 409
     ├── ModelError             a model could not be loaded or run
     ├── StoreError             the evidence database cannot be opened or written · HTTP 503
     ├── IngestLocked           another ingest run holds the lock · exit 4
@@ -56,6 +57,17 @@ class FetchError(InputError):
 
 class DecisionError(InputError):
     """A review decision names an unknown passage, decision or goal."""
+
+
+class StaleDecision(DecisionError):
+    """A decision made on a page drawn from suggestions that have changed since; ``fresh`` is the
+    passage as it stands now, to show again."""
+
+    http_status = 409
+
+    def __init__(self, fresh: object, message: str) -> None:
+        super().__init__(message)
+        self.fresh = fresh
 
 
 class ModelError(PipelineError):

@@ -25,15 +25,22 @@ def review_serve(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     db: DbOption = None,
     taxonomy: TaxonomyOption = None,
+    https: Annotated[bool, typer.Option("--https", help="Mark the session cookie Secure (the app is reached over HTTPS, e.g. behind a reverse proxy).")] = False,
+    forwarded_allow_ips: Annotated[
+        str | None, typer.Option("--forwarded-allow-ips", help="Trust X-Forwarded-For/-Proto only from these proxy addresses (comma-separated); never trusted by default.")
+    ] = None,
+    reviewers: Annotated[
+        int, typer.Option("--reviewers-per-passage", min=1, help="How many reviewers decide each passage: 1 shares the work out, 2 or more gives overlap for agreement.")
+    ] = 1,
 ) -> None:
     """Serve the review app: log in, work through flagged passages, record decisions."""
     import uvicorn
 
-    from pipeline.review.app import create_app
+    from pipeline.review.app import create_app, server_options
 
-    application = create_app(db or default_db_url(), taxonomy=common.taxonomy_name(ctx, taxonomy))
+    application = create_app(db or default_db_url(), taxonomy=common.taxonomy_name(ctx, taxonomy), https_only=https, reviewers_per_passage=reviewers)
     typer.echo(f"review app on http://{host}:{port}/ (database {common.safe_url(db)}); Ctrl+C stops it", err=True)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    uvicorn.run(application, host=host, port=port, log_level="warning", **server_options(forwarded_allow_ips=forwarded_allow_ips))
 
 
 @app.command("add-user")
@@ -103,7 +110,7 @@ def review_import(
     db: DbOption = None,
     taxonomy: TaxonomyOption = None,
 ) -> None:
-    """Store annotations made in Label Studio or Argilla as reviews (they join training)."""
+    """Store annotations made in Label Studio or Argilla as reviews (they join training): all or nothing, and a re-run adds nothing."""
     from pipeline.errors import InputError
     from pipeline.review import interop
     from pipeline.review.queue import ReviewQueue
@@ -118,6 +125,9 @@ def review_import(
     tax = load_taxonomy(common.taxonomy_name(ctx, taxonomy))
     imported, problems = interop.import_annotations(ReviewQueue(common.open_store(db), tax.name), data, reviewer=reviewer, goal_ids=tax.goal_ids)
     for problem in problems:
-        typer.echo(f"skipped: {problem}", err=True)
-    typer.echo(f"{imported} review(s) imported, {len(problems)} skipped", err=True)
+        typer.echo(f"problem: {problem}", err=True)
+    if problems:
+        typer.echo(f"nothing imported: fix the {len(problems)} problem(s) above and run the import again", err=True)
+    else:
+        typer.echo(f"{imported} review(s) imported (annotations imported before are not added again)", err=True)
     raise typer.Exit(EXIT_ITEMS_FAILED if problems else EXIT_OK)

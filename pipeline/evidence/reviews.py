@@ -3,15 +3,23 @@ they mean for training labels and for each organisation's known goals, and recor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, case, false, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from pipeline.errors import StoreError
 from pipeline.evidence import schema
-from pipeline.evidence.base import StoreBase
-from pipeline.evidence.standing import LABELLING_DECISIONS, standing_decisions, standing_reviews
+from pipeline.evidence.base import StoreBase, store_error
+from pipeline.evidence.standing import (
+    DECIDING,
+    LABELLING_DECISIONS,
+    refresh,
+    standing_decisions,
+    standing_reviews,
+    take_back,
+)
 from pipeline.evidence.transaction import now
 
 
@@ -81,8 +89,11 @@ class ReviewStore(StoreBase):
         reviewer: str,
         note: str | None = None,
         undoes: int | None = None,
+        token: str | None = None,
+        shown: str | None = None,
     ) -> int:
-        """Append one review row (stamped now); returns its id."""
+        """Append one review row (stamped now) and keep what stands; returns its id. A ``token``
+        seen before stores nothing and returns the review it stored (one review per submission)."""
         row = {
             "passage_id": passage_id,
             "passage_text": passage_text,
@@ -94,10 +105,193 @@ class ReviewStore(StoreBase):
             "note": note,
             "created_at": now(),
             "undoes": undoes,
+            "token": token,
+            "shown": shown,
+            "stands": decision != "undo",
         }
-        with self.transaction() as tx:
-            result = tx.connection.execute(insert(schema.reviews).values(**row))
-            key = result.inserted_primary_key
-            if key is None:
-                raise StoreError("the database did not return the new review's id")
-            return int(key[0])
+        return self.add_reviews([row])[0]
+
+    def add_reviews(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Append review rows in one transaction (all or none); a row whose ``token`` is already
+        stored is not added again and its stored id is returned in its place."""
+        r = schema.reviews
+        tokens = [row["token"] for row in rows if row.get("token")]
+        try:
+            with self.engine.begin() as connection:
+                known = dict(connection.execute(select(r.c.token, r.c.id).where(r.c.token.in_(tokens))).all()) if tokens else {}
+                ids = []
+                for row in rows:
+                    if row.get("token") in known:
+                        ids.append(int(known[row["token"]]))
+                        continue
+                    key = connection.execute(insert(r).values(**row)).inserted_primary_key
+                    if key is None:
+                        raise StoreError("the database did not return the new review's id")
+                    ids.append(int(key[0]))
+                    if row.get("token"):
+                        known[row["token"]] = key[0]
+                    if row["decision"] == "undo" and row.get("undoes") is not None:
+                        take_back(connection, row["undoes"])
+                    refresh(connection, row["taxonomy"], row["passage_id"])
+                return ids
+        except IntegrityError as exc:  # the same token written by a concurrent request
+            if len(tokens) == 1 and len(rows) == 1:
+                found = self._read(select(r.c.id).where(r.c.token == tokens[0]))
+                if found:
+                    return [int(found[0].id)]
+            raise store_error("database write failed and was rolled back", exc) from exc
+        except SQLAlchemyError as exc:
+            raise store_error("database write failed and was rolled back", exc) from exc
+
+    def queue_page(
+        self,
+        taxonomy: str,
+        reviewer: str | None,
+        *,
+        organisation: str | None = None,
+        goal: int | None = None,
+        source: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        search: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        reviewers_per_passage: int | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the review queue and the number of passages in it with these filters.
+
+        The queue: passages with a flagged suggestion of ``taxonomy`` that ``reviewer`` has no
+        standing decision on (skips aside: those come back after the rest), or, for no reviewer,
+        that nobody has decided; highest review priority first. Filters: the document's
+        organisation, a flagged goal, the document's site or URL and date (ISO, inclusive), and
+        words in the passage text. With ``reviewers_per_passage``, a passage leaves every queue
+        once that many reviewers have decided it (the work is shared out; 2 or more gives overlap
+        for agreement); a passage an administrator settled leaves every queue. Rows: passage id, text, priority, flagged goals and reasons,
+        document title, organisation and date, and ``skipped``.
+        """
+        s, p, d, r, kept = schema.suggestions, schema.passages, schema.documents, schema.reviews, schema.passage_standing
+        conditions = [s.c.taxonomy == taxonomy, s.c.flagged.is_(True)]
+        if organisation:
+            conditions.append(d.c.organisation == organisation)
+        if goal is not None:
+            conditions.append(s.c.goal == goal)
+        if source:
+            conditions.append(or_(d.c.sitename.ilike(f"%{source}%"), d.c.url.ilike(f"%{source}%")))
+        day = func.substr(d.c.date, 1, 10)
+        if date_from:
+            conditions.append(and_(d.c.date.is_not(None), day >= date_from))
+        if date_to:
+            conditions.append(and_(d.c.date.is_not(None), day <= date_to))
+        for word in (search or "").split()[:8]:
+            conditions.append(p.c.text.ilike(f"%{word}%"))
+        if reviewer is None:
+            done = select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, or_(kept.c.decided_id.is_not(None), kept.c.settled_id.is_not(None)))
+            skipped = select(kept.c.passage_id).where(false())
+        else:
+            mine = select(r.c.passage_id).where(r.c.taxonomy == taxonomy, r.c.reviewer == reviewer, r.c.stands.is_(True))
+            done = mine.where(r.c.decision != "skip")
+            skipped = mine.where(r.c.decision == "skip")
+            enough = [kept.c.settled_id.is_not(None)] + ([kept.c.reviewers >= reviewers_per_passage] if reviewers_per_passage else [])
+            conditions.append(s.c.passage_id.not_in(select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, or_(*enough))))
+        conditions.append(s.c.passage_id.not_in(done))
+        grouped = (
+            select(s.c.passage_id, func.max(s.c.priority).label("priority"))
+            .join(p, p.c.id == s.c.passage_id)
+            .join(d, d.c.id == p.c.document_id)
+            .where(*conditions)
+            .group_by(s.c.passage_id)
+            .subquery("waiting")
+        )
+        total = int(self._read(select(func.count()).select_from(grouped))[0][0])
+        later = case((grouped.c.passage_id.in_(skipped), 1), else_=0).label("skipped")
+        page = self._read(
+            select(grouped.c.passage_id, grouped.c.priority, later)
+            .order_by(later, grouped.c.priority.desc(), grouped.c.passage_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        if not page:
+            return [], total
+        ids = [row.passage_id for row in page]
+        details = select(s.c.passage_id, s.c.goal, s.c.reasons).where(s.c.passage_id.in_(ids), s.c.taxonomy == taxonomy, s.c.flagged.is_(True))
+        if goal is not None:
+            details = details.where(s.c.goal == goal)
+        flags: dict[str, list[Any]] = {}
+        for row in self._read(details):
+            flags.setdefault(row.passage_id, []).append(row)
+        passages = {
+            row.id: row
+            for row in self._read(select(p.c.id, p.c.text, d.c.title, d.c.organisation, d.c.date).join(d, d.c.id == p.c.document_id).where(p.c.id.in_(ids)))
+        }
+        rows = []
+        for row in page:
+            found = passages[row.passage_id]
+            rows.append(
+                {
+                    "passage_id": row.passage_id, "text": found.text, "priority": float(row.priority or 0.0), "skipped": bool(row.skipped),
+                    "goals": sorted(int(f.goal) for f in flags.get(row.passage_id, [])),
+                    "reasons": sorted({reason for f in flags.get(row.passage_id, []) for reason in f.reasons or []}),
+                    "title": found.title, "organisation": found.organisation, "date": found.date,
+                }
+            )
+        return rows, total
+
+    def disagreements(self, taxonomy: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """Passages two or more reviewers decided differently and no administrator has settled:
+        passage id, text, and each reviewer's latest standing decision and goals."""
+        r, kept = schema.reviews, schema.passage_standing
+        shared = select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, kept.c.reviewers >= 2, kept.c.settled_id.is_(None))
+        rows = self._read(
+            select(r.c.passage_id, r.c.passage_text, r.c.reviewer, r.c.decision, r.c.goals_after, r.c.note)
+            .where(r.c.taxonomy == taxonomy, r.c.stands.is_(True), r.c.decision.in_(DECIDING), r.c.passage_id.in_(shared))
+            .order_by(r.c.created_at, r.c.id)
+        )
+        by_passage: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            entry = by_passage.setdefault(row.passage_id, {"passage_id": row.passage_id, "text": row.passage_text, "reviewers": {}})
+            entry["reviewers"][row.reviewer] = {"decision": row.decision, "goals": sorted(row.goals_after or []), "note": row.note}
+        found = [e for e in by_passage.values() if len({tuple(v["goals"]) for v in e["reviewers"].values()}) > 1]
+        return found[:limit]
+
+    def known_tokens(self, tokens: Iterable[str]) -> set[str]:
+        """Which of these review tokens are stored."""
+        r, wanted = schema.reviews, list(tokens)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            found.update(row.token for row in self._read(select(r.c.token).where(r.c.token.in_(wanted[start : start + 500]))))
+        return found
+
+    def decided_by(self, taxonomy: str, reviewer: str, *, skips: bool = True) -> set[str]:
+        """Passages with a standing decision by ``reviewer`` (skips included unless ``skips=False``)."""
+        r = schema.reviews
+        statement = select(r.c.passage_id).where(r.c.taxonomy == taxonomy, r.c.reviewer == reviewer, r.c.stands.is_(True))
+        if not skips:
+            statement = statement.where(r.c.decision != "skip")
+        return {row.passage_id for row in self._read(statement.distinct())}
+
+    def decided_passages(self, taxonomy: str) -> set[str]:
+        """Passages with a standing decision (any but a skip) by anyone."""
+        kept = schema.passage_standing
+        return {row.passage_id for row in self._read(select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, kept.c.decided_id.is_not(None)))}
+
+    def passage_reviews(self, taxonomy: str, passage_id: str) -> list[dict[str, Any]]:
+        """The standing review rows of one passage, oldest first."""
+        r = schema.reviews
+        return self._dicts(
+            select(r).where(r.c.taxonomy == taxonomy, r.c.passage_id == passage_id, r.c.stands.is_(True)).order_by(r.c.created_at, r.c.id)
+        )
+
+    def review(self, review_id: int) -> dict[str, Any] | None:
+        rows = self._dicts(select(schema.reviews).where(schema.reviews.c.id == review_id))
+        return rows[0] if rows else None
+
+    def reviewer_reviews(self, taxonomy: str, reviewer: str, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """A reviewer's standing reviews, newest first."""
+        r = schema.reviews
+        return self._dicts(
+            select(r)
+            .where(r.c.taxonomy == taxonomy, r.c.reviewer == reviewer, r.c.stands.is_(True))
+            .order_by(r.c.created_at.desc(), r.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )

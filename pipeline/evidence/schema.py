@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 ID = String(32)
@@ -160,6 +161,35 @@ reviews = Table(
     Column("note", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("undoes", Integer),  # on an "undo" row: the id of the review it takes back
+    Column("token", String(64), unique=True),  # the form's idempotency token: one review per submission
+    Column("shown", String(64)),  # the version of the suggestions the reviewer saw (``suggestion_version``)
+    # false for an undo row and for a row an undo took back; kept on every write (``standing.py``)
+    Column("stands", Boolean, nullable=False, server_default=true()),
+    Index("ix_reviews_taxonomy_reviewer_stands", "taxonomy", "reviewer", "stands"),
+)
+
+# The standing decision of each reviewed passage, kept on every review write so no read has to
+# go through the whole review history (``standing.py`` is the one definition of what stands).
+passage_standing = Table(
+    "passage_standing",
+    metadata,
+    Column("taxonomy", String(64), primary_key=True),
+    Column("passage_id", ID, primary_key=True),
+    Column("decided_id", Integer),  # latest standing review that decides (any but a skip)
+    Column("label_id", Integer),  # latest standing accept, change or "no goal" (a training label)
+    Column("settled_id", Integer),  # latest standing "settle": an administrator's label, which wins
+    Column("reviewers", Integer, nullable=False, server_default="0"),  # reviewers with a standing decision
+)
+
+# Review-app sessions: the cookie holds a random id, the table its SHA-256, so logging out or a
+# password change ends a session for good.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 hex of the cookie's random id
+    Column("username", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
 users = Table(

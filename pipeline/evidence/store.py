@@ -29,13 +29,14 @@ from pipeline.evidence.documents import TABLES, DocumentReads, IndexedDocument
 from pipeline.evidence.locks import LockStore
 from pipeline.evidence.reports import ReportReads
 from pipeline.evidence.reviews import ReviewStore
-from pipeline.evidence.standing import DECIDING, LABELLING_DECISIONS
+from pipeline.evidence.standing import DECIDING, LABELLING_DECISIONS, SETTLE
 from pipeline.evidence.transaction import FetchLog, Transaction, now
 from pipeline.evidence.users import StoredUser, UserStore
 
 __all__ = [
     "DECIDING",
     "LABELLING_DECISIONS",
+    "SETTLE",
     "TABLES",
     "FetchLog",
     "IndexedDocument",

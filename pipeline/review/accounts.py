@@ -71,17 +71,29 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
 
 
 class RateLimiter:
-    """At most ``attempts`` failed logins per key (client address and username) in ``window``
-    seconds; the clock is injected so tests never sleep."""
+    """At most ``attempts`` failed logins per key in ``window`` seconds; keys with no failure in
+    the window are dropped as the limiter goes, so it never grows without bound. The clock is
+    injected so tests never sleep.
+
+    The app keeps two: per username across addresses (guessing one account's password from many
+    addresses) and per address across usernames (spraying one password over many accounts)."""
+
+    SWEEP_EVERY = 256  # failures between sweeps of expired keys
 
     def __init__(self, attempts: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.attempts = attempts
         self.window = window
         self.clock = clock
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._since_sweep = 0
+
+    def __len__(self) -> int:
+        return len(self._failures)
 
     def retry_after(self, key: str) -> float:
         """Seconds until ``key`` may try again; 0 when it may now."""
+        if key not in self._failures:
+            return 0.0
         failures = self._recent(key)
         if len(failures) < self.attempts:
             return 0.0
@@ -89,6 +101,15 @@ class RateLimiter:
 
     def failed(self, key: str) -> None:
         self._recent(key).append(self.clock())
+        self._since_sweep += 1
+        if self._since_sweep >= self.SWEEP_EVERY:
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Forget keys whose failures are all older than the window."""
+        self._since_sweep = 0
+        for key in [k for k, failures in self._failures.items() if not failures or failures[-1] <= self.clock() - self.window]:
+            del self._failures[key]
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)

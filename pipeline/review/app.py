@@ -2,25 +2,31 @@
 decisions become reviews (and training labels).
 
 Server-rendered HTML (FastAPI, Jinja2 with autoescaping), one small script for keyboard
-shortcuts, no build step. Sessions are signed cookies (``itsdangerous`` through Starlette's
-``SessionMiddleware``); every form carries a per-session CSRF token; every route but the login
-page needs a session; exports and user management need the admin role; failed logins are
-rate-limited per client address and username. Passage text is scraped and untrusted: it only
-ever reaches the page through autoescaping or ``markupsafe.escape``.
+shortcuts, no build step. Sessions live in the database (``sessions``): the signed cookie holds
+a random session id and the form's CSRF token, so logging out or a password change ends a
+session for good. The app refuses to start without a strong secret (32 bytes or more). Every
+form carries the CSRF token; every route but the login page needs a session; exports and user
+management need the admin role; failed logins are limited per username (across addresses) and
+per address (across usernames); passwords are hashed on a worker thread, never on the event
+loop. Every response, errors included, carries the security headers. Passage text is scraped
+and untrusted: it only ever reaches the page through autoescaping or ``markupsafe.escape``.
 
     app = create_app("sqlite:///data/evidence.db")      # levelup review serve
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,19 +35,34 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from pipeline.config import data_dir
-from pipeline.errors import DecisionError, Forbidden, InputError, LoginRequired, PipelineError
-from pipeline.evidence.store import Store
+from pipeline.errors import (
+    ConfigError,
+    DecisionError,
+    Forbidden,
+    InputError,
+    LoginRequired,
+    PipelineError,
+    StaleDecision,
+)
+from pipeline.evidence.store import Store, now
 from pipeline.review import accounts, interop
-from pipeline.review.queue import Filters, ReviewQueue
+from pipeline.review.goals import goal_rows
+from pipeline.review.queue import Filters, Item, ReviewQueue
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
 SECRET_ENV = "LEVELUP_SECRET_KEY"
+MIN_SECRET_BYTES = 32
 SESSION_HOURS = 8
+PAGE_SIZE = 50  # queue rows per page
+USER_ATTEMPTS, ADDRESS_ATTEMPTS, LOGIN_WINDOW = 5, 20, 300.0  # failed logins allowed per 5 minutes
+FILTER_KEYS = ("organisation", "goal", "source", "date_from", "date_to", "search")  # carried from the queue to each decision
+GOAL_VALUE = re.compile(r"^[0-9]{1,3}$")  # a goal number as a form sends it (ASCII digits only)
 TEMPLATES = Path(__file__).parent / "templates"
 SCRIPT = (Path(__file__).parent / "static" / "review.js").read_text(encoding="utf-8")
 SECURITY_HEADERS = {
@@ -57,21 +78,40 @@ SECURITY_HEADERS = {
 class Settings:
     store: Store
     taxonomy: Taxonomy
-    limiter: accounts.RateLimiter
+    limiter: accounts.RateLimiter  # failed logins per username, from any address
+    address_limiter: accounts.RateLimiter  # failed logins per address, over any usernames
 
 
 def secret_key(instance: Path | None = None) -> str:
-    """``$LEVELUP_SECRET_KEY``, else a key generated once into ``data/instance/secret_key``."""
-    if os.environ.get(SECRET_ENV):
-        return os.environ[SECRET_ENV]
+    """``$LEVELUP_SECRET_KEY``, else a key generated once into ``data/instance/secret_key``; a
+    ``ConfigError`` when it is shorter than 32 bytes or cannot be made."""
+    if SECRET_ENV in os.environ:
+        return checked_secret(os.environ[SECRET_ENV], f"${SECRET_ENV}")
     path = (instance or data_dir() / "instance") / "secret_key"
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as stream:
-            stream.write(secrets.token_urlsafe(48))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as stream:
+                stream.write(secrets.token_urlsafe(48))
+        except OSError as exc:
+            raise ConfigError(f"cannot write the session secret {path} ({exc.strerror}); make its folder writable or set ${SECRET_ENV} to 32+ random bytes") from exc
         log.info("generated a session secret in %s", path)
-    return path.read_text(encoding="utf-8").strip()
+    try:
+        return checked_secret(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the session secret {path}; fix its permissions or set ${SECRET_ENV}") from exc
+
+
+def checked_secret(value: str, where: str) -> str:
+    """``value`` stripped, if it is long enough to sign sessions with."""
+    secret = value.strip()
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"the session secret in {where} is {'empty' if not secret else f'{len(secret.encode())} bytes'}; use at least {MIN_SECRET_BYTES} random bytes, "
+            f"e.g. python -c \"import secrets; print(secrets.token_urlsafe(48))\""
+        )
+    return secret
 
 
 def create_app(
@@ -81,17 +121,23 @@ def create_app(
     secret: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     https_only: bool = False,
+    reviewers_per_passage: int | None = 1,
 ) -> FastAPI:
+    signing_key = checked_secret(secret, "the secret given") if secret is not None else secret_key()
     store = Store.open(db_url)
-    settings = Settings(store, load_taxonomy(taxonomy), accounts.RateLimiter(clock=clock))
-    queue = ReviewQueue(store, settings.taxonomy.name)
+    settings = Settings(
+        store, load_taxonomy(taxonomy), accounts.RateLimiter(USER_ATTEMPTS, LOGIN_WINDOW, clock), accounts.RateLimiter(ADDRESS_ATTEMPTS, LOGIN_WINDOW, clock)
+    )
+    if reviewers_per_passage is not None and reviewers_per_passage < 1:
+        raise ConfigError(f"reviewers per passage is {reviewers_per_passage}; use 1 (share the work) or more (overlap for agreement)")
+    queue = ReviewQueue(store, settings.taxonomy.name, reviewers_per_passage=reviewers_per_passage)
     templates = Jinja2Templates(directory=str(TEMPLATES))
     goal_titles = {g.id: g.title for g in settings.taxonomy.goals}
 
     app = FastAPI(title="levelup review", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=secret or secret_key(),
+        secret_key=signing_key,
         session_cookie="levelup_session",
         max_age=SESSION_HOURS * 3600,
         same_site="strict",
@@ -100,7 +146,11 @@ def create_app(
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:  # anything unforeseen: the plain 500 page, still with the headers below
+            log.exception("%s %s failed", request.method, request.url.path)
+            response = HTMLResponse(SERVER_ERROR_PAGE, status_code=500)
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
         response.headers.setdefault("Cache-Control", "no-store")
@@ -111,6 +161,8 @@ def create_app(
         """Every domain error becomes a response here, and only here (statuses: pipeline.errors)."""
         if isinstance(exc, LoginRequired):
             return RedirectResponse("/login", status_code=303)
+        if isinstance(exc, StaleDecision) and isinstance(exc.fresh, Item):
+            return item_response(request, exc.fresh, Filters(), message=str(exc), status=exc.http_status)
         if isinstance(exc, Forbidden):
             message = "This page is for administrators."
         elif exc.http_status >= 500:
@@ -121,12 +173,20 @@ def create_app(
         return page(request, "error.html", {"message": message}, status=exc.http_status)
 
     def user_of(request: Request) -> accounts.User:
-        username = request.session.get("user")
+        sid = request.session.get("sid")
+        username = store.session_user(_digest(sid)) if isinstance(sid, str) else None
         user = accounts.get_user(store, username) if username else None
         if user is None:
             request.session.clear()
             raise LoginRequired
+        request.state.user = user  # for the page drawn for this request
         return user
+
+    def start_session(request: Request, user: accounts.User) -> None:
+        request.session.clear()  # a fresh session id and CSRF token after every login
+        sid = secrets.token_urlsafe(32)
+        store.add_session(_digest(sid), user.username, now() + timedelta(hours=SESSION_HOURS))
+        request.session["sid"] = sid
 
     def admin_of(request: Request) -> accounts.User:
         user = user_of(request)
@@ -139,17 +199,21 @@ def create_app(
             request.session["csrf"] = secrets.token_urlsafe(32)
         return request.session["csrf"]
 
-    async def form_of(request: Request) -> dict[str, str]:
+    async def form_of(request: Request) -> Form:
         form = await request.form()
         sent = str(form.get("csrf_token", ""))
         if not sent or not hmac.compare_digest(sent, request.session.get("csrf", "")):
             raise InputError("The form expired or did not come from this site. Go back, reload the page and try again.")
-        return {key: str(value) for key, value in form.items()}
+        return Form({key: str(value) for key, value in form.items()}, {key: [str(v) for v in form.getlist(key)] for key in form})
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-        username = request.session.get("user")
-        user = accounts.get_user(store, username) if username and status < 500 else None  # no database on a 5xx page
-        base = {"user": user, "csrf_token": csrf_token(request), "taxonomy": settings.taxonomy, "goal_titles": goal_titles}
+        user = getattr(request.state, "user", None)
+        if user is None and status < 500:  # no database on a 5xx page
+            sid = request.session.get("sid")
+            username = store.session_user(_digest(sid)) if isinstance(sid, str) else None
+            user = accounts.get_user(store, username) if username else None
+        flash = request.session.pop("flash", None) if status < 400 else None
+        base = {"user": user, "flash": flash, "progress": progress_line(request, store, queue, user) if name in ("item.html", "queue.html") and user else None, "csrf_token": csrf_token(request), "taxonomy": settings.taxonomy, "goal_titles": goal_titles}
         return templates.TemplateResponse(request, name, base | context, status_code=status)
 
     # --- login ----------------------------------------------------------------------------
@@ -162,25 +226,46 @@ def create_app(
     async def login(request: Request) -> Response:
         form = await form_of(request)
         username = form.get("username", "").strip()
-        key = f"{request.client.host if request.client else '?'}|{username.lower()}"
-        wait = settings.limiter.retry_after(key)
+        address = request.client.host if request.client else "?"  # the peer, or what a trusted proxy said (--forwarded-allow-ips)
+        user_key = username.lower()
+        wait = max(settings.limiter.retry_after(user_key), settings.address_limiter.retry_after(address))
         if wait:
             return page(request, "login.html", {"error": f"Too many failed attempts. Try again in {int(wait) + 1} seconds."}, status=429)
-        user = accounts.authenticate(store, username, form.get("password", ""))
+        user = await run_in_threadpool(accounts.authenticate, store, username, form.get("password", ""))  # argon2 off the event loop
         if user is None:
-            settings.limiter.failed(key)
+            settings.limiter.failed(user_key)
+            settings.address_limiter.failed(address)
             return page(request, "login.html", {"error": "Unknown username or wrong password."}, status=401)
-        settings.limiter.succeeded(key)
-        request.session.clear()  # a fresh session (and CSRF token) after login
-        request.session["user"] = user.username
+        settings.limiter.succeeded(user_key)
+        start_session(request, user)
         return RedirectResponse("/queue", status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
         user_of(request)
         await form_of(request)
+        store.end_session(_digest(request.session["sid"]))
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
+
+    @app.get("/account", response_class=HTMLResponse)
+    def account_page(request: Request) -> Response:
+        user_of(request)
+        return page(request, "account.html", {"error": None})
+
+    @app.post("/account", response_class=HTMLResponse)
+    async def change_password(request: Request) -> Response:
+        """A new password ends every session of the user, this one included; a fresh one follows."""
+        user = user_of(request)
+        form = await form_of(request)
+        if await run_in_threadpool(accounts.authenticate, store, user.username, form.get("current", "")) is None:
+            return page(request, "account.html", {"error": "The current password is wrong."}, status=400)
+        try:
+            await run_in_threadpool(accounts.add_user, store, user.username, form.get("new", ""), user.role)
+        except InputError as error:
+            return page(request, "account.html", {"error": str(error)}, status=400)
+        start_session(request, user)
+        return RedirectResponse("/queue", status_code=303)
 
     # --- the queue ------------------------------------------------------------------------
 
@@ -193,12 +278,29 @@ def create_app(
     def queue_page(request: Request) -> Response:
         user = user_of(request)
         filters = Filters.parse(dict(request.query_params))
-        items = queue.items(user.username, filters)
-        return page(
-            request,
-            "queue.html",
-            {"items": items, "filters": filters, "query": _query(filters), "organisations": queue.organisations(), "size": queue.size(user.username)},
-        )
+        number = request.query_params.get("page", "1")
+        number_int = max(1, min(int(number), 100_000)) if number.isdigit() else 1
+        items, matching = queue.page(user.username, filters, limit=PAGE_SIZE, offset=(number_int - 1) * PAGE_SIZE)
+        pages = max(1, -(-matching // PAGE_SIZE))
+        context = {
+            "items": items, "filters": filters, "query": _query(filters), "organisations": queue.organisations(), "matching": matching,
+            "size": queue.size(user.username) if filters.query() else matching, "page_number": number_int, "pages": pages,
+            "page_query": lambda n: _query(filters, page=n),
+        }
+        return page(request, "queue.html", context)
+
+    def item_response(request: Request, item: Item, filters: Filters, *, message: str | None = None, status: int = 200) -> HTMLResponse:
+        rows = goal_rows(settings.taxonomy, item.suggestions)
+        context = {
+            "item": item,
+            "rows": rows,
+            "marked": highlight(item.text, item.entities, item.figures),
+            "query": _query(filters),
+            "token": secrets.token_urlsafe(16),
+            "message": message,
+            "filter_keys": FILTER_KEYS,
+        }
+        return page(request, "item.html", context, status=status)
 
     @app.get("/item/{passage_id}", response_class=HTMLResponse)
     def item_page(request: Request, passage_id: str) -> Response:
@@ -206,34 +308,62 @@ def create_app(
         item = queue.item(passage_id)
         if item is None:
             return page(request, "error.html", {"message": "That passage is no longer in the database."}, status=404)
-        filters = Filters.parse(dict(request.query_params))
-        return page(request, "item.html", {"item": item, "marked": highlight(item.text, item.entities, item.figures), "query": _query(filters)})
+        return item_response(request, item, Filters.parse(dict(request.query_params)))
 
     @app.post("/item/{passage_id}/decide")
     async def decide(request: Request, passage_id: str) -> Response:
         user = user_of(request)
         form = await form_of(request)
+        goals = _goals(form.all("goals"))
+        shown_goals = _goals(form.all("shown_goals")) if "shown_goals" in form else None
+        if not form.get("token") or not form.get("shown"):
+            raise InputError("The form is missing what it was drawn with (its token and version). Reload the page and decide again.")
+        decision = form.get("decision", "")
         try:
-            goals = [int(g) for g in form.get("goals", "").replace(",", " ").split()]
-        except ValueError:
-            raise InputError("Goals are numbers separated by spaces, for example: 3 14") from None
-        try:
-            queue.decide(passage_id, user.username, form.get("decision", ""), goals=goals, note=form.get("note"), goal_ids=settings.taxonomy.goal_ids)
+            review_id = queue.decide(
+                passage_id, user.username, decision, goals=goals if decision == "change" or (decision == "accept" and "goals_sent" in form) else None,
+                note=form.get("note"), goal_ids=settings.taxonomy.goal_ids, shown=form["shown"], shown_goals=shown_goals, token=form["token"],
+            )
+        except StaleDecision:
+            raise
         except DecisionError as error:
             raise InputError(f"{error}.") from None
-        filters = Filters.parse({k: form.get(k, "") for k in ("organisation", "goal", "source", "date_from", "date_to")})
+        filters = Filters.parse({k: form.get(k, "") for k in FILTER_KEYS})
+        stored = store.review(review_id)
+        if stored is not None:
+            kept = " ".join(map(str, stored["goals_after"])) or "none"
+            request.session["flash"] = {"text": f"Saved: {stored['decision'].replace('_', ' ')} (goals {kept}) for passage {passage_id}.", "review": review_id}
+        progress = request.session.get("progress") or {"done": 0, "started": time.time()}
+        progress["done"] += 1
+        request.session["progress"] = progress
         following = queue.next_item(user.username, filters)
         return RedirectResponse(f"/item/{following}{_query(filters)}" if following else f"/queue{_query(filters)}", status_code=303)
 
     @app.post("/undo")
     async def undo(request: Request) -> Response:
+        """Take back the decision named in the form (one's own), or else one's latest."""
         user = user_of(request)
-        await form_of(request)
-        undone = queue.undo_last(user.username)
+        form = await form_of(request)
+        wanted = form.get("review", "")
+        undone = queue.undo(int(wanted), user.username) if wanted.isdigit() else queue.undo_last(user.username)
         if undone is None:
+            request.session["flash"] = {"text": "Nothing to undo: that decision is already taken back, or not yours."}
             return RedirectResponse("/queue", status_code=303)
-        passage = next(r["passage_id"] for r in queue.history() if r["id"] == undone)
-        return RedirectResponse(f"/item/{passage}", status_code=303)
+        taken_back = store.review(undone)
+        request.session["flash"] = {"text": "Decision taken back: decide this passage again."}
+        progress = request.session.get("progress")
+        if progress:
+            progress["done"] = max(0, int(progress["done"]) - 1)
+            request.session["progress"] = progress
+        return RedirectResponse(f"/item/{taken_back['passage_id']}" if taken_back else "/queue", status_code=303)
+
+    @app.get("/mine", response_class=HTMLResponse)
+    def my_decisions(request: Request) -> Response:
+        user = user_of(request)
+        number = request.query_params.get("page", "1")
+        number_int = max(1, min(int(number), 100_000)) if number.isdigit() else 1
+        rows = queue.mine(user.username, limit=PAGE_SIZE + 1, offset=(number_int - 1) * PAGE_SIZE)
+        return page(request, "mine.html", {"rows": rows[:PAGE_SIZE], "page_number": number_int, "more": len(rows) > PAGE_SIZE})
 
     @app.get("/review.js")
     def script(request: Request) -> Response:
@@ -257,10 +387,27 @@ def create_app(
         admin_of(request)
         form = await form_of(request)
         try:
-            accounts.add_user(store, form.get("username", "").strip(), form.get("password", ""), form.get("role", "reviewer"))
+            await run_in_threadpool(accounts.add_user, store, form.get("username", "").strip(), form.get("password", ""), form.get("role", "reviewer"))
         except InputError as error:  # shown on the page
             return page(request, "users.html", {"users": accounts.list_users(store), "error": str(error)}, status=400)
         return RedirectResponse("/admin/users", status_code=303)
+
+    @app.get("/admin/disagreements", response_class=HTMLResponse)
+    def disagreements_page(request: Request) -> Response:
+        admin_of(request)
+        return page(request, "disagreements.html", {"rows": queue.disagreements()})
+
+    @app.post("/admin/settle/{passage_id}")
+    async def settle(request: Request, passage_id: str) -> Response:
+        """An administrator's label for a passage reviewers disagree on."""
+        admin = admin_of(request)
+        form = await form_of(request)
+        try:
+            queue.settle(passage_id, admin.username, _goals(form.all("goals")), goal_ids=settings.taxonomy.goal_ids, note=form.get("note"))
+        except DecisionError as error:
+            raise InputError(f"{error}.") from None
+        request.session["flash"] = {"text": f"Settled passage {passage_id}: reports, exports and training now use this label."}
+        return RedirectResponse("/admin/disagreements", status_code=303)
 
     @app.get("/export/reviews.csv")
     def export_csv(request: Request) -> Response:
@@ -293,6 +440,26 @@ def create_app(
     return app
 
 
+def progress_line(request: Request, store: Store, queue: ReviewQueue, user: accounts.User) -> str | None:
+    """"12/50 · about 9 min left": decisions this session out of those plus what is waiting, and
+    the time left at this session's pace."""
+    progress = request.session.get("progress")
+    if not progress or not progress.get("done"):
+        return None
+    done, waiting = int(progress["done"]), queue.size(user.username)
+    pace = max(1.0, (time.time() - float(progress["started"])) / done)  # seconds per decision
+    minutes = round(waiting * pace / 60)
+    left = "less than a minute left" if minutes < 1 else f"about {minutes} min left" if minutes < 120 else f"about {minutes / 60:.0f} h left"
+    return f"{done}/{done + waiting} · {left}"
+
+
+def server_options(*, forwarded_allow_ips: str | None = None) -> dict[str, Any]:
+    """uvicorn settings: proxy headers (X-Forwarded-For, -Proto) are believed only from the
+    addresses given, never by default, so a client cannot pick its own address for the login
+    limits by sending them."""
+    return {"proxy_headers": bool(forwarded_allow_ips), "forwarded_allow_ips": forwarded_allow_ips or "", "server_header": False}
+
+
 def highlight(text: str, entities: list[dict[str, Any]], figures: list[dict[str, Any]]) -> Markup:
     """The passage as HTML with organisations, people, places and figures marked; every piece
     of text escaped."""
@@ -312,8 +479,39 @@ def highlight(text: str, entities: list[dict[str, Any]], figures: list[dict[str,
     return Markup("").join(out)
 
 
-def _query(filters: Filters) -> str:
-    values = filters.query()
+class Form(dict[str, str]):
+    """A submitted form: the last value of each field, and ``all`` of a repeated one."""
+
+    def __init__(self, values: dict[str, str], lists: dict[str, list[str]]) -> None:
+        super().__init__(values)
+        self._lists = lists
+
+    def all(self, key: str) -> list[str]:
+        return self._lists.get(key, [])
+
+
+def _goals(values: list[str]) -> list[int]:
+    """Goal numbers from form values ("3", "3 14" or "3,14"); anything else is a 400."""
+    parts = [part for value in values for part in value.replace(",", " ").split()]
+    bad = [part for part in parts if not GOAL_VALUE.match(part)]
+    if bad:
+        raise InputError(f"'{bad[0][:20]}' is not a goal number; goals are numbers such as 3 or 14")
+    return [int(part) for part in parts]
+
+
+def _digest(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+SERVER_ERROR_PAGE = (
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Problem · levelup evidence</title></head>"
+    "<body><p role=\"alert\">Something went wrong on our side. Go back and try again; if it keeps happening, tell an administrator.</p>"
+    "<p><a href=\"/queue\">Back to the queue</a></p></body></html>"
+)
+
+
+def _query(filters: Filters, *, page: int | None = None) -> str:
+    values = filters.query() | ({"page": str(page)} if page and page > 1 else {})
     return f"?{urlencode(values)}" if values else ""
 
 

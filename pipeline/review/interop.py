@@ -88,24 +88,31 @@ def argilla_records(queue: ReviewQueue, passage_ids: Sequence[str]) -> list[dict
 
 
 def import_annotations(queue: ReviewQueue, data: Any, *, reviewer: str, goal_ids: Sequence[int]) -> tuple[int, list[str]]:
-    """Reviews from Label Studio tasks or Argilla records; returns (imported, problems)."""
+    """Reviews from Label Studio tasks or Argilla records, all or nothing: returns (imported,
+    problems), and with any problem imports none. Importing the same annotations again adds
+    nothing (each becomes a review with a token made from the passage and its goals)."""
     if not isinstance(data, list):
         raise InputError("expected a JSON list of Label Studio tasks or Argilla records")
-    imported, problems = 0, []
+    rows, problems = [], []
     for number, entry in enumerate(data, start=1):
         try:
             passage_id, goals = _label_studio(entry) if "data" in entry else _argilla(entry)
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             problems.append(f"item {number}: not a Label Studio task or Argilla record ({error})")
             continue
         if goals is None:
             continue  # not annotated yet
         try:
-            queue.decide(passage_id, reviewer, "change" if goals else "no_goal", goals=goals, goal_ids=goal_ids, note="imported")
-            imported += 1
+            token = f"import:{passage_id}:{' '.join(map(str, goals))}"
+            rows.append(queue.review_row(passage_id, reviewer, "change" if goals else "no_goal", goals=goals, goal_ids=goal_ids, note="imported", token=token))
         except DecisionError as error:
             problems.append(f"item {number}: {error}")
-    return imported, problems
+    if problems:
+        return 0, problems
+    tokens = {row["token"] for row in rows}
+    before = queue.store.known_tokens(tokens)
+    queue.decide_all(rows)
+    return len(tokens - before), problems
 
 
 def _label_studio(task: dict[str, Any]) -> tuple[str, list[int] | None]:

@@ -2,7 +2,8 @@
 
 A queue item is a passage with at least one flagged goal suggestion, ranked by its highest
 review priority (the expected value of a review, ``pipeline.classify.flag``). A reviewer's queue
-leaves out passages they have already decided (skips included) while the decision stands.
+leaves out passages they have already decided while the decision stands; passages they skipped
+come back after all the others.
 
 Decisions are rows of ``reviews`` and are never changed: an undo is a row of its own that points
 at the review it takes back (``undoes``). The *effective* decisions are the rows that are not
@@ -11,12 +12,19 @@ undos and have not been undone. What each decision means for training:
 =========  ==========================================  ==========================
 decision   ``goals_after``                             a training label?
 =========  ==========================================  ==========================
-accept     the suggested goals                         yes
-change     the goals the reviewer chose                yes
+accept     the goals shown ticked (the model's), kept   yes
+change     the goals the reviewer ticked               yes
 no_goal    ``[]``                                      yes ("no goal")
 reject     ``[]``: none of the suggested goals apply   no: the right goals are unknown
 skip       the suggested goals, unchanged              no
 =========  ==========================================  ==========================
+
+A decision made on the review page records what the reviewer saw: the form carries the
+suggestions' ``version`` (a hash of every goal's score and marks and the model) and the goals
+shown ticked; when the suggestions changed since the page was drawn the decision is refused
+(``StaleDecision``). The page's "accept" saves the ticked goals: as ``accept`` when they are the
+model's, ``no_goal`` when none is ticked, ``change`` otherwise. Each page carries a one-time
+token, so a double submission stores one review.
 """
 
 from __future__ import annotations
@@ -25,17 +33,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from hashlib import sha256
 from itertools import combinations
 from typing import Any
 
-from pipeline.errors import DecisionError
-from pipeline.evidence.store import LABELLING_DECISIONS, Store, now
+from pipeline.errors import DecisionError, StaleDecision
+from pipeline.evidence.store import DECIDING, LABELLING_DECISIONS, SETTLE, Store, now
 
 DECISIONS = ("accept", "reject", "change", "no_goal", "skip")
 __all__ = ["DECISIONS", "LABELLING_DECISIONS", "Filters", "Item", "QueueItem", "ReviewQueue"]
 ENTITY_KEYS = ("label", "text", "start", "end", "canonical", "role")  # what the review page shows
 FIGURE_KEYS = ("text", "start", "end", "value", "unit", "counted")
-SUGGESTION_KEYS = ("goal", "score", "predicted", "flagged", "priority", "reasons", "explanation", "model")
+SUGGESTION_KEYS = ("goal", "score", "predicted", "flagged", "priority", "reasons", "explanation", "model", "created_at")
+MAX_NOTE = 2000  # characters; a longer note is refused, not cut
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class Filters:
     source: str | None = None  # a document's site name or URL host
     date_from: str | None = None  # ISO dates, compared with the document's date
     date_to: str | None = None
+    search: str | None = None  # words in the passage text
 
     @classmethod
     def parse(cls, values: dict[str, str]) -> Filters:
@@ -56,6 +67,7 @@ class Filters:
             source=values.get("source", "").strip() or None,
             date_from=_iso(values.get("date_from", "")),
             date_to=_iso(values.get("date_to", "")),
+            search=" ".join(values.get("search", "").split())[:200] or None,
         )
 
     def query(self) -> dict[str, str]:
@@ -72,6 +84,7 @@ class QueueItem:
     document_title: str | None
     organisation: str | None
     date: str | None
+    skipped: bool = False  # skipped by this reviewer before: back at the end of the queue
 
 
 @dataclass
@@ -91,49 +104,52 @@ class Item:
 
     @property
     def suggested(self) -> list[int]:
-        return [s["goal"] for s in self.suggestions if s["predicted"]]
+        return sorted(s["goal"] for s in self.suggestions if s["predicted"])
+
+    @property
+    def version(self) -> str:
+        """What the reviewer is shown, as a short hash: each goal's score and marks, and the model."""
+        return suggestion_version(self.suggestions)
+
+
+def suggestion_version(suggestions: Sequence[dict[str, Any]]) -> str:
+    parts = sorted(f"{s['goal']}:{s['score']:.4f}:{int(bool(s['predicted']))}:{int(bool(s['flagged']))}:{s['model']}" for s in suggestions)
+    return sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 class ReviewQueue:
     """Queue, item views, decisions, undo and statistics for one taxonomy."""
 
-    def __init__(self, store: Store, taxonomy: str) -> None:
+    def __init__(self, store: Store, taxonomy: str, *, reviewers_per_passage: int | None = None) -> None:
         self.store = store
         self.taxonomy = taxonomy
+        self.reviewers_per_passage = reviewers_per_passage  # None: every reviewer sees every passage
 
     # --- reading --------------------------------------------------------------------------
 
-    def items(self, reviewer: str | None, filters: Filters = Filters(), limit: int = 50) -> list[QueueItem]:
-        """Flagged passages not yet decided by ``reviewer`` (by anyone, if None), most valuable first."""
-        decided = self._decided_by(reviewer)
-        grouped: dict[str, dict[str, Any]] = {}
-        for row in self.store.flagged_suggestions(self.taxonomy, **asdict(filters)):
-            if row["passage_id"] in decided:
-                continue
-            entry = grouped.setdefault(row["passage_id"], {"row": row, "goals": [], "reasons": set(), "priority": 0.0})
-            entry["goals"].append(int(row["goal"]))
-            entry["reasons"].update(row["reasons"] or [])
-            entry["priority"] = max(entry["priority"], float(row["priority"] or 0.0))
-        ranked = sorted(grouped.values(), key=lambda e: (-e["priority"], e["row"]["passage_id"]))
-        return [
+    def items(self, reviewer: str | None, filters: Filters = Filters(), limit: int = 50, offset: int = 0) -> list[QueueItem]:
+        """Flagged passages not yet decided by ``reviewer`` (by anyone, if None), most valuable
+        first; the reviewer's skipped passages come back after the rest."""
+        return self.page(reviewer, filters, limit, offset)[0]
+
+    def page(self, reviewer: str | None, filters: Filters = Filters(), limit: int = 50, offset: int = 0) -> tuple[list[QueueItem], int]:
+        """One page of the queue, and how many passages the queue holds with these filters."""
+        rows, total = self.store.queue_page(
+            self.taxonomy, reviewer, **asdict(filters), limit=limit, offset=offset, reviewers_per_passage=self.reviewers_per_passage
+        )
+        items = [
             QueueItem(
-                passage_id=e["row"]["passage_id"],
-                text=e["row"]["text"],
-                priority=round(e["priority"], 4),
-                goals=sorted(e["goals"]),
-                reasons=sorted(e["reasons"]),
-                document_title=e["row"]["title"],
-                organisation=e["row"]["organisation"],
-                date=e["row"]["date"],
+                passage_id=row["passage_id"], text=row["text"], priority=round(row["priority"], 4), goals=row["goals"], reasons=row["reasons"],
+                document_title=row["title"], organisation=row["organisation"], date=row["date"], skipped=row["skipped"],
             )
-            for e in ranked[:limit]
+            for row in rows
         ]
+        return items, total
 
     def size(self, reviewer: str | None = None) -> int:
-        """Passages waiting in the queue: for ``reviewer`` (their skips count as done), or for a
-        first decision by anyone (a skip decides nothing)."""
-        done = self._decided_by(reviewer) if reviewer else {r["passage_id"] for r in self.effective() if r["decision"] != "skip"}
-        return len(self.store.flagged_passages(self.taxonomy) - done)
+        """Passages waiting in the queue: for ``reviewer`` (their skips wait too, at the end), or
+        for a first decision by anyone (a skip decides nothing)."""
+        return self.page(reviewer, limit=1)[1]
 
     def item(self, passage_id: str) -> Item | None:
         row = self.store.passage(passage_id)
@@ -150,7 +166,7 @@ class ReviewQueue:
             entities=[_only(e, ENTITY_KEYS) for e in self.store.entities([passage_id])],
             figures=[_only(f, FIGURE_KEYS) for f in self.store.figures([passage_id])],
             suggestions=[_only(s, SUGGESTION_KEYS) for s in self.store.suggestions([passage_id], self.taxonomy)],
-            decisions=[r for r in self.effective() if r["passage_id"] == passage_id],
+            decisions=self.store.passage_reviews(self.taxonomy, passage_id),
         )
 
     def next_item(self, reviewer: str, filters: Filters = Filters()) -> str | None:
@@ -162,30 +178,98 @@ class ReviewQueue:
 
     # --- writing --------------------------------------------------------------------------
 
-    def decide(self, passage_id: str, reviewer: str, decision: str, *, goals: Sequence[int] = (), note: str | None = None, goal_ids: Sequence[int] = ()) -> int:
-        """Record a decision; returns the review id."""
+    def decide(
+        self,
+        passage_id: str,
+        reviewer: str,
+        decision: str,
+        *,
+        goals: Sequence[int] | None = None,
+        note: str | None = None,
+        goal_ids: Sequence[int] = (),
+        shown: str | None = None,
+        shown_goals: Sequence[int] | None = None,
+        token: str | None = None,
+    ) -> int:
+        """Record a decision; returns the review id (the earlier one when ``token`` was used before).
+
+        ``shown`` and ``shown_goals``: the suggestions' version and the goals ticked on the page
+        the decision was made on; a decision on suggestions that changed since is refused. With
+        ``goals`` (the ticked goals), "accept" saves them; without, it keeps the model's.
+        """
+        row = self.review_row(passage_id, reviewer, decision, goals=goals, note=note, goal_ids=goal_ids, shown=shown, shown_goals=shown_goals, token=token)
+        return self.store.add_reviews([row])[0]
+
+    def decide_all(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Store review rows made by ``review_row`` in one transaction: all of them or none."""
+        return self.store.add_reviews(rows)
+
+    def review_row(
+        self,
+        passage_id: str,
+        reviewer: str,
+        decision: str,
+        *,
+        goals: Sequence[int] | None = None,
+        note: str | None = None,
+        goal_ids: Sequence[int] = (),
+        shown: str | None = None,
+        shown_goals: Sequence[int] | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """The review row a decision makes, checked (``DecisionError``, ``StaleDecision``), not stored."""
         if decision not in DECISIONS:
             raise DecisionError(f"unknown decision '{decision}'; use one of {', '.join(DECISIONS)}")
+        note = (note or "").strip() or None
+        if note is not None and len(note) > MAX_NOTE:
+            raise DecisionError(f"the note has {len(note):,} characters; keep it under {MAX_NOTE:,}")
         item = self.item(passage_id)
         if item is None:
             raise DecisionError(f"no passage '{passage_id}' in the database")
-        chosen = sorted({int(g) for g in goals})
-        if goal_ids and set(chosen) - set(goal_ids):
+        chosen = None if goals is None else sorted({int(g) for g in goals})
+        if goal_ids and chosen and set(chosen) - set(goal_ids):
             raise DecisionError(f"goals {sorted(set(chosen) - set(goal_ids))} are not in taxonomy '{self.taxonomy}'")
         before = item.suggested
-        after = {"accept": before, "skip": before, "reject": [], "no_goal": [], "change": chosen}[decision]
+        if shown is not None and (shown != item.version or (shown_goals is not None and sorted(shown_goals) != before)):
+            raise StaleDecision(item, "the model's suggestions for this passage changed after the page was drawn; nothing was saved. Here they are as they stand now: decide again")
+        if decision == "accept" and chosen is not None:
+            decision = "accept" if chosen == before and chosen else "no_goal" if not chosen else "change"
         if decision == "change" and not chosen:
             raise DecisionError("a change needs at least one goal; use 'no goal' for a passage that is evidence for none")
-        return self._insert(passage_id, item.text, decision, before, after, reviewer, (note or "").strip() or None, None)
+        after = {"accept": before, "skip": before, "reject": [], "no_goal": [], "change": chosen or []}[decision]
+        return {
+            "passage_id": passage_id, "passage_text": item.text, "taxonomy": self.taxonomy, "decision": decision, "goals_before": before,
+            "goals_after": after, "reviewer": reviewer, "note": note, "created_at": now(), "undoes": None,
+            "token": _token_key(reviewer, token), "shown": shown or item.version, "stands": True,
+        }
 
     def undo_last(self, reviewer: str) -> int | None:
-        """Take back the reviewer's latest effective decision; returns its passage id's review id."""
-        mine = [r for r in self.effective() if r["reviewer"] == reviewer]
-        if not mine:
+        """Take back the reviewer's latest standing decision; returns that review's id."""
+        mine = self.store.reviewer_reviews(self.taxonomy, reviewer, limit=1)
+        return self.undo(int(mine[0]["id"]), reviewer) if mine else None
+
+    def undo(self, review_id: int, reviewer: str) -> int | None:
+        """Take back one of the reviewer's own standing decisions; returns its id, or None when
+        it is not theirs or no longer stands."""
+        row = self.store.review(review_id)
+        if row is None or row["reviewer"] != reviewer or not row["stands"] or row["taxonomy"] != self.taxonomy:
             return None
-        last = max(mine, key=lambda r: (r["created_at"], r["id"]))
-        self._insert(last["passage_id"], last["passage_text"], "undo", last["goals_before"], last["goals_before"], reviewer, None, last["id"])
-        return last["id"]
+        self._insert(row["passage_id"], row["passage_text"], "undo", row["goals_before"], row["goals_before"], reviewer, None, review_id)
+        return review_id
+
+    def disagreements(self) -> list[dict[str, Any]]:
+        """Passages reviewers decided differently, not yet settled."""
+        return self.store.disagreements(self.taxonomy)
+
+    def settle(self, passage_id: str, admin: str, goals: Sequence[int], *, goal_ids: Sequence[int] = (), note: str | None = None) -> int:
+        """An administrator's label for a passage reviewers disagree on: it becomes the passage's
+        standing decision for reports, exports and training (until taken back)."""
+        row = self.review_row(passage_id, admin, "change" if goals else "no_goal", goals=goals, goal_ids=goal_ids, note=note)
+        return self.store.add_reviews([row | {"decision": SETTLE}])[0]
+
+    def mine(self, reviewer: str, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """The reviewer's standing decisions, newest first (revising one adds a new review)."""
+        return self.store.reviewer_reviews(self.taxonomy, reviewer, limit=limit, offset=offset)
 
     def _insert(self, passage_id: str, text: str, decision: str, before: list[int], after: list[int], reviewer: str, note: str | None, undoes: int | None) -> int:
         return self.store.add_review(
@@ -210,30 +294,36 @@ class ReviewQueue:
         """The standing decisions (not undos, not undone), oldest first."""
         return self.store.standing_reviews(self.taxonomy)
 
-    def _decided_by(self, reviewer: str | None) -> set[str]:
-        return {r["passage_id"] for r in self.effective() if reviewer is None or r["reviewer"] == reviewer}
-
     def status(self, today: date | None = None) -> dict[str, Any]:
         effective = self.effective()
         day = today or now().date()
-        decided = [r for r in effective if r["decision"] != "skip"]
+        decided = [r for r in effective if r["decision"] in DECIDING]
         return {
             "queue": self.size(),
             "reviews_today": sum(1 for r in decided if _day(r["created_at"]) == day),
             "reviews": len(decided),
             "reviewers": len({r["reviewer"] for r in decided}),
-            "by_decision": {d: sum(1 for r in effective if r["decision"] == d) for d in DECISIONS},
+            "by_decision": {d: sum(1 for r in effective if r["decision"] == d) for d in (*DECISIONS, SETTLE)},
             "agreement": agreement(decided),
+            "agreement_by_reviewer": agreement_by_reviewer(decided),
+            "agreement_by_goal": agreement_by_goal(decided),
+            "disagreements": len(self.disagreements()),
             "model_precision": model_precision(decided),
         }
+
+
+def _latest_by_passage(reviews: Sequence[dict[str, Any]]) -> dict[str, dict[str, list[int]]]:
+    """Per passage, each reviewer's latest goals."""
+    latest: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for r in sorted(reviews, key=lambda r: (r["created_at"], r["id"])):
+        latest[r["passage_id"]][r["reviewer"]] = sorted(r["goals_after"] or [])
+    return latest
 
 
 def agreement(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """How often two reviewers of the same passage settled on the same goals (latest decision
     of each reviewer; pairs of reviewers per passage)."""
-    latest: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    for r in sorted(reviews, key=lambda r: (r["created_at"], r["id"])):
-        latest[r["passage_id"]][r["reviewer"]] = sorted(r["goals_after"] or [])
+    latest = _latest_by_passage(reviews)
     pairs = agreeing = 0
     for by_reviewer in latest.values():
         for a, b in combinations(by_reviewer.values(), 2):
@@ -241,6 +331,29 @@ def agreement(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
             agreeing += a == b
     shared = sum(1 for by_reviewer in latest.values() if len(by_reviewer) > 1)
     return {"passages": shared, "pairs": pairs, "rate": round(agreeing / pairs, 3) if pairs else None}
+
+
+def agreement_by_reviewer(reviews: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per reviewer: of the passages they share with another reviewer, the pairs that agree."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for by_reviewer in _latest_by_passage(reviews).values():
+        for (a, goals_a), (b, goals_b) in combinations(by_reviewer.items(), 2):
+            for who in (a, b):
+                counts[who][0] += 1
+                counts[who][1] += goals_a == goals_b
+    return {who: {"pairs": n, "rate": round(agree / n, 3)} for who, (n, agree) in sorted(counts.items())}
+
+
+def agreement_by_goal(reviews: Sequence[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Per goal: of the reviewer pairs where at least one chose it, the share where both did
+    (positive agreement)."""
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for by_reviewer in _latest_by_passage(reviews).values():
+        for goals_a, goals_b in combinations(by_reviewer.values(), 2):
+            for goal in set(goals_a) | set(goals_b):
+                counts[goal][0] += 1
+                counts[goal][1] += goal in goals_a and goal in goals_b
+    return {goal: {"pairs": n, "rate": round(both / n, 3)} for goal, (n, both) in sorted(counts.items())}
 
 
 def model_precision(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -251,6 +364,11 @@ def model_precision(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
         suggested += len(before)
         kept += len(before & set(r["goals_after"] or []))
     return {"suggested": suggested, "kept": kept, "precision": round(kept / suggested, 3) if suggested else None}
+
+
+def _token_key(reviewer: str, token: str | None) -> str | None:
+    """The stored form of a page's token: scoped to the reviewer, fixed length."""
+    return sha256(f"{reviewer}\n{token}".encode()).hexdigest() if token else None
 
 
 def _only(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:

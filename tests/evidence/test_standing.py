@@ -81,3 +81,52 @@ def test_goals_by_organisation_join_model_goals_and_standing_labelling_reviews(s
     assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted | {12}}
     review(seeded, "p2", "undo", [10], undoes=change)
     assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted}
+
+
+def test_each_passage_standing_decision_is_kept_in_its_own_row_on_every_write(seeded: Store):
+    from sqlalchemy import select
+
+    from pipeline.evidence import schema
+
+    def kept() -> dict[str, tuple[int | None, int | None]]:
+        with seeded.engine.connect() as connection:
+            rows = connection.execute(select(schema.passage_standing).where(schema.passage_standing.c.taxonomy == TAXONOMY)).all()
+        return {row.passage_id: (row.decided_id, row.label_id) for row in rows}
+
+    accept = review(seeded, "p0", "accept", [3])
+    reject = review(seeded, "p0", "reject", [])
+    review(seeded, "p1", "skip", [3])  # decides nothing: no row
+    assert kept() == {"p0": (reject, accept)}
+    review(seeded, "p0", "undo", [], undoes=reject)
+    assert kept() == {"p0": (accept, accept)}
+    review(seeded, "p0", "undo", [], undoes=accept)
+    assert kept() == {}
+    assert seeded.decided_passages(TAXONOMY) == set() and seeded.decided_by(TAXONOMY, "rita") == {"p1"}
+
+
+def test_the_migration_marks_what_stands_in_an_existing_history(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import MetaData, Table, create_engine, insert, select
+
+    from pipeline.evidence import migrate, schema
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate.upgrade(engine, "0006")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    history = [("p0", "accept", None), ("p0", "change", None), ("p0", "undo", 2), ("p1", "no_goal", None), ("p1", "reject", None), ("p2", "skip", None)]
+    old_reviews = Table("reviews", MetaData(), autoload_with=engine)  # as it was before 0007
+    with engine.begin() as connection:
+        for number, (passage, decision, undoes) in enumerate(history):
+            connection.execute(
+                insert(old_reviews).values(
+                    id=number + 1, passage_id=passage, passage_text="t", taxonomy=TAXONOMY, decision=decision, goals_before=[], goals_after=[],
+                    reviewer="rita", created_at=start + timedelta(minutes=number), undoes=undoes,
+                )
+            )
+    engine.dispose()
+    store = Store.open(f"sqlite:///{tmp_path / 'old.db'}")
+    assert [r["id"] for r in store.standing_reviews(TAXONOMY)] == [1, 4, 5, 6]
+    with store.engine.connect() as connection:
+        kept = {row.passage_id: (row.decided_id, row.label_id) for row in connection.execute(select(schema.passage_standing))}
+    assert kept == {"p0": (1, 1), "p1": (5, 4)}

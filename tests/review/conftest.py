@@ -128,3 +128,29 @@ def csrf(html: str) -> str:
 def login(client, username: str, password: str | None = None):
     token = csrf(client.get("/login").text)
     return client.post("/login", data={"csrf_token": token, "username": username, "password": password or PASSWORDS[username]}, follow_redirects=False)
+
+
+def decide_form(html: str) -> list[tuple[str, str]]:
+    """The fields the decide form on a review page sends as drawn: its hidden fields and the
+    goals ticked."""
+    form = html[html.index('id="decide"'):html.index("</form>", html.index('id="decide"'))]
+    fields = [(name, value) for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)]
+    fields += [("goals", value) for value in re.findall(r'<input type="checkbox" name="goals" value="(\d+)" id="goal-\d+" checked>', form)]
+    return fields
+
+
+def decide(client, passage: str, decision: str, goals: str | None = None, note: str = "", page: str | None = None):
+    """Submit the decide form of ``passage``'s page (fetched now unless ``page`` is given);
+    ``goals``, when given, replaces the ticked goals."""
+    html = page if page is not None else client.get(f"/item/{passage}").text
+    fields = decide_form(html)
+    if goals is not None:
+        fields = [f for f in fields if f[0] != "goals"] + [("goals", g) for g in goals.split()]
+    fields += [("decision", decision), ("note", note)]
+    return client.post(f"/item/{passage}/decide", content=_encode(fields), headers={"content-type": "application/x-www-form-urlencoded"}, follow_redirects=False)
+
+
+def _encode(fields: list[tuple[str, str]]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(fields)

@@ -9,17 +9,12 @@ import json
 
 import pytest
 from fastapi.routing import APIRoute
+from markupsafe import escape
 
 from pipeline.evidence.store import Store
 from pipeline.review.queue import ReviewQueue
 
-from .conftest import HOSTILE, PASSWORDS, csrf, login
-
-
-def decide(client, passage: str, decision: str, goals: str = "", note: str = ""):
-    page = client.get(f"/item/{passage}")
-    assert page.status_code == 200
-    return client.post(f"/item/{passage}/decide", data={"csrf_token": csrf(page.text), "decision": decision, "goals": goals, "note": note}, follow_redirects=False)
+from .conftest import HOSTILE, PASSWORDS, csrf, decide, login
 
 
 def reviews(db_url: str) -> list[dict]:
@@ -205,8 +200,8 @@ def test_the_session_secret_comes_from_the_environment_or_is_generated_once(tmp_
     first = secret_key(tmp_path / "instance")
     assert len(first) >= 40 and secret_key(tmp_path / "instance") == first
     assert stat.S_IMODE((tmp_path / "instance" / "secret_key").stat().st_mode) == 0o600
-    monkeypatch.setenv(SECRET_ENV, "from-the-environment")
-    assert secret_key(tmp_path / "instance") == "from-the-environment"
+    monkeypatch.setenv(SECRET_ENV, "from-the-environment-and-long-enough-to-sign")
+    assert secret_key(tmp_path / "instance") == "from-the-environment-and-long-enough-to-sign"
 
 
 def test_the_evidence_table_counts_standing_reviews_over_the_model(db_url: str):
@@ -231,12 +226,13 @@ def test_the_evidence_table_counts_standing_reviews_over_the_model(db_url: str):
     assert goals_of("p1") == {3, 5}
 
 
-def test_a_skip_leaves_the_passage_waiting_for_a_first_decision(db_url: str):
+def test_a_skip_leaves_the_passage_waiting_and_it_comes_back_last(db_url: str):
     queue = ReviewQueue(Store.open(db_url), "levelling-up")
     assert queue.size() == 4 and queue.size("rita") == 4
     queue.decide("p0", "rita", "skip")
-    assert queue.size("rita") == 3  # out of rita's way
-    assert queue.size() == 4  # but nobody has decided it
+    assert queue.size("rita") == 4  # still waiting for rita, but after the rest
+    assert [i.passage_id for i in queue.items("rita")] == ["p1", "p2", "p3", "p0"] and queue.items("rita")[-1].skipped
+    assert queue.size() == 4  # and nobody has decided it
     queue.decide("p1", "ada", "accept")
     assert queue.size() == 3
 
@@ -250,3 +246,264 @@ def test_a_database_failure_during_a_request_is_the_503_page(app, client, tmp_pa
         page = client.get(path)
         assert page.status_code == 503, path
         assert "not available just now" in page.text and "Traceback" not in page.text and "SELECT" not in page.text
+
+
+# --- security findings, one regression test each ----------------------------------------------
+
+
+@pytest.mark.parametrize("weak", ["", "   \n", "x", "short-but-not-32-bytes-long"])
+def test_a_weak_secret_in_the_environment_or_file_refuses_to_start(tmp_path, monkeypatch: pytest.MonkeyPatch, db_url: str, weak: str):
+    """A short secret would let anyone forge an admin's session cookie offline."""
+    from pipeline.errors import ConfigError
+    from pipeline.review.app import SECRET_ENV, create_app, secret_key
+
+    monkeypatch.setenv(SECRET_ENV, weak)
+    with pytest.raises(ConfigError, match="at least 32 random bytes"):
+        create_app(db_url)
+    monkeypatch.delenv(SECRET_ENV)
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "secret_key").write_text(weak)
+    with pytest.raises(ConfigError, match="secret_key is"):
+        secret_key(tmp_path / "instance")
+    with pytest.raises(ConfigError):
+        create_app(db_url, secret=weak)
+
+
+def test_a_secret_that_cannot_be_written_refuses_to_start(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    from pipeline.errors import ConfigError
+    from pipeline.review.app import SECRET_ENV, secret_key
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ConfigError, match="cannot write the session secret"):
+        secret_key(tmp_path / "file" / "instance")
+
+
+def test_the_cli_says_the_weak_secret_in_one_line(db_url: str, monkeypatch: pytest.MonkeyPatch):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app as cli
+
+    monkeypatch.setenv("LEVELUP_SECRET_KEY", "x")
+    result = CliRunner().invoke(cli, ["review", "serve", "--db", db_url, "--port", "1"])
+    assert result.exit_code == 2 and "at least 32 random bytes" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_cookie_replayed_after_logout_is_refused(client):
+    login(client, "rita")
+    page = client.get("/queue")
+    cookie = client.cookies.get("levelup_session")
+    client.post("/logout", data={"csrf_token": csrf(page.text)}, follow_redirects=False)
+    client.cookies.clear()
+    client.cookies.set("levelup_session", cookie)
+    response = client.get("/queue", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+
+
+def test_a_password_change_ends_every_other_session(app, db_url: str):
+    from fastapi.testclient import TestClient
+
+    from pipeline.review import accounts
+
+    laptop, phone = TestClient(app, base_url="http://127.0.0.1"), TestClient(app, base_url="http://127.0.0.1")
+    login(laptop, "rita")
+    login(phone, "rita")
+    old_cookie = phone.cookies.get("levelup_session")
+    page = phone.get("/account").text
+    changed = phone.post("/account", data={"csrf_token": csrf(page), "current": PASSWORDS["rita"], "new": "a-brand-new-password"}, follow_redirects=False)
+    assert changed.status_code == 303
+    assert laptop.get("/queue", follow_redirects=False).status_code == 303  # the other session is over
+    assert phone.get("/queue").status_code == 200  # the one that changed it has a fresh session
+    new_cookie = phone.cookies.get("levelup_session")
+    phone.cookies.clear()
+    phone.cookies.set("levelup_session", old_cookie)
+    assert phone.get("/queue", follow_redirects=False).status_code == 303  # its old cookie is over too
+    phone.cookies.clear()
+    phone.cookies.set("levelup_session", new_cookie)
+    login(laptop, "rita", "a-brand-new-password")
+    accounts.add_user(Store.open(db_url), "rita", "reset-by-an-admin", "reviewer")  # an admin's reset, too
+    assert laptop.get("/queue", follow_redirects=False).status_code == 303
+    login(phone, "rita", "reset-by-an-admin")
+    page = phone.get("/account").text
+    wrong = phone.post("/account", data={"csrf_token": csrf(page), "current": "wrong", "new": "whatever-long"}, follow_redirects=False)
+    assert wrong.status_code == 400 and "current password is wrong" in wrong.text
+
+
+def test_the_session_cookie_is_secure_with_https(db_url: str):
+    from fastapi.testclient import TestClient
+
+    from pipeline.review.app import create_app
+
+    client = TestClient(create_app(db_url, secret="s" * 40, https_only=True), base_url="https://127.0.0.1")
+    assert "secure" in login(client, "rita").headers["set-cookie"].lower()
+
+
+def test_spraying_one_password_over_many_usernames_is_limited(client, clock):
+    for number in range(20):
+        assert login(client, f"user{number}", "Spring2026!").status_code == 401
+    assert login(client, "rita").status_code == 429  # the address is limited, whatever the username
+    clock.now += 301
+    assert login(client, "rita").status_code == 303  # and the limit expires
+
+
+def test_forwarded_for_is_not_believed_unless_configured_so_rotating_it_is_limited(app):
+    import socket
+    import threading
+    import time as clock_time
+
+    import httpx
+    import uvicorn
+
+    from pipeline.review.app import server_options
+
+    assert server_options()["proxy_headers"] is False
+    assert server_options(forwarded_allow_ips="10.0.0.2")["forwarded_allow_ips"] == "10.0.0.2"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **server_options()))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        clock_time.sleep(0.05)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            statuses = []
+            for number in range(22):
+                token = csrf(http.get("/login").text)
+                spoofed = {"X-Forwarded-For": f"203.0.113.{number}"}
+                statuses.append(http.post("/login", data={"csrf_token": token, "username": f"u{number}", "password": "guess-guess"}, headers=spoofed).status_code)
+            assert statuses[:20] == [401] * 20 and statuses[20:] == [429, 429]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_error_pages_carry_the_security_headers(app, client, monkeypatch: pytest.MonkeyPatch):
+    login(client, "rita")
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and missing.headers["x-frame-options"] == "DENY"
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("an unforeseen bug")
+
+    monkeypatch.setattr(ReviewQueue, "status", broken)
+    response = client.get("/status")
+    assert response.status_code == 500 and "Something went wrong" in response.text and "unforeseen" not in response.text
+    assert "script-src 'self'" in response.headers["content-security-policy"] and response.headers["x-content-type-options"] == "nosniff"
+
+
+# --- feedback and history ------------------------------------------------------------------------
+
+
+def test_each_decision_is_confirmed_with_an_undo_and_progress(client, db_url: str):
+    login(client, "rita")
+    decide(client, "p0", "accept")
+    page = client.get("/item/p1").text
+    assert "Saved: accept (goals 3) for passage p0." in page and 'name="review"' in page
+    assert "1/4 · " in page and "left" in page  # one done, three waiting
+    assert "Saved:" not in client.get("/item/p1").text  # said once
+    decide(client, "p1", "no_goal")
+    first = reviews(db_url)[0]["id"]
+    response = client.post("/undo", data={"csrf_token": csrf(page), "review": str(first)}, follow_redirects=False)
+    assert response.headers["location"] == "/item/p0"  # the confirmed one, not just the latest
+    rows = reviews(db_url)
+    assert rows[-1]["decision"] == "undo" and rows[-1]["undoes"] == first
+
+
+def test_my_decisions_lists_and_revises_own_decisions_keeping_the_history(client, db_url: str):
+    login(client, "rita")
+    decide(client, "p0", "accept")
+    decide(client, "p1", "change", goals="14")
+    mine = client.get("/mine").text
+    assert mine.index("/item/p1") < mine.index("/item/p0") and "3 5 → 14" in mine
+    decide(client, "p0", "change", goals="3 8")  # revise p0 from its page
+    rows = [r for r in reviews(db_url) if r["passage_id"] == "p0"]
+    assert [r["goals_after"] for r in rows] == [[3], [3, 8]]  # both kept
+    assert dict(Store.open(db_url).reviewed_labels("levelling-up"))[Store.open(db_url).passage("p0")["text"]] == [3, 8]
+    client.cookies.clear()
+    login(client, "ada")
+    page = client.get("/mine").text
+    assert client.post("/undo", data={"csrf_token": csrf(page), "review": str(rows[0]["id"])}, follow_redirects=False).headers["location"] == "/queue"
+    assert all(r["decision"] != "undo" for r in reviews(db_url))  # nobody takes back another's decision
+
+
+def test_the_queue_pages_searches_and_counts_with_the_filters(client):
+    login(client, "rita")
+    everything = client.get("/queue").text
+    assert "(4 waiting for you)" in everything
+    found = client.get("/queue?search=heat+pumps").text + client.get("/queue?search=older+residents").text
+    assert "/item/p2" in found and "/item/p0" not in found
+    assert "4 waiting for you, 1 with these filters" in client.get("/queue?search=residents").text
+    assert "4 waiting for you, 1 with these filters" in client.get("/queue?goal=10").text
+
+
+def test_the_review_page_shows_each_goals_guideline_and_the_shortcuts(client):
+    from pipeline.taxonomy import load_taxonomy
+
+    login(client, "rita")
+    page = client.get("/item/p0").text
+    goal = load_taxonomy("levelling-up").goals[2]
+    assert "guideline" in page and str(escape(goal.description)) in page
+    if goal.includes:
+        assert str(escape(goal.includes[0])) in page
+    assert 'id="help"' in page and "tick or untick a goal" in page
+
+
+# --- adjudication ---------------------------------------------------------------------------------
+
+
+def test_work_is_shared_out_and_overlap_is_a_setting(db_url: str):
+    shared = ReviewQueue(Store.open(db_url), "levelling-up", reviewers_per_passage=1)
+    shared.decide("p0", "rita", "accept")
+    assert "p0" not in [i.passage_id for i in shared.items("ada")]  # rita has it: ada gets the others
+    overlap = ReviewQueue(Store.open(db_url), "levelling-up", reviewers_per_passage=2)
+    assert "p0" in [i.passage_id for i in overlap.items("ada")]  # a second reviewer, for agreement
+    overlap.decide("p0", "ada", "accept")
+    assert "p0" not in [i.passage_id for i in overlap.items("bob")]
+
+
+def test_an_admin_settles_a_disagreement_and_reports_exports_and_training_use_it(client, db_url: str):
+    from pipeline.report.summary import evidence_links
+    from pipeline.taxonomy import load_taxonomy
+
+    queue = ReviewQueue(Store.open(db_url), "levelling-up", reviewers_per_passage=2)
+    queue.decide("p1", "rita", "change", goals=[3])
+    queue.decide("p1", "bob", "change", goals=[14])
+    queue.decide("p0", "rita", "accept")
+    queue.decide("p0", "bob", "accept")  # agreeing: nothing to settle
+    login(client, "ada")
+    page = client.get("/admin/disagreements").text
+    assert "/admin/settle/p1" in page and "/admin/settle/p0" not in page and "goals 14" in page
+    status = client.get("/status").text
+    assert "Agreement per reviewer" in status and "disagreements to settle</th><td>1" in status
+    response = client.post("/admin/settle/p1", data={"csrf_token": csrf(page), "goals": "3 5", "note": "both goals apply"}, follow_redirects=False)
+    assert response.status_code == 303
+    store = Store.open(db_url)
+    assert "No disagreements" in client.get("/admin/disagreements").text
+    assert dict(store.reviewed_labels("levelling-up"))[HOSTILE] == [3, 5]  # training
+    links = evidence_links(store, load_taxonomy("levelling-up"))
+    assert set(links[links.passage_id == "p1"].goal) == {3, 5}  # reports and exports
+    queue.decide("p1", "carol", "change", goals=[9])  # a later review does not undo the settlement
+    assert dict(store.reviewed_labels("levelling-up"))[HOSTILE] == [3, 5]
+    bad = client.post("/admin/settle/p1", data={"csrf_token": csrf(page), "goals": "²"}, follow_redirects=False)
+    assert bad.status_code == 400
+
+
+def test_reviewers_cannot_settle(client, db_url: str):
+    login(client, "rita")
+    page = client.get("/queue").text
+    assert client.get("/admin/disagreements").status_code == 403
+    assert client.post("/admin/settle/p1", data={"csrf_token": csrf(page), "goals": "3"}).status_code == 403
+    assert reviews(db_url) == []
+
+
+def test_agreement_per_reviewer_and_per_goal(db_url: str):
+    queue = ReviewQueue(Store.open(db_url), "levelling-up")
+    queue.decide("p0", "rita", "change", goals=[3, 5])
+    queue.decide("p0", "ada", "change", goals=[3])
+    queue.decide("p1", "rita", "change", goals=[8])
+    queue.decide("p1", "ada", "change", goals=[8])
+    status = queue.status()
+    assert status["agreement_by_reviewer"] == {"ada": {"pairs": 2, "rate": 0.5}, "rita": {"pairs": 2, "rate": 0.5}}
+    assert status["agreement_by_goal"] == {3: {"pairs": 1, "rate": 1.0}, 5: {"pairs": 1, "rate": 0.0}, 8: {"pairs": 1, "rate": 1.0}}

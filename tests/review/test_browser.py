@@ -74,12 +74,14 @@ def test_review_three_passages_with_the_keyboard_and_undo_one(server: str, page,
 
     page.keyboard.press("Enter")  # open the first (most uncertain) passage
     page.wait_for_url(f"{server}/item/p0")
-    page.keyboard.press("a")  # accept
+    page.keyboard.press("a")  # accept the goals ticked as the model suggests
     page.wait_for_url(f"{server}/item/p1")
     assert "<script>" in page.inner_text("#passage")  # shown as text, never run
-    page.keyboard.press("c")  # change the goals
-    page.keyboard.press("Control+a")
-    page.keyboard.type("3 14")
+    page.keyboard.press("5")  # untick goal 5
+    page.keyboard.press("1")  # and tick 14: two digits typed quickly
+    page.keyboard.press("4")
+    page.wait_for_function("document.getElementById('goal-14').checked")
+    assert page.inner_text("#accept").startswith("Save change")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server}/item/p2")
     page.keyboard.press("n")  # no goal
@@ -95,3 +97,56 @@ def test_review_three_passages_with_the_keyboard_and_undo_one(server: str, page,
         ("p2", "undo", [10]),
     ]
     assert rows[3]["undoes"] == rows[2]["id"] and {r["reviewer"] for r in rows} == {"rita"}
+
+
+def log_in(page, server: str) -> None:
+    page.goto(f"{server}/login")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
+    page.keyboard.type("rita")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORDS["rita"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server}/queue")
+
+
+def test_a_stale_page_and_a_flagged_but_not_suggested_goal_with_the_keyboard(server: str, page, db_url: str):
+    from .test_queue import retag
+
+    log_in(page, server)
+    page.goto(f"{server}/item/p0")
+    page.keyboard.press("?")  # the shortcuts overlay
+    assert page.is_visible("#help") and "tick or untick a goal" in page.inner_text("#help")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#help")
+    retag(db_url, "p0", {13})  # the model re-tags the passage while the page is open
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#message")
+    assert "changed after the page was drawn" in page.inner_text("#message")
+    assert page.is_checked("#goal-13") and not page.is_checked("#goal-3")  # the fresh suggestions
+    assert Store.open(db_url).reviews("levelling-up") == []
+    page.keyboard.press("Enter")  # decide again, on what is shown now
+    page.wait_for_url(f"{server}/item/p1")
+
+    page.goto(f"{server}/item/p3")  # goal 8 flagged, nothing suggested
+    assert page.inner_text("#accept").startswith("Confirm: no goal") and not page.is_checked("#goal-8")
+    assert "not suggested" in page.inner_text("#goals")
+    page.keyboard.press("8")
+    page.wait_for_function("document.getElementById('goal-8').checked")
+    assert page.inner_text("#accept").startswith("Save change")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/item/p3" not in url)
+
+    rows = Store.open(db_url).reviews("levelling-up")
+    assert [(r["passage_id"], r["decision"], r["goals_before"], r["goals_after"]) for r in rows] == [
+        ("p0", "accept", [13], [13]),
+        ("p3", "change", [], [8]),
+    ]
+
+
+def test_the_pages_fit_a_390_pixel_phone_screen(server: str, page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, server)
+    for path in ("/queue", "/item/p0", "/mine"):
+        page.goto(f"{server}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide at 390 px"

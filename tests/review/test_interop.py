@@ -45,17 +45,32 @@ def test_argilla_round_trip_keeps_only_submitted_responses(db_url: str):
     assert row["passage_id"] == "p2" and row["goals_after"] == [5, 10] and row["reviewer"] == "argilla"
 
 
-def test_import_reports_bad_items_and_goes_on(db_url: str):
+def test_import_with_a_bad_item_imports_nothing_and_says_what_was_wrong(db_url: str):
     queue = ReviewQueue(Store.open(db_url), "levelling-up")
     data = [
+        {"id": "p2", "responses": [{"question_name": "goals", "value": ["10"], "status": "submitted"}]},  # good, before the bad ones
         {"data": {"passage_id": "gone"}, "annotations": [{"result": [{"from_name": "goals", "value": {"choices": ["3"]}}]}]},
         {"what": "is this"},
         {"id": "p0", "responses": [{"question_name": "goals", "value": ["99"], "status": "submitted"}]},
-        {"id": "p2", "responses": [{"question_name": "goals", "value": ["10"], "status": "submitted"}]},
     ]
     imported, problems = interop.import_annotations(queue, data, reviewer="x", goal_ids=GOALS)
-    assert imported == 1 and len(problems) == 3
-    assert "item 1: no passage 'gone'" in problems[0] and problems[1].startswith("item 2: not a Label Studio task") and "[99]" in problems[2]
+    assert imported == 0 and len(problems) == 3
+    assert "item 2: no passage 'gone'" in problems[0] and problems[1].startswith("item 3: not a Label Studio task") and "[99]" in problems[2]
+    assert queue.history() == []  # all or nothing: the good first item was not stored either
+
+
+def test_importing_the_same_annotations_again_adds_nothing(db_url: str):
+    queue = ReviewQueue(Store.open(db_url), "levelling-up")
+    data = [
+        {"id": "p2", "responses": [{"question_name": "goals", "value": ["10"], "status": "submitted"}]},
+        {"id": "p0", "responses": [{"question_name": "goals", "value": [], "status": "submitted"}]},
+    ]
+    assert interop.import_annotations(queue, data, reviewer="x", goal_ids=GOALS) == (2, [])
+    assert interop.import_annotations(queue, data, reviewer="x", goal_ids=GOALS) == (0, [])
+    assert len(queue.history()) == 2
+    data[0]["responses"][0]["value"] = ["10", "14"]  # annotated again, differently: a new review
+    assert interop.import_annotations(queue, data, reviewer="x", goal_ids=GOALS) == (1, [])
+    assert dict(queue.store.reviewed_labels("levelling-up"))[queue.item("p2").text] == [10, 14]
 
 
 def test_cli_add_user_export_and_import(db_url: str, tmp_path: Path):

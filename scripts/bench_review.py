@@ -1,0 +1,240 @@
+"""Benchmark the review app at scale: latency of /queue, a passage page and a decision, and a
+concurrent-decision test that counts lost and duplicated decisions.
+
+Builds a throw-away SQLite evidence database with ``--passages`` flagged passages (14 goal
+suggestions each) and ``--reviews`` review rows by ten reviewers (revisions, skips and undos
+included), starts ``levelup review serve`` on it in its own process, and from this process:
+
+1. times ``--requests`` GETs of /queue, of passage pages, and decision POSTs (p50 / p95);
+2. has ``--clients`` reviewers decide at once, each on passages of its own, submitting one form
+   in three twice (a double click), then counts the reviews stored against the decisions made.
+
+Prints a table and one JSON line.
+
+    python scripts/bench_review.py                       # 2,000 reviews: about a minute
+    python scripts/bench_review.py --reviews 100000      # the full run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.evidence.store import Store, now
+from pipeline.progress import rich_track
+from pipeline.records import Document, Passage, Suggestion
+from pipeline.review import accounts
+
+TAXONOMY = "levelling-up"
+PASSWORD = "bench-password-1"
+REVIEWERS = [f"reviewer{n}" for n in range(10)]
+WORDS = ["apprentices", "skills", "trust", "council", "homes", "digital", "training", "jobs", "young", "people", "local", "students", "health"]
+
+
+def seed(store: Store, passages: int, reviews: int, rng: random.Random) -> None:
+    ids = [f"p{n:07d}" for n in range(passages)]
+    per_document = 20
+    for start in rich_track(range(0, passages, per_document), "documents and suggestions", total=-(-passages // per_document)):
+        chunk = ids[start : start + per_document]
+        texts = [" ".join(rng.choice(WORDS) for _ in range(40)) for _ in chunk]
+        document = Document(id=f"d{start}", url=f"https://example.org/{start}", kind="html", text="\n\n".join(texts), content_hash=str(start), title=f"Report {start}")
+        rows, at = [], 0
+        for ordinal, (pid, text) in enumerate(zip(chunk, texts, strict=True)):
+            rows.append(Passage(id=pid, document_id=document.id, ordinal=ordinal, text=text, start=at, end=at + len(text)))
+            at += len(text) + 2
+        suggestions = []
+        for pid in chunk:
+            predicted, flagged = set(rng.sample(range(1, 15), rng.choice((0, 1, 1, 2)))), rng.randint(1, 14)
+            for goal in range(1, 15):
+                marked = goal == flagged
+                suggestions.append(
+                    Suggestion(
+                        passage_id=pid, taxonomy=TAXONOMY, goal=goal, score=round(rng.random(), 4), predicted=goal in predicted, model="bench-model",
+                        flagged=marked, priority=round(rng.random(), 4) if marked else None, reasons=["uncertain"] if marked else None,
+                    )
+                )
+        with store.transaction() as tx:
+            tx.save_document(document, rows, organisation=f"Org {start % 50}")
+            tx.save_suggestions(suggestions)
+    batch: list[dict] = []
+    made: list[dict] = []
+    for number in rich_track(range(reviews), "reviews", total=reviews):
+        pid = ids[rng.randrange(passages)]
+        decision = rng.choice(("accept", "accept", "change", "no_goal", "reject", "skip"))
+        row = {
+            "passage_id": pid, "passage_text": "text", "taxonomy": TAXONOMY, "decision": decision, "goals_before": [3], "goals_after": [] if decision in ("no_goal", "reject") else [3],
+            "reviewer": rng.choice(REVIEWERS), "note": None, "created_at": now(), "undoes": None, "token": None, "shown": None, "stands": True,
+        }
+        batch.append(row)
+        if len(batch) == 2000 or number == reviews - 1:
+            made_ids = store.add_reviews(batch)
+            made.extend({"id": i, **r} for i, r in zip(made_ids, batch, strict=True))
+            undos = rng.sample(made[-len(batch) :], len(batch) // 50)  # 2 % taken back
+            store.add_reviews([{**{k: v for k, v in u.items() if k != "id"}, "decision": "undo", "undoes": u["id"], "stands": False, "created_at": now()} for u in undos])
+            batch = []
+
+
+def serve(db_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {"LEVELUP_SECRET_KEY": "bench-" + "s" * 40, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "review", "serve", "--db", db_url, "--port", str(port)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/login", timeout=1)
+            return process, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the review app did not start within 60 s")
+
+
+def session(base: str, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=60)
+    token = csrf(client.get("/login").text)
+    response = client.post("/login", data={"csrf_token": token, "username": username, "password": PASSWORD})
+    if response.status_code != 303:
+        raise SystemExit(f"login as {username} failed: HTTP {response.status_code}")
+    return client
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    if not found:
+        raise SystemExit("no CSRF token on the page")
+    return found.group(1)
+
+
+def form_of(html: str) -> list[tuple[str, str]]:
+    form = html[html.index('id="decide"') : html.index("</form>", html.index('id="decide"'))]
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    return fields + [("goals", g) for g in re.findall(r'name="goals" value="(\d+)" id="goal-\d+" checked', form)] + [("decision", "accept")]
+
+
+def post(client: httpx.Client, passage: str, fields: list[tuple[str, str]]) -> httpx.Response:
+    return client.post(f"/item/{passage}/decide", content=urlencode(fields), headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+def timed(call: Callable[[], httpx.Response]) -> float:
+    start = time.perf_counter()
+    response = call()
+    if response.status_code >= 400:
+        raise SystemExit(f"HTTP {response.status_code} from {response.request.url}")
+    return (time.perf_counter() - start) * 1000
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"p50_ms": round(statistics.median(ordered), 1), "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)}
+
+
+def latency(base: str, store: Store, requests: int) -> dict[str, dict[str, float]]:
+    client = session(base, REVIEWERS[0])
+    queue_ms = [timed(partial(client.get, "/queue")) for _ in range(requests)]
+    ids = re.findall(r'href="/item/([^"?]+)', client.get("/queue").text)
+    item_ms = [timed(partial(client.get, f"/item/{pid}")) for pid in (ids * 3)[:requests]]
+    decide_ms = []
+    for _ in range(requests):
+        pid = re.findall(r'href="/item/([^"?]+)', client.get("/queue").text)[0]
+        fields = form_of(client.get(f"/item/{pid}").text)
+        decide_ms.append(timed(partial(post, client, pid, fields)))
+    return {"queue": percentiles(queue_ms), "item": percentiles(item_ms), "decide": percentiles(decide_ms)}
+
+
+def concurrent(base: str, store: Store, clients: int, per_client: int) -> dict[str, float | int]:
+    rows, _ = store.queue_page(TAXONOMY, "load-nobody", limit=clients * per_client)  # passages none of them has decided
+    ids = [row["passage_id"] for row in rows]
+    users = [f"load{n}" for n in range(clients)]
+    for user in users:
+        accounts.add_user(store, user, PASSWORD, "reviewer")
+    sessions = [session(base, user) for user in users]
+    made = [0] * clients
+    errors: list[str] = []
+    start_line = threading.Barrier(clients)
+
+    def work(n: int) -> None:
+        client, mine = sessions[n], ids[n * per_client : (n + 1) * per_client]
+        start_line.wait()
+        for k, pid in enumerate(mine):
+            fields = form_of(client.get(f"/item/{pid}").text)
+            for _ in range(2 if k % 3 == 0 else 1):  # one form in three submitted twice
+                response = post(client, pid, fields)
+                if response.status_code != 303:
+                    errors.append(f"{users[n]} {pid}: HTTP {response.status_code}")
+            made[n] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    stored = [r for r in store.reviews(TAXONOMY) if r["reviewer"] in set(users)]
+    pairs = [(r["reviewer"], r["passage_id"]) for r in stored]
+    return {
+        "clients": clients, "decisions_made": sum(made), "reviews_stored": len(stored), "lost": sum(made) - len(set(pairs)),
+        "duplicated": len(pairs) - len(set(pairs)), "errors": len(errors), "decisions_per_s": round(sum(made) / seconds, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reviews", type=int, default=2000, help="review rows to load (100000 for the full run)")
+    parser.add_argument("--passages", type=int, default=None, help="flagged passages (default: reviews / 20, at least 500)")
+    parser.add_argument("--requests", type=int, default=40, help="timed requests of each kind")
+    parser.add_argument("--clients", type=int, default=20, help="reviewers deciding at once")
+    parser.add_argument("--per-client", type=int, default=6, help="decisions per concurrent reviewer")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    passages = args.passages or max(500, args.reviews // 20)
+    with tempfile.TemporaryDirectory() as folder:
+        db_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        store = Store.open(db_url)
+        started = time.perf_counter()
+        seed(store, passages, args.reviews, rng)
+        for reviewer in REVIEWERS[:1]:
+            accounts.add_user(store, reviewer, PASSWORD, "reviewer")
+        loaded = time.perf_counter() - started
+        process, base = serve(db_url)
+        try:
+            times = latency(base, store, args.requests)
+            load = concurrent(base, store, args.clients, args.per_client)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    table = Table(title=f"review app: {args.reviews:,} reviews over {passages:,} flagged passages (loaded in {loaded:.0f} s)")
+    for column in ("request", "p50 ms", "p95 ms"):
+        table.add_column(column)
+    for name, figures in times.items():
+        table.add_row(name, str(figures["p50_ms"]), str(figures["p95_ms"]))
+    Console(stderr=True).print(table)
+    Console(stderr=True).print(f"{load['clients']} reviewers at once: {load['decisions_made']} decisions, {load['reviews_stored']} stored, "
+                               f"{load['lost']} lost, {load['duplicated']} duplicated, {load['errors']} errors, {load['decisions_per_s']} decisions/s")
+    print(json.dumps({"reviews": args.reviews, "passages": passages, "latency": times, "concurrent": load}))
+
+
+if __name__ == "__main__":
+    main()
