@@ -19,11 +19,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline.errors import StoreError
 from pipeline.evidence import migrate
-from pipeline.evidence.base import StoreBase
+from pipeline.evidence.base import StoreBase, store_error
 from pipeline.evidence.documents import TABLES, DocumentReads, IndexedDocument
 from pipeline.evidence.reports import ReportReads
 from pipeline.evidence.reviews import ReviewStore
@@ -68,8 +68,8 @@ class Store(DocumentReads, ReviewStore, UserStore, ReportReads, StoreBase):
             event.listen(engine, "connect", _sqlite_pragmas)
         try:
             migrate.upgrade(engine)
-        except OperationalError as exc:
-            raise StoreError(f"cannot open database {parsed.render_as_string(hide_password=True)}: {exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            raise store_error(f"cannot open database {parsed.render_as_string(hide_password=True)}", exc) from exc
         return cls(engine)
 
     def dispose(self) -> None:
@@ -84,9 +84,12 @@ def display_url(url: str) -> str:
         raise StoreError(f"'{url}' is not a database URL; use e.g. sqlite:///data/evidence.db or postgresql://…") from exc
 
 
+BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another writer before DatabaseLocked
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")  # cascades from documents to passages to entities
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (the review app) never block a run
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
