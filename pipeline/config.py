@@ -126,6 +126,8 @@ def load_params(path: Path | None = None) -> Params:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML ({exc.__class__.__name__}); fix the syntax") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte {exc.start + 1}); save the file as UTF-8") from exc
     return params_from_dict(data, source=str(path))
 
 

@@ -324,3 +324,20 @@ def test_a_database_error_that_escapes_the_store_is_still_one_line(monkeypatch: 
     monkeypatch.setattr(stages.common, "open_store", broken)
     result = invoke("report")
     assert result.exit_code == 4 and "locked" in _one_line(result)
+
+
+def test_params_and_taxonomy_files_that_are_not_utf8_are_one_line_exit_2(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"tag:\n  taxonomy: caf\xe9\n")
+    for command in (["--params", str(bad), "report"], ["classify", "--taxonomy", str(bad)]):
+        result = invoke(*command, input="")
+        assert result.exit_code == 2, result.output
+        assert "not valid UTF-8" in _one_line(result) and str(bad) in result.stderr
+
+
+def test_train_with_an_undecodable_labels_file_is_a_one_line_exit_2(tmp_path: Path):
+    path = tmp_path / "labels.jsonl"
+    path.write_bytes(b'{"text": "caf\xe9", "goals": [2]}\n')
+    result = invoke("train", "--labels", str(path), "--no-reviews", "--out", str(tmp_path / "models"))
+    assert result.exit_code == 2, result.output
+    assert f"{path}: line 1: not valid UTF-8" in _one_line(result)
