@@ -60,10 +60,15 @@ def _page_lines(content: bytes, url: str) -> list[list[str]]:
         if reader.is_encrypted and not reader.decrypt(""):
             raise ExtractionError(f"{url}: the PDF is password-protected; supply a decrypted copy")
         return [(page.extract_text() or "").splitlines() for page in reader.pages]
+    except ExtractionError:
+        raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise ExtractionError(
             f"{url}: unreadable PDF ({exc.__class__.__name__}: {exc}); check the file is a complete PDF"
         ) from exc
+    except Exception as exc:
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        raise ExtractionError(f"{url}: unreadable PDF ({exc.__class__.__name__}: {reason}); check the file is a complete PDF") from exc
 
 
 def _running_lines(pages: list[list[str]]) -> set[str]:

@@ -88,3 +88,11 @@ def test_paragraphs_from_layout_separates_headings():
         "The trust trained 250 first aiders who support colleagues on every ward.",
         "Next heading",
     ]
+
+
+def test_a_pdf_with_an_unknown_stream_filter_is_an_extraction_error():
+    """Regression (found by tests/fuzz with LEVELUP_FUZZ=long): pypdf raised NotImplementedError."""
+    content = (FIXTURES / "report.pdf").read_bytes()
+    assert b"/ASCII85Decode" in content
+    with pytest.raises(ExtractionError, match="unreadable PDF"):
+        extract_pdf(content.replace(b"/ASCII85Decode", b"/ASII85Decode"), url="bad.pdf")
