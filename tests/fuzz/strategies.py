@@ -18,5 +18,8 @@ TAGS = ["<p>", "</p>", "<h1>", "</h1>", "<h2>", "</h2>", "<div>", "</div>", "<ta
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=400)  # every code point, surrogates too
 wordy = st.lists(st.sampled_from(WORDS) | st.text(max_size=12), max_size=120).map(" ".join)
 texts = any_text | wordy
+# what a passage can hold: valid Unicode (the readers and JSON-lines reading, fuzzed too, let no
+# lone surrogate through; spaCy cannot take one)
+unicode_texts = st.text(st.characters(codec="utf-8"), max_size=400) | wordy
 html_like = st.lists(st.sampled_from(TAGS) | wordy, max_size=60).map("".join)
 raw_bytes = st.binary(max_size=2000)

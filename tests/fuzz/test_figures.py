@@ -1,4 +1,5 @@
-"""The figure parser on random text: figures index the passage, values are finite numbers."""
+"""The figure parser on random passage text (valid Unicode: see strategies.unicode_texts): figures
+index the passage, values are finite numbers."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import math
 from hypothesis import given
 
 from pipeline.extract.figures import find_figures
-from tests.fuzz.strategies import texts
+from tests.fuzz.strategies import unicode_texts
 
 UNITS = {"count", "percent", "ratio", "GBP", "USD", "EUR", "years"}
 
 
-@given(texts)
+@given(unicode_texts)
 def test_figures_index_the_text(nlp, text: str):
     doc = nlp(text)
     for figure in find_figures(doc, "p"):
