@@ -165,7 +165,7 @@ def killed_runs(scenario: Scenario, folder: Path, seed: int, kills: int, duratio
     outcome = Outcome(scenario.name, seed)
     for _ in range(kills):
         process = start(scenario, folder)
-        time.sleep(rng.uniform(0.2, 1.0) * duration)
+        time.sleep(rng.uniform(0.1, 0.8) * duration)  # model loading takes the first ~10-20%
         outcome.runs += 1
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
@@ -193,7 +193,8 @@ def report(scenarios: list[str], seeds: int, kills: int, work: Path, say: Callab
             say(f"{name}: clean run {duration:.0f} s, {sum(len(v) for v in reference.values())} rows")
             for seed in range(seeds):
                 outcome = killed_runs(scenario, work / f"{name}-seed{seed}", seed, kills, duration, reference)
-                say(f"{name} seed {seed}: {outcome.kills} kill(s), lost {outcome.lost}, duplicated {outcome.duplicated}")
+                say(f"{name} seed {seed}: {outcome.kills} kill(s), {outcome.rows} rows, lost {outcome.lost}, extra {outcome.extra}, "
+                    f"duplicated {outcome.duplicated}, runs left running {outcome.left_running}")
                 outcomes.append(outcome)
     finally:
         sites.stop()
