@@ -50,6 +50,10 @@ class SegmentParams(Section):
     boilerplate_patterns: list[str] = Field(
         default_factory=list, description="Extra regular expressions for paragraphs to drop."
     )
+    # run and ingest: a document's passages past this many are stored but not extracted or
+    # tagged (marked unprocessed, counted in the run summary), so one monster page cannot hold a
+    # nightly run hostage; the stage commands (levelup segment, extract, tag) process everything
+    max_passages: int = Field(2000, ge=1, description="Passages per document extracted and tagged by run and ingest; the rest are stored unprocessed.")
 
 
 class ExtractParams(Section):
@@ -79,7 +83,9 @@ class TagParams(Section):
         "'zero-shot', or a trained model folder.",
     )
     cache: bool = Field(True, description="Keep embeddings in data/cache/embeddings.sqlite (encoder id + text hash).")
-    flag_budget: int = Field(50, ge=0, description="At most this many passages flagged for review per run.")
+    flag_budget: int = Field(
+        50, ge=0, description="At most this many passages waiting for review: a run flags up to the budget less the flags still waiting."
+    )
     flag_band: float = Field(
         0.25, ge=0, le=1, description="Uncertain: a score within this share of the room between its threshold and 0 or 1."
     )
@@ -124,6 +130,8 @@ def load_params(path: Path | None = None) -> Params:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML ({exc.__class__.__name__}); fix the syntax") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte {exc.start + 1}); save the file as UTF-8") from exc
     return params_from_dict(data, source=str(path))
 
 

@@ -15,6 +15,7 @@ found and how to fix it.
     │       └── StaleDecision  made on a page whose suggestions have changed since · HTTP 409
     ├── ModelError             a model could not be loaded or run
     ├── StoreError             the evidence database cannot be opened or written · HTTP 503
+    │   └── DatabaseLocked     another process is writing to the database: try later · exit 4
     ├── IngestLocked           another ingest run holds the lock · exit 4
     └── AccessError            the review app: not signed in (HTTP 401) or not allowed (403)
         ├── LoginRequired
@@ -78,6 +79,12 @@ class StoreError(PipelineError):
     """The evidence database could not be opened, migrated or written."""
 
     http_status = 503
+
+
+class DatabaseLocked(StoreError):
+    """The database stayed locked by another writer past the wait (SQLite "database is locked")."""
+
+    exit_code = 4
 
 
 class IngestLocked(PipelineError):

@@ -93,7 +93,10 @@ def load_taxonomy(name_or_path: str = DEFAULT_TAXONOMY) -> Taxonomy:
         path = Path(name_or_path)
         if not path.is_file():
             raise ConfigError(f"taxonomy file {path} does not exist; give a YAML path or one of: {', '.join(shipped_taxonomies())}")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"taxonomy file {path}: not valid UTF-8 (byte {exc.start + 1}); save the file as UTF-8") from exc
     else:
         resource = resources.files("pipeline") / "taxonomies" / f"{name_or_path}.yaml"
         if not resource.is_file():

@@ -66,9 +66,22 @@ def test_classify_malformed_lines_are_reported_with_line_numbers_and_skipped(tag
     result = invoke("classify", input=text)
     assert result.exit_code == 1
     out = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [o.get("id") for o in out] == ["a", None, "b"]
-    assert "line 2: not valid JSON" in out[1]["error"] and "line 4" in out[2]["error"]
+    assert [o.get("id") for o in out] == ["a", None, None, "b"]  # the blank line answered too: outputs line up
+    assert "line 2: not valid JSON" in out[1]["error"] and "line 3: blank" in out[2]["error"] and "line 4" in out[3]["error"]
     assert "skipped: line 2" in result.stderr
+
+
+def test_classify_answers_every_line_even_undecodable_ones(tagger):
+    """Regression (issue 17): a JSON "\\ud800" ended the batch with exit 3, bad bytes likewise."""
+    good = b'{"id": "g", "text": "Apprenticeships for young people in the town."}\n'
+    stdin = good + b'{"id": "s", "text": "\\ud800 lone"}\n' + b'{"id": "u", "text": "caf\xe9"}\n' + b"   \n" + good
+    result = runner.invoke(app, ["classify"], input=stdin)
+    assert result.exit_code == 1, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 5
+    assert [o.get("id") for o in out] == ["g", None, None, None, "g"]
+    assert "surrogate" in out[1]["error"] and "not valid UTF-8" in out[2]["error"] and "blank" in out[3]["error"]
+    assert "goals" in out[0] and "goals" in out[4]
 
 
 def test_classify_sdg_taxonomy_scores_every_sdg():
@@ -238,3 +251,104 @@ def test_ingest_time_budget_units():
     from pipeline.cli.ops import duration
 
     assert [duration(v) for v in ("3600", "90s", "45m", "2h", "1.5h")] == [3600, 90, 2700, 7200, 5400]
+# --- every failure one line with a documented exit code (issue 17) --------------------------
+
+
+def _one_line(result) -> str:
+    """The one error line (log lines, such as a zero-shot warning, may come before it)."""
+    assert "SQL" not in result.stderr and "INSERT" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if " WARNING " not in line and " INFO " not in line]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_a_database_at_an_unknown_newer_migration_is_a_one_line_exit_2(db_url: str):
+    from pipeline.evidence.migrate import head_revision
+
+    store = Store.open(db_url)
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    store.dispose()
+    result = invoke("report", "--db", db_url)
+    assert result.exit_code == 2
+    assert _one_line(result) == f"error: database is at migration 9999, newer than this levelup (latest {head_revision()}): upgrade levelup"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"text": "ok text", "goals": [1]}\n{"text": "caf\xe9", "goals": [2]}\n', "line 2: not valid UTF-8"),
+        (b'{"text": "ok text", "goals": [1]}\n\n{"text": "bad \\udc80", "goals": [2]}\n', "line 3: a lone surrogate"),
+    ],
+)
+def test_a_labels_file_that_is_not_text_is_a_one_line_exit_2(tagger, tmp_path: Path, content: bytes, expected: str):
+    path = tmp_path / "labels.jsonl"
+    path.write_bytes(content)
+    for command in (["eval", "--labels", str(path)], ["eval", "--labels", str(path), "--by", "label_basis"]):
+        result = invoke(*command)
+        assert result.exit_code == 2, result.output
+        line = _one_line(result)
+        assert str(path) in line and expected in line
+
+
+def _add_user(db_url: str, *options: str):
+    return runner.invoke(app, [*options, "review", "add-user", "erin", "--password-stdin", "--db", db_url], input="erin-password-1\n")
+
+
+def test_a_locked_database_is_a_one_line_exit_4_and_v_shows_the_sql(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import sqlite3
+
+    from pipeline.evidence import store as store_module
+
+    Store.open(db_url).dispose()
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 50)
+    holder = sqlite3.connect(tmp_path / "evidence.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = _add_user(db_url)
+        verbose = _add_user(db_url, "-v")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 4
+    assert "the database is locked by another process" in _one_line(result)
+    assert verbose.exit_code == 4 and "[SQL:" in verbose.stderr and "Traceback" in verbose.stderr
+    assert _add_user(db_url).exit_code == 0  # and once the lock is gone, the same command works
+
+
+def test_a_read_only_database_is_a_one_line_exit_2(db_url: str, tmp_path: Path):
+    Store.open(db_url).dispose()
+    read_only = f"sqlite:///file:{tmp_path / 'evidence.db'}?mode=ro&uri=true"
+    result = _add_user(read_only)
+    assert result.exit_code == 2, result.output
+    assert "the database is read-only" in _one_line(result)
+
+
+def test_a_database_error_that_escapes_the_store_is_still_one_line(monkeypatch: pytest.MonkeyPatch):
+    import sqlite3
+
+    from pipeline.cli import stages
+
+    def broken(*_args, **_kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(stages.common, "open_store", broken)
+    result = invoke("report")
+    assert result.exit_code == 4 and "locked" in _one_line(result)
+
+
+def test_params_and_taxonomy_files_that_are_not_utf8_are_one_line_exit_2(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"tag:\n  taxonomy: caf\xe9\n")
+    for command in (["--params", str(bad), "report"], ["classify", "--taxonomy", str(bad)]):
+        result = invoke(*command, input="")
+        assert result.exit_code == 2, result.output
+        assert "not valid UTF-8" in _one_line(result) and str(bad) in result.stderr
+
+
+def test_train_with_an_undecodable_labels_file_is_a_one_line_exit_2(tmp_path: Path):
+    path = tmp_path / "labels.jsonl"
+    path.write_bytes(b'{"text": "caf\xe9", "goals": [2]}\n')
+    result = invoke("train", "--labels", str(path), "--no-reviews", "--out", str(tmp_path / "models"))
+    assert result.exit_code == 2, result.output
+    assert f"{path}: line 1: not valid UTF-8" in _one_line(result)

@@ -72,10 +72,17 @@ def evaluate_realistic(path: Path, tagger: Any, *, by: str = "label_basis") -> d
     ``evaluate_by`` grouped by the record key ``by``; also the passages that name a goal and
     whether they got it (``named``)."""
     from pipeline.classify import classify
+    from pipeline.errors import InputError
     from pipeline.jsonl import parse_lines
 
-    with path.open(encoding="utf-8") as stream:
-        records = [line.value for line in parse_lines(stream) if isinstance(line.value, dict) and isinstance(line.value.get("text"), str)]
+    if not path.is_file():
+        raise InputError(f"{path}: no such labels file; give a JSON lines file of {{\"text\", \"goals\"}} records")
+    with path.open("rb") as stream:
+        lines = list(parse_lines(stream))
+    for line in lines:
+        if line.undecodable:
+            raise InputError(f"{path}: {line.error}")
+    records = [line.value for line in lines if isinstance(line.value, dict) and isinstance(line.value.get("text"), str)]
     headings = [r.get("headings") if isinstance(r.get("headings"), list) else None for r in records]
     results = classify([r["text"] for r in records], tagger, headings=headings)
     gold = [sorted(r.get("goals") or []) for r in records]

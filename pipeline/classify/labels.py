@@ -25,14 +25,18 @@ class Labelled:
 def read_labels(path: Path, taxonomy: Taxonomy) -> list[Labelled]:
     """Every record must have a non-empty ``text`` and ``goals`` from the taxonomy ([] = no goal).
 
-    A bad line is logged with its line number and skipped; the file fails only if no line is good.
+    A bad line is logged with its line number and skipped; the file fails only if no line is good,
+    or if a line is not text at all (not UTF-8, or a lone surrogate escape such as ``"\\ud800"``):
+    that is a broken file, an ``InputError`` naming the file and line, not a label to skip.
     Other keys (``style``, notes) are allowed and ignored.
     """
     if not path.is_file():
         raise InputError(f"{path}: no such labels file; give a JSON lines file of {{\"text\", \"goals\"}} records")
     records, skipped = [], 0
-    with path.open(encoding="utf-8") as stream:
+    with path.open("rb") as stream:
         for line in parse_lines(stream):
+            if line.undecodable:
+                raise InputError(f"{path}: {line.error}")
             try:
                 records.append(_record(line, path, taxonomy))
             except InputError as error:

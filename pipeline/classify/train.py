@@ -66,7 +66,7 @@ def gather(taxonomy: Taxonomy, labels: Sequence[Path], reviews: Sequence[Labelle
     """Training records and where each came from; reviews replace shipped labels of the same text."""
     by_text: dict[str, tuple[Labelled, str]] = {}
     for path in labels:
-        if path.is_file() and not path.read_text(encoding="utf-8").strip():
+        if path.is_file() and not path.read_bytes().strip():  # bytes: read_labels names an undecodable line
             log.info("%s: no labels yet (an empty file), skipped", path)
             continue
         for record in read_labels(path, taxonomy):

@@ -5,10 +5,14 @@ DVC), ``models`` (classify, evaluate, train, experiments), ``research`` (reports
 ``ops`` (the nightly ingest) and ``review`` (the staff web app). This module holds the app and
 the global options.
 
-Exit codes: 0 ok; 1 finished, but some items failed; 2 usage or configuration error; 3 internal
-error (a bug: rerun with -v and report the traceback); a ``PipelineError`` exits with its own
-``exit_code`` (pipeline/errors.py). Errors are turned into messages here, in
-``LevelupGroup.invoke``, and nowhere else.
+Exit codes (the README's table): 0 ok; 1 finished, but some items failed; 2 usage, input,
+configuration or database error (including a database at a newer migration, a labels file that
+is not UTF-8, a read-only database); 3 internal error (a bug: rerun with -v and report the
+traceback); 4 busy: another ingest holds the lock, or the database stayed locked by another
+writer (try again later). A ``PipelineError`` exits with its own ``exit_code``
+(pipeline/errors.py); a database error that escaped the store is still one line, without SQL.
+Errors are turned into one-line messages here, in ``LevelupGroup.invoke``, and nowhere else;
+``-v`` logs the traceback (with the SQL) as well.
 """
 
 from __future__ import annotations
@@ -40,7 +44,13 @@ class LevelupGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException):  # typer reports these itself
             raise
         except Exception as exc:  # noqa: BLE001 - the last resort: no stack trace for users
-            _fail(ctx, f"internal error: {exc.__class__.__name__}: {exc} (rerun with -v for the traceback)", EXIT_INTERNAL, exc)
+            from pipeline.evidence.base import database_error
+
+            translated = database_error(exc)
+            if translated is not None:
+                _fail(ctx, f"error: {translated}", translated.exit_code, exc)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            _fail(ctx, f"internal error: {exc.__class__.__name__}: {first} (rerun with -v for the traceback)", EXIT_INTERNAL, exc)
 
 
 def _fail(ctx: typer.Context, message: str, code: int, exc: BaseException) -> None:

@@ -23,12 +23,14 @@ LabelsOption = Annotated[
 
 @app.command("classify")
 def classify_cli(ctx: typer.Context, taxonomy: TaxonomyOption = None, model: ModelOption = None) -> None:
-    """Read JSON lines {"id", "text"} on stdin; write {"id", "goals", "scores"} per line, in order."""
+    """Read JSON lines {"id", "text"} on stdin; write {"id", "goals", "scores"} per line, in order
+    (or {"id", "error"} for a blank, malformed or undecodable line: one output line per input line)."""
     from pipeline.classify.contract import classify_lines
     from pipeline.jsonl import dump
 
     failed = 0
-    for batch in classify_lines(sys.stdin, common.tagger(ctx, taxonomy, model)):
+    tagger = common.tagger(ctx, taxonomy, model)
+    for batch in classify_lines(getattr(sys.stdin, "buffer", sys.stdin), tagger):  # bytes: bad UTF-8 is one line's error
         for record in batch:
             if "error" in record:
                 failed += 1

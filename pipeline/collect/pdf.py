@@ -70,10 +70,15 @@ def _page_lines(content: bytes, url: str) -> tuple[list[list[str]], list[list[st
             raise ExtractionError(f"{url}: the PDF is password-protected; supply a decrypted copy")
         plain = [(page.extract_text() or "").splitlines() for page in reader.pages]
         return plain, [_layout_lines(page, url) for page in reader.pages]
+    except ExtractionError:
+        raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError) as exc:
         raise ExtractionError(
             f"{url}: unreadable PDF ({exc.__class__.__name__}: {exc}); check the file is a complete PDF"
         ) from exc
+    except Exception as exc:
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        raise ExtractionError(f"{url}: unreadable PDF ({exc.__class__.__name__}: {reason}); check the file is a complete PDF") from exc
 
 
 def _layout_lines(page: PageObject, url: str) -> list[str]:

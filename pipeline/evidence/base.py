@@ -3,6 +3,7 @@ database failures come out as ``StoreError`` with a one-line message (never the 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,14 +11,38 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipeline.errors import StoreError
+from pipeline.errors import DatabaseLocked, StoreError
 from pipeline.evidence.transaction import Transaction
+
+_LOCKED = ("database is locked", "database table is locked", "lock timeout", "could not obtain lock")
+_READ_ONLY = ("readonly database", "read-only", "read only")
 
 
 def store_error(action: str, exc: SQLAlchemyError) -> StoreError:
-    """``exc`` as a ``StoreError``: what failed and the database's own reason, without the SQL."""
+    """``exc`` as a ``StoreError``: what failed and the database's own reason, one line, without
+    the SQL (``-v`` shows it, from the chained exception); a lock is a ``DatabaseLocked``."""
     orig = str(getattr(exc, "orig", None) or "").strip()
-    return StoreError(f"{action}: {orig.splitlines()[0] if orig else exc.__class__.__name__}")
+    return _one_line(action, orig.splitlines()[0] if orig else exc.__class__.__name__)
+
+
+def _one_line(action: str, reason: str) -> StoreError:
+    if any(marker in reason.lower() for marker in _LOCKED):
+        return DatabaseLocked(f"{action}: the database is locked by another process writing to it "
+                              "(a run, an ingest or the review app); try again when it has finished")
+    if any(marker in reason.lower() for marker in _READ_ONLY):
+        return StoreError(f"{action}: the database is read-only ({reason}); check the permissions of the file "
+                          "and its folder, or give a writable database with --db")
+    return StoreError(f"{action}: {reason}")
+
+
+def database_error(exc: BaseException) -> StoreError | None:
+    """A database error that escaped the store's own handling, as a one-line ``StoreError``
+    (``None`` for anything else): the command line's last line of defence against SQL in messages."""
+    if isinstance(exc, SQLAlchemyError):
+        return store_error("database error", exc)
+    if isinstance(exc, sqlite3.Error):
+        return _one_line("database error", str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
+    return None
 
 
 class StoreBase:

@@ -159,12 +159,13 @@ class DocumentReads(StoreBase):
         )
 
     def tagged_with(self, taxonomy: str, model: str) -> set[str]:
-        """Ids of documents whose every passage has suggestions of ``model`` for ``taxonomy``."""
+        """Ids of documents whose every passage (but those stored unprocessed, past the
+        per-document cap) has suggestions of ``model`` for ``taxonomy``."""
         p, s = schema.passages, schema.suggestions
         untagged = (
             select(p.c.document_id)
             .outerjoin(s, (s.c.passage_id == p.c.id) & (s.c.taxonomy == taxonomy) & (s.c.model == model))
-            .where(s.c.id.is_(None))
+            .where(s.c.id.is_(None), p.c.unprocessed.is_(False))  # passages past the cap are never tagged
         )
         all_docs = {row.document_id for row in self._read(select(p.c.document_id).distinct())}
         return all_docs - {row.document_id for row in self._read(untagged)}
@@ -201,6 +202,11 @@ class DocumentReads(StoreBase):
         if date_to:
             statement = statement.where(and_(d.c.date.is_not(None), day <= date_to))
         return self._dicts(statement)
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first: command, start, end, status, counts, failures, pid, host."""
+        r = schema.runs
+        return self._dicts(select(r).order_by(r.c.started_at, r.c.id))
 
     def flagged_passages(self, taxonomy: str) -> set[str]:
         """Ids of passages with at least one flagged suggestion of ``taxonomy``."""

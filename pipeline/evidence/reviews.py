@@ -52,6 +52,21 @@ class ReviewStore(StoreBase):
         )
         return [(row.passage_text, sorted({int(g) for g in row.goals_after or []})) for row in rows]
 
+    def waiting_flags(self, taxonomy: str, *, except_documents: Sequence[str] = ()) -> int:
+        """Passages flagged for review in ``taxonomy`` that no standing decision has settled (a
+        skip settles nothing): the review queue's length, which the flag budget caps. Passages of
+        ``except_documents`` (about to be re-tagged, flags and all) are left out."""
+        s, p = schema.suggestions, schema.passages
+        decided = standing_decisions(taxonomy, DECIDING)
+        statement = (
+            select(func.count(func.distinct(s.c.passage_id)))
+            .join(p, p.c.id == s.c.passage_id)
+            .where(s.c.taxonomy == taxonomy, s.c.flagged.is_(True), s.c.passage_id.not_in(select(decided.c.passage_id)))
+        )
+        if except_documents:
+            statement = statement.where(p.c.document_id.not_in(list(except_documents)))
+        return int(self._read(statement)[0][0])
+
     def goals_by_organisation(self, taxonomy: str) -> dict[str, set[int]]:
         """The goals each organisation already has evidence for: predicted by a model, or set by a
         standing accept, change or "no goal" review."""

@@ -75,6 +75,8 @@ passages = Table(
     Column("page", Integer),
     Column("headings", JSON),  # the heading path above the passage, outermost first
     Column("table_rows", JSON),  # a table passage's rows of cells (Passage.table); null for prose
+    # past segment.max_passages of its document: stored, but not extracted or tagged
+    Column("unprocessed", Boolean, nullable=False, server_default=false()),
 )
 
 entities = Table(
@@ -227,7 +229,9 @@ runs = Table(
     Column("command", Text, nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(16), nullable=False),  # running | ok | partial | failed
+    Column("status", String(16), nullable=False),  # running | ok | partial | failed | interrupted
     Column("counts", JSON),
     Column("failures", JSON),
+    Column("pid", Integer),  # the process running it, checked by later runs
+    Column("host", Text),
 )

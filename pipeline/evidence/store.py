@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline.errors import StoreError
 from pipeline.evidence import migrate
-from pipeline.evidence.base import StoreBase
+from pipeline.evidence.base import StoreBase, store_error
 from pipeline.evidence.documents import TABLES, DocumentReads, IndexedDocument
 from pipeline.evidence.locks import LockStore
 from pipeline.evidence.reports import ReportReads
@@ -73,7 +73,7 @@ class Store(DocumentReads, ReviewStore, UserStore, ReportReads, LockStore, Store
             migrate.upgrade(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise StoreError(f"cannot open database {shown}: {_first_line(exc)}") from exc
+            raise store_error(f"cannot open database {shown}", exc) from exc
         return cls(engine)
 
     def dispose(self) -> None:
@@ -120,20 +120,15 @@ def _driver_hint(url: URL) -> str:
     return ""
 
 
-def _first_line(exc: SQLAlchemyError) -> str:
-    """The database's own reason, one line (psycopg's connection errors run to several)."""
-    reason = str(getattr(exc, "orig", None) or exc).strip()
-    return reason.splitlines()[0].strip() if reason else exc.__class__.__name__
-
-
 def display_url(url: str) -> str:
     """``url`` with its password hidden, for messages and logs."""
     return _parse(url).render_as_string(hide_password=True)
+BUSY_TIMEOUT_MS = 30_000  # how long a write waits for another writer before DatabaseLocked
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")  # cascades from documents to passages to entities
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (the review app) never block a run
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()

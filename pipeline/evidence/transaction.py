@@ -8,7 +8,8 @@ Every write is keyed by a content-derived id, so storing the same records twice 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from pipeline.errors import StoreError
 from pipeline.evidence import schema
+from pipeline.evidence.runs import mark_interrupted, this_host
 from pipeline.ids import stable_id
 from pipeline.records import Document, Extraction, Passage, Provenance, Record, Suggestion
 
@@ -55,8 +57,10 @@ class Transaction:
         run_id: str | None = None,
         organisation: str | None = None,
         provenance: Provenance | None = None,
+        unprocessed: Collection[str] = (),
     ) -> None:
-        """Upsert a document and make its passages exactly ``passages``.
+        """Upsert a document and make its passages exactly ``passages``; the ids in
+        ``unprocessed`` are stored marked as such (past the per-document cap: not extracted or tagged).
 
         ``organisation`` is who the document is about (worked out by the workflow); provenance
         fields left unknown keep what an earlier ingest stored. Passages of an earlier version
@@ -72,7 +76,7 @@ class Transaction:
                 schema.passages.c.document_id == document.id, schema.passages.c.id.not_in(keep)
             )
         )
-        _upsert(self.connection, schema.passages, [passage_row(p) for p in passages], ["id"])
+        _upsert(self.connection, schema.passages, [passage_row(p) | {"unprocessed": p.id in unprocessed} for p in passages], ["id"])
 
     def save_extractions(self, extractions: Sequence[Extraction]) -> None:
         """Replace the entities, figures and quotes of each passage with the new ones."""
@@ -120,9 +124,12 @@ class Transaction:
         self.connection.execute(insert(schema.fetches).values(**fetch.to_dict(), fetched_at=now()))
 
     def start_run(self, command: str) -> str:
+        """Record a new "running" run with this process's pid and host; first mark the runs whose
+        process is gone as interrupted (``pipeline.evidence.runs``)."""
+        mark_interrupted(self.connection, finished_at=now())
         run_id = stable_id("run", command, now().isoformat())
         self.connection.execute(
-            schema.runs.insert().values(id=run_id, command=command, started_at=now(), status="running")
+            schema.runs.insert().values(id=run_id, command=command, started_at=now(), status="running", pid=os.getpid(), host=this_host())
         )
         return run_id
 

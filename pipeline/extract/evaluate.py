@@ -36,7 +36,7 @@ def read_gold(path: Path) -> list[GoldPassage]:
     if not path.is_file():
         raise InputError(f"{path}: no such gold file; give a JSON lines file of labelled passages")
     gold = []
-    with path.open(encoding="utf-8") as stream:
+    with path.open("rb") as stream:  # bytes: bad UTF-8 is an InputError naming the line
         for line in parse_lines(stream):
             value = line.value
             if line.error or not isinstance(value, dict) or not isinstance(value.get("text"), str):

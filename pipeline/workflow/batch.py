@@ -8,6 +8,7 @@ organisation a document is about is worked out here, once, and handed to the sto
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from pipeline.records import Document, Extraction, Passage, Provenance, Suggesti
 
 DOCUMENT_BATCH = 32  # documents per parse/encode batch: bounds memory on large back-fills
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Batch:
@@ -31,6 +34,8 @@ class Batch:
     extractions: dict[str, Extraction]  # by passage id
     suggestions: dict[str, list[Suggestion]] = field(default_factory=dict)  # by passage id
     organisations: dict[str, str | None] = field(default_factory=dict)  # by document id
+    # by document id: passages past segment.max_passages, stored but neither extracted nor tagged
+    unprocessed: dict[str, list[Passage]] = field(default_factory=dict)
 
     def all_passages(self) -> list[Passage]:
         return [p for d in self.documents for p in self.passages.get(d.id, [])]
@@ -88,16 +93,32 @@ def process(
     flag_budget: int | None = None,
     track: Track = no_progress,
 ) -> Batch:
-    """Segment, extract, attribute and tag a batch; ``flag_budget`` overrides ``tag.flag_budget``."""
-    segmented = segment.run(documents, params.segment)
-    found = extract.run(segmented, params.extract, track=track)
+    """Segment, extract, attribute and tag a batch; ``flag_budget`` overrides ``tag.flag_budget``.
+
+    Only a document's first ``segment.max_passages`` passages are extracted and tagged; the rest
+    go to ``Batch.unprocessed`` (stored, marked, counted), so the work per document is bounded.
+    """
     by_document: dict[str, list[Passage]] = defaultdict(list)
-    for passage in segmented:
+    for passage in segment.run(documents, params.segment):
         by_document[passage.document_id].append(passage)
-    batch = Batch(list(documents), dict(by_document), {x.passage_id: x for x in found})
+    unprocessed = cap_passages(by_document, params.segment.max_passages)
+    kept = [p for d in documents for p in by_document.get(d.id, [])]
+    found = extract.run(kept, params.extract, track=track)
+    batch = Batch(list(documents), dict(by_document), {x.passage_id: x for x in found}, unprocessed=unprocessed)
     batch.organisations = attribute(batch.documents, batch.passages, batch.extractions)
     tag(batch, params, tagger, known, flag_budget=flag_budget, track=track)
     return batch
+
+
+def cap_passages(by_document: dict[str, list[Passage]], cap: int) -> dict[str, list[Passage]]:
+    """Cut each document's passages to the first ``cap`` in place; the cut ones, by document id."""
+    rest: dict[str, list[Passage]] = {}
+    for document_id, passages in by_document.items():
+        if len(passages) > cap:
+            by_document[document_id], rest[document_id] = passages[:cap], passages[cap:]
+            log.warning("document %s has %d passages: the first %d are extracted and tagged, %d stored unprocessed "
+                        "(segment.max_passages)", document_id, len(passages), cap, len(passages) - cap)
+    return rest
 
 
 def tag(
@@ -126,9 +147,12 @@ def save(store: Store, batch: Batch, *, run_id: str | None = None, provenance: M
     """
     for document in batch.documents:
         mine = batch.passages.get(document.id, [])
+        rest = batch.unprocessed.get(document.id, [])
         found = (provenance or {}).get(document.id, Provenance())
         organisation = found.organisation or batch.organisations.get(document.id)
         with store.transaction() as tx:
-            tx.save_document(document, mine, run_id=run_id, organisation=organisation, provenance=found)
+            tx.save_document(
+                document, [*mine, *rest], run_id=run_id, organisation=organisation, provenance=found, unprocessed={p.id for p in rest}
+            )
             tx.save_extractions([batch.extractions[p.id] for p in mine if p.id in batch.extractions])
             tx.save_suggestions([s for p in mine for s in batch.suggestions.get(p.id, [])], run_id=run_id)

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import queue
+import re
 import socket
 import threading
 import time
@@ -122,7 +123,7 @@ def ingest_lock(path: Path | None = None) -> Iterator[None]:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        holder = handle.read().strip() or "another process"
+        holder = _checked_holder(handle.read().strip())
         handle.close()
         raise IngestLocked(f"another ingest run is in progress ({holder}); wait for it to finish (lock: {path})") from None
     try:
@@ -136,6 +137,17 @@ def ingest_lock(path: Path | None = None) -> Iterator[None]:
         handle.truncate()
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
+
+
+def _checked_holder(written: str) -> str:
+    """Who holds the lock, as its holder wrote it ("pid N on HOST since ..."), with the pid checked:
+    a holder gone from this host means a process it started (inheriting the lock) still runs."""
+    from pipeline.evidence.runs import pid_alive, this_host
+
+    match = re.match(r"pid (\d+) on (\S+)", written)
+    if match and match.group(2) == this_host() and not pid_alive(int(match.group(1))):
+        return f"{written}; that process is gone, but a process it started still holds the lock: end it"
+    return written or "another process"
 
 
 def ingest(

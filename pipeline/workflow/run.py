@@ -75,7 +75,10 @@ def process_and_save(
     provenance: dict[str, Provenance] | None = None,
 ) -> Batch:
     """One batch through the pipeline into the store, counted in ``report``."""
-    budget = max(params.tag.flag_budget - report.counts["passages_flagged"], 0)  # the budget is per run
+    # the budget caps the review queue, not a run: flags still waiting (from any run, a killed one
+    # too) count against it; those of the documents about to be re-tagged are recomputed here
+    waiting = store.waiting_flags(tagger.taxonomy.name, except_documents=[d.id for d in documents])
+    budget = max(params.tag.flag_budget - waiting, 0)
     batch = process(documents, params, tagger, known, flag_budget=budget)
     save(store, batch, run_id=report.run_id, provenance=provenance)
     count(report, batch)
@@ -90,6 +93,9 @@ def count(report: RunReport, batch: Batch) -> None:
     report.counts["figures"] += sum(len(x.figures) for x in batch.extractions.values())
     report.counts["goal_suggestions"] += sum(s.predicted for s in suggestions)
     report.counts["passages_flagged"] += len({s.passage_id for s in suggestions if s.flagged})
+    if batch.unprocessed:  # past segment.max_passages: stored, not extracted or tagged
+        report.counts["documents_capped"] += len(batch.unprocessed)
+        report.counts["passages_unprocessed"] += sum(len(group) for group in batch.unprocessed.values())
 
 
 def finish_run(store: Store, report: RunReport, *, status: str, error: str | None = None) -> None:

@@ -114,3 +114,9 @@ def test_extract_pdf_keeps_a_table_as_pipe_rows():
 def test_extract_pdf_prose_without_wide_gaps_has_no_table():
     pdf = extract_pdf((FIXTURES / "report.pdf").read_bytes(), url="report.pdf")
     assert "|" not in pdf.text
+def test_a_pdf_with_an_unknown_stream_filter_is_an_extraction_error():
+    """Regression (found by tests/fuzz with LEVELUP_FUZZ=long): pypdf raised NotImplementedError."""
+    content = (FIXTURES / "report.pdf").read_bytes()
+    assert b"/ASCII85Decode" in content
+    with pytest.raises(ExtractionError, match="unreadable PDF"):
+        extract_pdf(content.replace(b"/ASCII85Decode", b"/ASII85Decode"), url="bad.pdf")

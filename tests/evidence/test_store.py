@@ -176,3 +176,35 @@ def test_store_missing_postgresql_driver_says_how_to_install_it(monkeypatch: pyt
     with pytest.raises(StoreError, match=r"pip install 'levelup-evidence\[postgresql\]'") as caught:
         Store.open("postgresql://ann:s3cret-pw@127.0.0.1:5432/evidence")
     assert "s3cret-pw" not in str(caught.value)
+def test_waiting_flags_count_flagged_passages_no_decision_has_settled(store: Store):
+    doc = document("Alpha passage here.\n\nBeta passage here.\n\nGamma passage here.")
+    mine = passages(doc)
+    with store.transaction() as tx:
+        tx.save_document(doc, mine)
+        tx.save_suggestions([Suggestion(p.id, "levelling-up", g, 0.5, True, "m", flagged=p.ordinal < 2) for p in mine for g in (3, 8)])
+    assert store.waiting_flags("levelling-up") == 2  # passages, not suggestions
+    assert store.waiting_flags("sdg") == 0
+    assert store.waiting_flags("levelling-up", except_documents=["d1"]) == 0
+
+    def review(decision: str, undoes: int | None = None) -> int:
+        return store.add_review(passage_id=mine[0].id, passage_text=mine[0].text, taxonomy="levelling-up", decision=decision,
+                                goals_before=[3, 8], goals_after=[8], reviewer="ann", undoes=undoes)
+
+    review("skip")
+    assert store.waiting_flags("levelling-up") == 2  # a skip settles nothing
+    accepted = review("accept")
+    assert store.waiting_flags("levelling-up") == 1
+    review("undo", undoes=accepted)
+    assert store.waiting_flags("levelling-up") == 2  # an undone decision settles nothing either
+
+
+def test_unprocessed_passages_are_stored_marked_and_do_not_make_a_document_untagged(store: Store):
+    doc = document()
+    first, rest = passages(doc)
+    with store.transaction() as tx:
+        tx.save_document(doc, [first, rest], unprocessed={rest.id})
+        tx.save_suggestions([Suggestion(first.id, "levelling-up", 8, 0.5, True, "m")])
+    with store.engine.connect() as connection:
+        marks = dict(connection.execute(select(schema.passages.c.id, schema.passages.c.unprocessed)).all())
+    assert marks == {first.id: False, rest.id: True}
+    assert store.tagged_with("levelling-up", "m") == {"d1"}
