@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-
-from spacy.tokens import Doc, Span, Token
+from typing import TYPE_CHECKING
 
 from pipeline.records import Figure
+
+if TYPE_CHECKING:  # spaCy loads only when a document needs parsing
+    from spacy.tokens import Doc, Span, Token
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,

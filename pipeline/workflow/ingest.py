@@ -133,7 +133,7 @@ def ingest(
 ) -> IngestReport:
     """One ingest run over ``sources``; the caller holds ``ingest_lock``."""
     raw = raw or RawStore()
-    tagger = classify.load_tagger(params.tag)
+    tagger = classify.lazy_tagger(params.tag)  # models load only if a document needs work
     with store.transaction() as tx:
         report = IngestReport(RunReport(tx.start_run("ingest " + " ".join(s.name for s in sources))))
     seen = _Index.load(store)
