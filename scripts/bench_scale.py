@@ -1,10 +1,11 @@
 """Throughput of `levelup run --workers N` on the article-extraction benchmark's real pages.
 
-    python scripts/bench_scale.py                       # 40 pages, 1 and 2 workers
+    python scripts/bench_scale.py                       # 96 pages (3 batches of 32), 1 and 2 workers
     python scripts/bench_scale.py --pages 0 --workers 1 2 4 8   # all 181 pages, up to 8 workers
     python scripts/bench_scale.py --workers 0 1 2       # 0: the single-process path, for comparison
 
-Each run starts cold (an empty data folder: no embedding cache, no extraction memo, a fresh
+Work goes to workers in batches of 32 documents, so fewer than 64 pages keep one worker busy and
+the others idle. Each run starts cold (an empty data folder: no embedding cache, no extraction memo, a fresh
 SQLite database) and prints wall time, passages, passages per second and the peak memory (RSS)
 of the driver and of each worker process (sampled twice a second with psutil; without psutil,
 only the largest process's peak, from ``resource``). Pages come from
@@ -104,7 +105,7 @@ def _is_worker(process) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=40, help="how many benchmark pages (0: all 181)")
+    parser.add_argument("--pages", type=int, default=96, help="how many benchmark pages (0: all 181); a batch is 32 documents, the unit of work a worker takes")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to run (0: single process)")
     parser.add_argument("--benchmark", type=Path, default=BENCHMARK)
     args = parser.parse_args()
