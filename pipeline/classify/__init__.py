@@ -23,14 +23,14 @@ import numpy as np
 
 from pipeline.classify import artifact
 from pipeline.classify.cache import CachedEncoder, EmbeddingCache
-from pipeline.classify.encoder import Embedder, load_encoder
+from pipeline.classify.encoder import Embedder, encoder_id, load_encoder
 from pipeline.classify.explain import Explanation, explain
 from pipeline.classify.flag import flag
 from pipeline.classify.mentions import MENTION_SCORE, heading_goals, mentioned_goals
 from pipeline.classify.scored import Outcome, Scored
 from pipeline.classify.zeroshot import ZeroShotTagger
 from pipeline.config import TagParams, data_dir
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, ModelError
 from pipeline.progress import Track, no_progress
 from pipeline.records import Passage, Suggestion
 from pipeline.tables import readable
@@ -110,6 +110,33 @@ def load_tagger(params: TagParams, *, taxonomy: str | None = None, model_dir: Pa
     a local sentence-transformers folder (zero-shot with that encoder); or ``supervised``, the
     latest model trained for the taxonomy under ``models/`` (zero-shot, with a warning, if none).
     """
+    return _build(choose_tagger(params, taxonomy=taxonomy, model_dir=model_dir), params)
+
+
+def lazy_tagger(params: TagParams, *, taxonomy: str | None = None, model_dir: Path | None = None) -> LazyTagger:
+    """The tagger ``load_tagger`` would give, loading its models only on first use."""
+    return LazyTagger(choose_tagger(params, taxonomy=taxonomy, model_dir=model_dir), params)
+
+
+@dataclass(frozen=True)
+class TaggerChoice:
+    """Which tagger the settings name, decided from files alone (nothing imported or loaded)."""
+
+    taxonomy: Taxonomy
+    folder: Path | None  # the trained model folder; None: zero-shot
+    encoder: str | None  # the encoder setting of the zero-shot part (a name or folder; None: the packaged one)
+
+    @property
+    def model_id(self) -> str:
+        """The ``model_id`` the loaded tagger will have (suggestions are stored under it)."""
+        encoder = encoder_id(self.encoder)
+        if self.folder is None:
+            return f"zero-shot/{encoder}/{self.taxonomy.name}"
+        return f"supervised/{encoder}/{self.taxonomy.name}/{self.folder.name}"
+
+
+def choose_tagger(params: TagParams, *, taxonomy: str | None = None, model_dir: Path | None = None) -> TaggerChoice:
+    """What ``load_tagger`` loads for these settings (see there)."""
     tax = load_taxonomy(taxonomy or params.taxonomy)
     choice = str(model_dir) if model_dir is not None else params.model
     if model_dir is not None and choice != ZERO_SHOT and not model_dir.is_dir():
@@ -121,16 +148,61 @@ def load_tagger(params: TagParams, *, taxonomy: str | None = None, model_dir: Pa
                 "no trained model for taxonomy '%s' in %s; using zero-shot (train one with 'levelup train --taxonomy %s')",
                 tax.name, artifact.models_dir(), tax.name,
             )  # fmt: skip
-            return _zero_shot(params, tax)
-        return _supervised(params, tax, folder)
+        return TaggerChoice(tax, folder, params.encoder)
     if choice == ZERO_SHOT:
-        return _zero_shot(params, tax)
+        return TaggerChoice(tax, None, params.encoder)
     path = Path(choice)
     if artifact.is_model_dir(path):
-        return _supervised(params, tax, path)
+        return TaggerChoice(tax, path, params.encoder)
     if not path.is_dir():
         raise ConfigError(f"tag.model '{choice}' is not 'supervised', 'zero-shot' or an existing model folder")
-    return _zero_shot(params, tax, encoder_path=str(path))
+    return TaggerChoice(tax, None, str(path))
+
+
+def _build(choice: TaggerChoice, params: TagParams) -> Tagger:
+    zero_shot = _zero_shot(params, choice.taxonomy, encoder_path=choice.encoder)
+    return zero_shot if choice.folder is None else _supervised(choice.taxonomy, choice.folder, zero_shot)
+
+
+class LazyTagger:
+    """A tagger whose taxonomy and model id are known at once and whose models load on first use.
+
+    ``levelup run`` and ``levelup ingest`` decide what is unchanged (already tagged by this model
+    id) before anything needs scoring, so a nightly run that finds nothing new never imports
+    torch, onnxruntime or scikit-learn.
+    """
+
+    def __init__(self, choice: TaggerChoice, params: TagParams) -> None:
+        self.choice = choice
+        self.params = params
+        self.taxonomy = choice.taxonomy
+        self.model_id = choice.model_id
+        self._loaded: Tagger | None = None
+
+    @property
+    def loaded(self) -> Tagger:
+        if self._loaded is None:
+            tagger = _build(self.choice, self.params)
+            if tagger.model_id != self.model_id:  # the files changed under us: do not store under the wrong id
+                raise ModelError(f"the tagger loaded as '{tagger.model_id}', not '{self.model_id}' as its files said; run again")
+            self._loaded = tagger
+        return self._loaded
+
+    @property
+    def examples(self) -> artifact.Examples | None:
+        return self.loaded.examples
+
+    def scored(self, texts: list[str]) -> Scored:
+        return self.loaded.scored(texts)
+
+    def outcomes(self, scores: np.ndarray, no_goal: np.ndarray | None = None) -> list[Outcome]:
+        return self.loaded.outcomes(scores, no_goal)
+
+    def baseline_goals(self, baseline: np.ndarray) -> list[list[int]] | None:
+        return self.loaded.baseline_goals(baseline)
+
+    def thresholds(self) -> np.ndarray:
+        return self.loaded.thresholds()
 
 
 def _zero_shot(params: TagParams, taxonomy: Taxonomy, encoder_path: str | None = None) -> ZeroShotTagger:
@@ -143,11 +215,11 @@ def _zero_shot(params: TagParams, taxonomy: Taxonomy, encoder_path: str | None =
     )
 
 
-def _supervised(params: TagParams, taxonomy: Taxonomy, folder: Path) -> artifact.SupervisedTagger:
+def _supervised(taxonomy: Taxonomy, folder: Path, zero_shot: ZeroShotTagger) -> artifact.SupervisedTagger:
     model, examples = artifact.load(folder)
     if model.taxonomy != taxonomy.name:
         raise ConfigError(f"model {folder} was trained for taxonomy '{model.taxonomy}', not '{taxonomy.name}'; pass --taxonomy {model.taxonomy}")
-    return artifact.SupervisedTagger(model, examples, taxonomy, _zero_shot(params, taxonomy), folder.name)
+    return artifact.SupervisedTagger(model, examples, taxonomy, zero_shot, folder.name)
 
 
 def classify(

@@ -17,17 +17,19 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import joblib
 import numpy as np
 
 from pipeline.classify.encoder import Embedder
 from pipeline.classify.scored import Outcome, Scored
-from pipeline.classify.supervised import GoalModel
 from pipeline.classify.zeroshot import ZeroShotTagger
 from pipeline.config import models_dir
 from pipeline.errors import ModelError
 from pipeline.taxonomy import Taxonomy
+
+if TYPE_CHECKING:  # scikit-learn and joblib load with a model, not with the package
+    from pipeline.classify.supervised import GoalModel
 
 __all__ = ["Examples", "Outcome", "Scored", "SupervisedTagger", "is_model_dir", "latest_model_dir", "load", "models_dir", "save"]
 
@@ -69,6 +71,8 @@ class Examples:
 
 
 def save(model: GoalModel, examples: Examples, sources: list[str], metrics: dict[str, object], card: str, folder: Path) -> Path:
+    import joblib
+
     folder.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, folder / MODEL_FILE)
     with (folder / "examples.jsonl").open("w", encoding="utf-8") as stream:
@@ -82,6 +86,10 @@ def save(model: GoalModel, examples: Examples, sources: list[str], metrics: dict
 
 
 def load(folder: Path) -> tuple[GoalModel, Examples]:
+    import joblib
+
+    from pipeline.classify.supervised import GoalModel
+
     if not is_model_dir(folder):
         raise ModelError(f"{folder} is not a trained model (no {MODEL_FILE}); train one with 'levelup train' or pass --model zero-shot")
     try:

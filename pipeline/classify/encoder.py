@@ -68,7 +68,7 @@ class Encoder:
             self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except (OSError, ValueError) as exc:
             raise ModelError(f"could not load encoder from {path}: {exc}") from exc
-        self.id = path.name if path.name != "model" else PACKAGED_ENCODER
+        self.id = _folder_id(path)
         self.batch_size = batch_size
         self.max_tokens = int(self.model.max_seq_length or 256)  # None only for a model without a limit
 
@@ -89,6 +89,30 @@ class Encoder:
         return int(getter() or 0)
 
 
+def _folder_id(path: Path) -> str:
+    return path.name if path.name != "model" else PACKAGED_ENCODER
+
+
+def onnx_int8_dir() -> Path:
+    """Where ``onnx-int8`` exports the packaged encoder (once)."""
+    from pipeline.classify import onnx
+
+    return models_dir() / "encoders" / f"{PACKAGED_ENCODER}{onnx.SUFFIX}"
+
+
+def encoder_id(encoder: str | None = None) -> str:
+    """The id ``load_encoder(encoder)`` will have, read from files only: no model is imported or
+    loaded, so a run can tell what is already tagged by this encoder before paying for it."""
+    from pipeline.classify import onnx
+
+    if encoder == ONNX_INT8:
+        folder = onnx_int8_dir()
+        return onnx.encoder_id(folder) if onnx.is_onnx_dir(folder) else onnx.encoder_id_for(PACKAGED_ENCODER)
+    if encoder is not None and onnx.is_onnx_dir(Path(encoder)):
+        return onnx.encoder_id(Path(encoder))
+    return _folder_id(resolve_encoder_path(encoder))
+
+
 @functools.lru_cache(maxsize=4)
 def load_encoder(encoder: str | None = None, batch_size: int = 64) -> Embedder:
     """Load (once per process) the configured encoder: ``onnx-int8``, the packaged default
@@ -96,7 +120,7 @@ def load_encoder(encoder: str | None = None, batch_size: int = 64) -> Embedder:
     from pipeline.classify import onnx
 
     if encoder == ONNX_INT8:
-        folder = models_dir() / "encoders" / f"{PACKAGED_ENCODER}{onnx.SUFFIX}"
+        folder = onnx_int8_dir()
         if not onnx.is_onnx_dir(folder):
             log.info("exporting %s to quantised ONNX in %s (once; a minute at most)", PACKAGED_ENCODER, folder)
             onnx.export(resolve_encoder_path(None), folder, source_id=PACKAGED_ENCODER)

@@ -48,6 +48,19 @@ def is_onnx_dir(path: Path) -> bool:
     return (path / MARKER).is_file()
 
 
+def encoder_id_for(source_id: str) -> str:
+    """The id of the ONNX export of the encoder ``source_id``."""
+    return f"{source_id}{SUFFIX}{ROWWISE}"
+
+
+def encoder_id(path: Path) -> str:
+    """The id of the exported encoder in ``path``, from its marker file (nothing is loaded)."""
+    try:
+        return encoder_id_for(json.loads((path / MARKER).read_text(encoding="utf-8"))["source"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"could not read the ONNX encoder's {path / MARKER}: {exc}; delete the folder to export it again") from exc
+
+
 def export(source: Path, out: Path, *, source_id: str) -> Path:
     """Export and quantise the encoder in ``source`` into ``out`` (written atomically)."""
     import torch
@@ -135,7 +148,7 @@ class OnnxEncoder:
             raise ModelError(f"could not load the ONNX encoder in {path}: {exc}; delete the folder to export it again") from exc
         except Exception as exc:  # onnxruntime raises its own exception types for a damaged file
             raise ModelError(f"could not load the ONNX encoder in {path} ({type(exc).__name__}); delete the folder to export it again") from exc
-        self.id = f"{meta['source']}{SUFFIX}{ROWWISE}"
+        self.id = encoder_id_for(meta["source"])
         self.max_tokens = int(meta["max_seq_length"])
         self.batch_size = batch_size
         self.dimension = int(self.session.get_outputs()[0].shape[-1]) if isinstance(self.session.get_outputs()[0].shape[-1], int) else 0

@@ -145,13 +145,22 @@ def run_cli(
     db: DbOption = None,
     force: Annotated[bool, typer.Option("--force", help="Reprocess unchanged documents too.")] = False,
     show_report: Annotated[bool, typer.Option("--report/--no-report", help="Print the evidence table at the end.")] = True,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Process on a local Dask cluster of N worker processes (one thread each).")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Process on an existing Dask cluster, e.g. tcp://scheduler:8786.")] = None,
 ) -> None:
     """Run collect → segment → extract → tag → store on new or changed inputs, then report."""
     from pipeline.workflow import run
 
     params = common.params(ctx)
     store = common.open_store(db)
-    report = run(common.inputs(inputs, listed), params, store, force=force, track=common.track())
+    given = common.inputs(inputs, listed)
+    if workers is None and scheduler is None:
+        report = run(given, params, store, force=force, track=common.track())
+    else:
+        from pipeline.workflow.distributed import connect
+
+        with connect(workers=workers, scheduler=scheduler) as cluster:
+            report = run(given, params, store, force=force, track=common.track(), cluster=cluster)
     common.report_failures(report.failures)
     counts = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in sorted(report.counts.items()))
     typer.echo(f"run {report.run_id} {report.status}: {counts}", err=True)

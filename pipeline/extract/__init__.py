@@ -13,9 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from itertools import groupby
-
-from spacy.language import Language
-from spacy.tokens import Doc
+from typing import TYPE_CHECKING
 
 from pipeline.config import ExtractParams
 from pipeline.extract.entities import find_entities
@@ -26,6 +24,10 @@ from pipeline.extract.organisations import resolve_names
 from pipeline.extract.quotes import find_quotes
 from pipeline.progress import Track, no_progress
 from pipeline.records import Entity, Extraction, Passage
+
+if TYPE_CHECKING:  # spaCy loads only when a document needs parsing (a no-op nightly run never does)
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 # Passages longer than this are parsed in pieces (split at whitespace) and joined back, so a
 # 200-page PDF with no paragraph breaks neither exceeds spaCy's max_length nor its memory.
@@ -59,6 +61,8 @@ def run(passages: Sequence[Passage], params: ExtractParams, *, track: Track = no
 
 def parse(nlp: Language, passages: Sequence[Passage], batch_size: int) -> Iterator[Doc]:
     """``nlp.pipe`` over passage texts; overlong texts are parsed in pieces and rejoined."""
+    from spacy.tokens import Doc
+
     pieces: list[str] = []
     counts: list[int] = []
     for passage in passages:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-
-from spacy.tokens import Doc, Span
+from typing import TYPE_CHECKING
 
 from pipeline.records import Entity
+
+if TYPE_CHECKING:  # spaCy loads only when a document needs parsing
+    from spacy.tokens import Doc, Span
 
 TITLES = {
     "rt", "rt.", "right", "hon", "hon.", "honourable", "the", "dame", "sir", "lord", "lady",

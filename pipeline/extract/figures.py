@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
-
-from spacy.tokens import Doc, Span, Token
+from typing import TYPE_CHECKING
 
 from pipeline.records import Figure, Passage
 from pipeline.tables import cell_label, cell_spans, structure
+
+if TYPE_CHECKING:  # spaCy loads only when a document needs parsing
+    from spacy.tokens import Doc, Span, Token
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,

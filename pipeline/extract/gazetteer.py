@@ -13,12 +13,14 @@ import functools
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from spacy.language import Language
 
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:  # spaCy loads only when a document needs parsing
+    from spacy.language import Language
 
 NAME_PART = {"POS": "PROPN"}
 CONNECTOR = {"LOWER": {"IN": ["and", "&", "of", "upon", "for"]}, "OP": "?"}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
-
-import spacy
-from spacy.language import Language
+from typing import TYPE_CHECKING
 
 from pipeline.errors import ModelError
 from pipeline.extract.gazetteer import add_entity_ruler, load_gazetteer
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 UNUSED_COMPONENTS = ("lemmatizer",)  # extraction needs tags, the parse and NER; not lemmas
 
@@ -16,7 +17,10 @@ UNUSED_COMPONENTS = ("lemmatizer",)  # extraction needs tags, the parse and NER;
 @functools.lru_cache(maxsize=4)
 def load_nlp(name: str, gazetteers: tuple[str, ...] = (), *, use_gazetteer: bool = True) -> Language:
     """Load an installed spaCy pipeline by package name or path, without unused components,
-    with the gazetteer's EntityRuler in front of its NER."""
+    with the gazetteer's EntityRuler in front of its NER. spaCy itself is imported here, on first
+    use, so a run that finds nothing to parse never pays for it."""
+    import spacy
+
     try:
         nlp = spacy.load(name, exclude=list(UNUSED_COMPONENTS))
     except OSError as exc:

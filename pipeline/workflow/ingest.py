@@ -169,7 +169,7 @@ def ingest(
     ``time_budget`` seconds (default ``collect.time_budget_s``) no new request starts: what was
     fetched is stored, and the URLs left are reported and fetched first by the next run."""
     raw = raw or RawStore()
-    tagger = classify.load_tagger(params.tag)
+    tagger = classify.lazy_tagger(params.tag)  # models load only if a document needs work
     with store.transaction() as tx:
         report = IngestReport(RunReport(tx.start_run("ingest " + " ".join(s.name for s in sources))))
     seen = _Index.load(store)

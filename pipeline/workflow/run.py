@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pipeline import classify, collect
 from pipeline.collect import Failure
@@ -19,6 +20,9 @@ from pipeline.evidence.store import Store
 from pipeline.progress import Track, no_progress
 from pipeline.records import Document, Provenance
 from pipeline.workflow.batch import DOCUMENT_BATCH, Batch, KnownGoals, process, save
+
+if TYPE_CHECKING:
+    from pipeline.workflow.distributed import Cluster
 
 
 @dataclass
@@ -42,21 +46,27 @@ def run(
     *,
     force: bool = False,
     track: Track = no_progress,
+    cluster: Cluster | None = None,
 ) -> RunReport:
-    """Process ``inputs`` (files, folders, URLs) into the store; bad items are counted, not fatal."""
+    """Process ``inputs`` (files, folders, URLs) into the store; bad items are counted, not fatal.
+
+    With a ``cluster`` (``--workers``, ``--scheduler``) the batches are processed on its workers.
+    """
+    from pipeline.workflow.nightly import collect_needing_work  # hashes first, extracts only what changed
+
     collect.expand_inputs(inputs)  # a mistyped path stops here, before anything is recorded
-    tagger = classify.load_tagger(params.tag)
+    tagger = classify.lazy_tagger(params.tag)  # models load only if a document needs work
     with store.transaction() as tx:
         report = RunReport(tx.start_run("run " + " ".join(inputs)))
     try:
-        collected = collect.run(inputs, params.collect, track=track)
-        report.failures.extend(collected.failures)
-        report.counts["inputs"] = len(collected.documents) + len(collected.failures)
-        todo = _needing_work(collected.documents, store, tagger.taxonomy.name, tagger.model_id, force, report)
+        todo = collect_needing_work(inputs, params.collect, store, taxonomy=tagger.taxonomy.name, model=tagger.model_id, report=report, force=force, track=track)
         known = KnownGoals(store.goals_by_organisation(tagger.taxonomy.name))
         batches = [todo[i : i + DOCUMENT_BATCH] for i in range(0, len(todo), DOCUMENT_BATCH)]
-        for documents in track(batches, "process", len(batches)):
-            process_and_save(documents, params, store, tagger, known, report)
+        if cluster is not None:
+            cluster.process_and_save(batches, params, store, tagger.model_id, known, report, track=track)
+        else:
+            for documents in track(batches, "process", len(batches)):
+                process_and_save(documents, params, store, tagger, known, report)
     except BaseException as exc:  # record the crash (or Ctrl-C) in the run log, then let it go on
         finish_run(store, report, status="failed", error=f"{exc.__class__.__name__}: {exc}")
         raise
@@ -75,14 +85,18 @@ def process_and_save(
     provenance: dict[str, Provenance] | None = None,
 ) -> Batch:
     """One batch through the pipeline into the store, counted in ``report``."""
-    # the budget caps the review queue, not a run: flags still waiting (from any run, a killed one
-    # too) count against it; those of the documents about to be re-tagged are recomputed here
-    waiting = store.waiting_flags(tagger.taxonomy.name, except_documents=[d.id for d in documents])
-    budget = max(params.tag.flag_budget - waiting, 0)
-    batch = process(documents, params, tagger, known, flag_budget=budget)
+    batch = process(documents, params, tagger, known, flag_budget=flag_budget_left(params, store, documents))
     save(store, batch, run_id=report.run_id, provenance=provenance)
     count(report, batch)
     return batch
+
+
+def flag_budget_left(params: Params, store: Store, documents: Sequence[Document]) -> int:
+    """How many passages a batch of ``documents`` may flag. The budget caps the review queue, not
+    a run: flags still waiting (from any run, a killed one too) count against it; those of the
+    documents about to be re-tagged are recomputed, so they do not count."""
+    waiting = store.waiting_flags(params.tag.taxonomy, except_documents=[d.id for d in documents])
+    return max(params.tag.flag_budget - waiting, 0)
 
 
 def count(report: RunReport, batch: Batch) -> None:
@@ -106,18 +120,3 @@ def finish_run(store: Store, report: RunReport, *, status: str, error: str | Non
     with store.transaction() as tx:
         tx.finish_run(report.run_id, status=status, counts=dict(report.counts), failures=failures)
 
-
-def _needing_work(
-    documents: list[Document], store: Store, taxonomy: str, model: str, force: bool, report: RunReport
-) -> list[Document]:
-    stored = store.document_hashes()
-    tagged = store.tagged_with(taxonomy, model)
-    todo = []
-    for document in documents:
-        known = stored.get(document.id)
-        if not force and known == document.content_hash and document.id in tagged:
-            report.counts["documents_unchanged"] += 1
-            continue
-        report.counts["documents_new" if known is None else "documents_changed"] += 1
-        todo.append(document)
-    return todo
