@@ -55,8 +55,16 @@ def take_back(connection: Connection, review_id: int) -> None:
 
 
 def refresh(connection: Connection, taxonomy: str, passage_id: str) -> None:
-    """Recompute one passage's standing decisions from its own review rows."""
+    """Recompute one passage's standing decisions from its own review rows.
+
+    Two reviewers deciding on one passage at once must not each recompute without the other's
+    review (the later commit would then drop the earlier decision, or collide on the key): on
+    PostgreSQL a transaction-scoped advisory lock per passage makes the second wait until the
+    first has committed, and its read then sees both. SQLite already runs one writer at a time.
+    """
     r, kept = schema.reviews, schema.passage_standing
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"standing:{taxonomy}:{passage_id}"))))
     rows = connection.execute(
         select(r.c.id, r.c.decision, r.c.reviewer)
         .where(r.c.taxonomy == taxonomy, r.c.passage_id == passage_id, r.c.stands.is_(True))

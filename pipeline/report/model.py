@@ -18,6 +18,7 @@ from typing import Any
 SUMMARY = "Executive summary"
 HEADLINE = "Headline numbers"
 GLANCE = "Evidence at a glance"
+PEOPLE = "People named in the evidence"
 WITHOUT = "Goals without evidence yet"
 SOURCES = "About this draft"
 
@@ -67,6 +68,23 @@ class QuoteItem:
     @property
     def attribution(self) -> str:
         name = f"{self.title} {self.speaker}" if self.title else self.speaker
+        return ", ".join(part for part in (name, self.role, self.organisation) if part)
+
+
+@dataclass(frozen=True)
+class PersonItem:
+    """A person the evidence names, confirmed by a title, a role or a quote (never a place or a
+    programme read as a name), with what the text says they are."""
+
+    name: str
+    title: str | None = None
+    role: str | None = None
+    organisation: str | None = None
+    quoted: bool = False
+
+    @property
+    def described(self) -> str:
+        name = f"{self.title} {self.name}" if self.title else self.name
         return ", ".join(part for part in (name, self.role, self.organisation) if part)
 
 
@@ -138,6 +156,7 @@ class ImpactReport:
     summary: list[SummaryPoint] = field(default_factory=list)
     headline: list[FigureItem] = field(default_factory=list)
     by_period: dict[str, int] = field(default_factory=dict)  # year -> passages of evidence
+    people: list[PersonItem] = field(default_factory=list)
 
     @property
     def with_evidence(self) -> list[GoalChapter]:
@@ -183,6 +202,8 @@ class ImpactReport:
             headings.append(HEADLINE)
         headings.append(GLANCE)
         headings += [c.heading for c in self.with_evidence]
+        if self.people:
+            headings.append(PEOPLE)
         if self.without_evidence:
             headings.append(WITHOUT)
         headings.append(SOURCES)

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipeline.errors import InputError
 from pipeline.evidence.store import Store
+from pipeline.extract.people import confirmed_people
 from pipeline.report import model
 from pipeline.report.model import Evidence, FigureItem, GoalChapter, ImpactReport, QuoteItem, SummaryPoint
 from pipeline.report.summary import evidence_links
@@ -72,7 +73,15 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
     report.headline = _headline(report)
     years = [str(passages[pid]["date"])[:4] for pid in goals_of if passages[pid].get("date")]
     report.by_period = {year: years.count(year) for year in sorted(set(years))}
+    report.people = _people(store, [e.passage_id for c in report.chapters for e in c.evidence])
     return report
+
+
+def _people(store: Store, passage_ids: list[str]) -> list[model.PersonItem]:
+    """The persons the shown evidence names: PERSON mentions confirmed by a title, a role or a
+    quote (:func:`pipeline.extract.people.confirmed_people`), so no place or programme."""
+    found = confirmed_people(store.entities(passage_ids, label="PERSON"), store.quotes(passage_ids))
+    return [model.PersonItem(p.name, p.title, p.role, p.organisation, p.quoted) for p in found]
 
 
 def render(report: ImpactReport, fmt: str) -> str:

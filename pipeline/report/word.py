@@ -36,6 +36,10 @@ def render_docx(report: ImpactReport) -> bytes:
     _glance(document, report)
     for chapter in report.with_evidence:
         _chapter(document, report, chapter)
+    if report.people:
+        document.add_heading(model.PEOPLE, level=1)
+        for person in report.people:
+            document.add_paragraph(person.described + (" (quoted)" if person.quoted else ""), style="List Bullet")
     if report.without_evidence:
         document.add_heading(model.WITHOUT, level=1)
         document.add_paragraph(f"No published passage by {report.organisation} has been tagged to these goals yet. Each says what evidence would count.")

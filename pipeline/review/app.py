@@ -52,6 +52,7 @@ from pipeline.evidence.store import Store, now
 from pipeline.review import accounts, interop
 from pipeline.review.goals import goal_rows
 from pipeline.review.queue import Filters, Item, ReviewQueue
+from pipeline.tables import cell_spans, parse_pipe_table, readable, structure
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ def create_app(
         raise ConfigError(f"reviewers per passage is {reviewers_per_passage}; use 1 (share the work) or more (overlap for agreement)")
     queue = ReviewQueue(store, settings.taxonomy.name, reviewers_per_passage=reviewers_per_passage)
     templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["readable"] = readable_text  # a table passage as its labelled rows, not pipes
     goal_titles = {g.id: g.title for g in settings.taxonomy.goals}
 
     app = FastAPI(title="levelup review", docs_url=None, redoc_url=None, openapi_url=None)
@@ -294,7 +296,7 @@ def create_app(
         context = {
             "item": item,
             "rows": rows,
-            "marked": highlight(item.text, item.entities, item.figures),
+            "marked": passage_html(item.text, item.entities, item.figures),
             "query": _query(filters),
             "token": secrets.token_urlsafe(16),
             "message": message,
@@ -458,6 +460,36 @@ def server_options(*, forwarded_allow_ips: str | None = None) -> dict[str, Any]:
     addresses given, never by default, so a client cannot pick its own address for the login
     limits by sending them."""
     return {"proxy_headers": bool(forwarded_allow_ips), "forwarded_allow_ips": forwarded_allow_ips or "", "server_header": False}
+
+
+def readable_text(text: str) -> str:
+    """What a list or a context line shows of a passage: a table as its labelled rows."""
+    return readable(text, parse_pipe_table(text))
+
+
+def passage_html(text: str, entities: list[dict[str, Any]], figures: list[dict[str, Any]]) -> Markup:
+    """The passage as HTML: a table passage as a table (caption, header row, each cell with its
+    organisations and figures marked), any other passage as marked text (:func:`highlight`)."""
+    rows = cell_spans(text)
+    if not rows:
+        return highlight(text, entities, figures)
+    shape = structure([[cell for cell, _, _ in row] for row in rows])
+    out = [Markup('<table class="passage-table">')]
+    if shape.caption is not None:
+        out.append(Markup("<caption>{}</caption>").format(shape.caption))
+        rows = rows[1:]
+    for number, row in enumerate(rows):
+        head = shape.header is not None and number == 0
+        out.append(Markup("<tr>"))
+        for column, (_cell, start, end) in enumerate(row):
+            tag = "th" if head or column == 0 else "td"
+            inside = [dict(e, start=e["start"] - start, end=e["end"] - start) for e in entities if start <= e["start"] and e["end"] <= end]
+            counted = [dict(f, start=f["start"] - start, end=f["end"] - start) for f in figures if start <= f["start"] and f["end"] <= end]
+            scope = Markup(' scope="col"') if head else Markup(' scope="row"') if column == 0 else Markup("")
+            out.append(Markup("<{0}{1}>{2}</{0}>").format(Markup(tag), scope, highlight(text[start:end], inside, counted)))
+        out.append(Markup("</tr>"))
+    out.append(Markup("</table>"))
+    return Markup("").join(out)
 
 
 def highlight(text: str, entities: list[dict[str, Any]], figures: list[dict[str, Any]]) -> Markup:

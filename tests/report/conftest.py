@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.evidence.store import Store
-from pipeline.records import Document, Extraction, Figure, Passage, Quote, Suggestion
+from pipeline.records import Document, Entity, Extraction, Figure, Passage, Quote, Suggestion
 from pipeline.review.queue import ReviewQueue
 from tests.conftest import SAMPLE
 from tests.review.conftest import seed
@@ -47,7 +47,12 @@ def seed_local(store: Store) -> None:
                 Figure(passage_id="w2", text="300", value=300, unit="count", start=50, end=53, counted="managers"),
             ],
         ),
-        Extraction(passage_id="w3", model="test", quotes=[Quote(passage_id="w3", text="We want every young person in Barnsley to see a future here,", start=1, end=60, speaker="Jane Doe", role="chief executive")]),
+        Extraction(
+            passage_id="w3",
+            model="test",
+            # Jane Doe is confirmed by her quote and role; "Barnsley" mislabelled PERSON is confirmed by nothing
+            entities=[Entity(passage_id="w3", label="PERSON", text="Barnsley", start=31, end=39), Entity(passage_id="w3", label="PERSON", text="Jane Doe", start=68, end=76)],
+            quotes=[Quote(passage_id="w3", text="We want every young person in Barnsley to see a future here,", start=1, end=60, speaker="Jane Doe", role="chief executive")]),
     ]
     with store.transaction() as tx:
         tx.save_document(document, passages, organisation=LOCAL_ORG)

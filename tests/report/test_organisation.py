@@ -101,6 +101,8 @@ def test_draft_has_the_impact_report_shape(report_db: str):
     assert ("more than 750", "Apprentices in learning (2021/22)") in [(f.text, f.counted) for f in chapter[3].figures]
     assert "16" not in [f.text for f in chapter[3].figures]  # part of a row label, not a figure
     assert [q.attribution for q in chapter[4].quotes] == ["Jane Doe, chief executive"]
+    assert [p.described for p in report.people] == ["Jane Doe, chief executive"]  # not "Barnsley"
+    assert model.PEOPLE in report.section_headings()
 
 
 def test_html_draft_renders_tables_names_local_files_and_has_print_styles(report_db: str):
@@ -161,6 +163,8 @@ def test_sample_corpus_drafts_hold_the_promises(sample_db: str, org: str):
     report = organisation.build(Store.open(sample_db), load_taxonomy("levelling-up"), org)
     _check_report(report)
     assert report.with_evidence and report.summary
+    misread = {"Levy", "Kent", "Schools", "Prison", "Yorkshire", "HyDeploy", "Carbon"}
+    assert all(p.name not in misread and (p.title or p.role or p.quoted) for p in report.people), report.people
 
 
 @pytest.mark.slow

@@ -507,3 +507,16 @@ def test_agreement_per_reviewer_and_per_goal(db_url: str):
     status = queue.status()
     assert status["agreement_by_reviewer"] == {"ada": {"pairs": 2, "rate": 0.5}, "rita": {"pairs": 2, "rate": 0.5}}
     assert status["agreement_by_goal"] == {3: {"pairs": 1, "rate": 1.0}, 5: {"pairs": 1, "rate": 0.0}, 8: {"pairs": 1, "rate": 1.0}}
+
+
+def test_a_table_passage_is_shown_as_a_table_with_its_figures_marked():
+    from pipeline.review.app import passage_html, readable_text
+
+    text = "| Apprenticeships at a glance | | |\n| Measure | 2022 | 2023 |\n| Apprenticeship starts | 95 | 120 |"
+    start = text.index("120")
+    html = str(passage_html(text, [], [{"start": start, "end": start + 3, "value": 120.0, "unit": "count", "counted": "Apprenticeship starts (2023)"}]))
+    assert "|" not in html and "<caption>Apprenticeships at a glance</caption>" in html
+    assert '<th scope="col">2023</th>' in html and '<th scope="row">Apprenticeship starts</th>' in html
+    assert '<td><mark class="figure"' in html and ">120</mark></td>" in html
+    assert "|" not in readable_text(text) and "Apprenticeship starts" in readable_text(text)
+    assert str(passage_html("<b>plain</b> text", [], [])) == "&lt;b&gt;plain&lt;/b&gt; text"
