@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +20,6 @@ import yaml
 
 from pipeline.cli import _common, app
 from pipeline.config import Params
-from pipeline.evidence import schema
 from pipeline.evidence.store import Store
 from tests.conftest import ROOT
 
@@ -170,13 +168,10 @@ def test_dvc_repro_metrics_and_an_experiment_in_a_copy_of_the_repo(tmp_path: Pat
     run("git", "-c", "user.email=ci@example.org", "-c", "user.name=ci", "commit", "-qm", "copy")
     # the live database, with a staff review DVC must read and must not touch
     live = Store.open(f"sqlite:///{copy / 'data' / 'evidence.db'}")
-    with live.transaction() as tx:
-        tx.connection.execute(
-            schema.reviews.insert().values(
-                passage_id="x", passage_text="Our apprenticeship academy took on 40 care leavers this year.", taxonomy="levelling-up",
-                decision="change", goals_before=[], goals_after=[3, 14], reviewer="rita", created_at=datetime.now(UTC),
-            )
-        )  # fmt: skip
+    live.add_review(  # through the store, as the review app does: the standing decision is kept with it
+        passage_id="x", passage_text="Our apprenticeship academy took on 40 care leavers this year.", taxonomy="levelling-up",
+        decision="change", goals_before=[], goals_after=[3, 14], reviewer="rita",
+    )
     before = (live.reviews("levelling-up"), live.counts())
 
     run("dvc", "repro", "export")  # the pipeline and its models; the experiment stages are measurements, run on demand

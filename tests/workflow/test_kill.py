@@ -5,6 +5,7 @@ The same harness prints the report table: python scripts/kill_report.py."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ def _harness():
     spec = importlib.util.spec_from_file_location("kill_report", ROOT / "scripts" / "kill_report.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
