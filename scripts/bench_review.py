@@ -202,14 +202,14 @@ def concurrent(base: str, store: Store, clients: int, per_client: int) -> dict[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reviews", type=int, default=2000, help="review rows to load (100000 for the full run)")
-    parser.add_argument("--passages", type=int, default=None, help="flagged passages (default: reviews / 20, at least 500)")
+    parser.add_argument("--passages", type=int, default=None, help="flagged passages (default: reviews / 2, at least 500: most decided, a backlog open)")
     parser.add_argument("--requests", type=int, default=40, help="timed requests of each kind")
     parser.add_argument("--clients", type=int, default=20, help="reviewers deciding at once")
     parser.add_argument("--per-client", type=int, default=6, help="decisions per concurrent reviewer")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    passages = args.passages or max(500, args.reviews // 20)
+    passages = args.passages or max(500, args.reviews // 2)
     with tempfile.TemporaryDirectory() as folder:
         db_url = f"sqlite:///{Path(folder) / 'bench.db'}"
         store = Store.open(db_url)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -31,10 +34,38 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision``; a database already there is left untouched, and one
-    stamped with a migration this levelup does not know (a newer one) is a ``StoreError``."""
-    with engine.begin() as connection:
-        check_known(connection)
-        command.upgrade(alembic_config(connection), revision)
+    stamped with a migration this levelup does not know (a newer one) is a ``StoreError``.
+
+    The whole upgrade is one transaction, DDL included: a process killed half way leaves the
+    database at the revision it started from, and the next open migrates it again."""
+    with engine.connect() as connection:
+        if revision == "head" and MigrationContext.configure(connection).get_current_heads() == (head_revision(),):
+            return  # nothing to do: no write lock taken
+        connection.rollback()
+        with atomic(connection):
+            check_known(connection)
+            command.upgrade(alembic_config(connection), revision)
+
+
+@contextmanager
+def atomic(connection: Connection) -> Iterator[None]:
+    """A transaction that holds DDL too. Python's sqlite3 commits before each CREATE or ALTER on
+    its own (a killed migration would leave half a schema), so on SQLite the transaction is
+    begun by hand, IMMEDIATE (one migrating process at a time; the others wait, then find the
+    work done), with the driver's own transaction handling off for its length."""
+    raw = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+    if raw is None:
+        with connection.begin():
+            yield
+        return
+    saved = raw.isolation_level
+    raw.isolation_level = None
+    try:
+        with connection.begin():
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield
+    finally:
+        raw.isolation_level = saved
 
 
 def check_known(connection: Connection) -> None:

@@ -56,15 +56,12 @@ class ReviewStore(StoreBase):
         """Passages flagged for review in ``taxonomy`` that no standing decision has settled (a
         skip settles nothing): the review queue's length, which the flag budget caps. Passages of
         ``except_documents`` (about to be re-tagged, flags and all) are left out."""
-        s, p = schema.suggestions, schema.passages
-        decided = standing_decisions(taxonomy, DECIDING)
-        statement = (
-            select(func.count(func.distinct(s.c.passage_id)))
-            .join(p, p.c.id == s.c.passage_id)
-            .where(s.c.taxonomy == taxonomy, s.c.flagged.is_(True), s.c.passage_id.not_in(select(decided.c.passage_id)))
+        p, kept = schema.passages, schema.passage_standing
+        statement = select(func.count()).where(  # the queue's rows (standing.py): flagged, undecided, unsettled
+            kept.c.taxonomy == taxonomy, kept.c.reviewers == 0, kept.c.priority.is_not(None), kept.c.decided_id.is_(None), kept.c.settled_id.is_(None)
         )
         if except_documents:
-            statement = statement.where(p.c.document_id.not_in(list(except_documents)))
+            statement = statement.where(kept.c.passage_id.not_in(select(p.c.id).where(p.c.document_id.in_(list(except_documents)))))
         return int(self._read(statement)[0][0])
 
     def goals_by_organisation(self, taxonomy: str) -> dict[str, set[int]]:
@@ -185,11 +182,25 @@ class ReviewStore(StoreBase):
         document title, organisation and date, and ``skipped``.
         """
         s, p, d, r, kept = schema.suggestions, schema.passages, schema.documents, schema.reviews, schema.passage_standing
-        conditions = [s.c.taxonomy == taxonomy, s.c.flagged.is_(True)]
+        # every flagged passage has a passage_standing row with its priority: the queue is the open ones
+        conditions = [kept.c.taxonomy == taxonomy, kept.c.priority.is_not(None), kept.c.settled_id.is_(None)]
+        if reviewer is None:
+            conditions.append(kept.c.reviewers < 1)  # nobody has decided it
+            skipped = select(kept.c.passage_id).where(false())
+        else:
+            if reviewers_per_passage:
+                conditions.append(kept.c.reviewers < reviewers_per_passage)
+            mine = select(r.c.passage_id).where(r.c.taxonomy == taxonomy, r.c.reviewer == reviewer, r.c.stands.is_(True))
+            conditions.append(kept.c.passage_id.not_in(mine.where(r.c.decision != "skip")))
+            skipped = mine.where(r.c.decision == "skip")
+        if goal is not None:
+            flagged_goal = select(s.c.id).where(s.c.passage_id == kept.c.passage_id, s.c.taxonomy == taxonomy, s.c.goal == goal, s.c.flagged.is_(True))
+            conditions.append(flagged_goal.exists())
+        waiting = select(kept.c.passage_id, kept.c.priority)
+        if organisation or source or date_from or date_to or search:  # the joins only a filter needs
+            waiting = waiting.join(p, p.c.id == kept.c.passage_id).join(d, d.c.id == p.c.document_id)
         if organisation:
             conditions.append(d.c.organisation == organisation)
-        if goal is not None:
-            conditions.append(s.c.goal == goal)
         if source:
             conditions.append(or_(d.c.sitename.ilike(f"%{source}%"), d.c.url.ilike(f"%{source}%")))
         day = func.substr(d.c.date, 1, 10)
@@ -199,41 +210,25 @@ class ReviewStore(StoreBase):
             conditions.append(and_(d.c.date.is_not(None), day <= date_to))
         for word in (search or "").split()[:8]:
             conditions.append(p.c.text.ilike(f"%{word}%"))
-        if reviewer is None:
-            done = select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, or_(kept.c.decided_id.is_not(None), kept.c.settled_id.is_not(None)))
-            skipped = select(kept.c.passage_id).where(false())
-        else:
-            mine = select(r.c.passage_id).where(r.c.taxonomy == taxonomy, r.c.reviewer == reviewer, r.c.stands.is_(True))
-            done = mine.where(r.c.decision != "skip")
-            skipped = mine.where(r.c.decision == "skip")
-            enough = [kept.c.settled_id.is_not(None)] + ([kept.c.reviewers >= reviewers_per_passage] if reviewers_per_passage else [])
-            conditions.append(s.c.passage_id.not_in(select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, or_(*enough))))
-        conditions.append(s.c.passage_id.not_in(done))
-        grouped = (
-            select(s.c.passage_id, func.max(s.c.priority).label("priority"))
-            .join(p, p.c.id == s.c.passage_id)
-            .join(d, d.c.id == p.c.document_id)
-            .where(*conditions)
-            .group_by(s.c.passage_id)
-            .subquery("waiting")
-        )
-        total = int(self._read(select(func.count()).select_from(grouped))[0][0])
+        grouped = waiting.where(*conditions).subquery("waiting")
         later = case((grouped.c.passage_id.in_(skipped), 1), else_=0).label("skipped")
-        page = self._read(
-            select(grouped.c.passage_id, grouped.c.priority, later)
+        page = self._read(  # the page and, beside each row, the queue's length: one pass over the open passages
+            select(grouped.c.passage_id, grouped.c.priority, later, func.count().over().label("total"))
             .order_by(later, grouped.c.priority.desc(), grouped.c.passage_id)
             .limit(limit)
             .offset(offset)
         )
+        total = int(page[0].total) if page else int(self._read(select(func.count()).select_from(grouped))[0][0]) if offset else 0
         if not page:
             return [], total
         ids = [row.passage_id for row in page]
-        details = select(s.c.passage_id, s.c.goal, s.c.reasons).where(s.c.passage_id.in_(ids), s.c.taxonomy == taxonomy, s.c.flagged.is_(True))
-        if goal is not None:
-            details = details.where(s.c.goal == goal)
+        # by passage and taxonomy (the unique index), flags picked out here: a planner without
+        # statistics would otherwise walk every flagged suggestion by the flagged index
+        details = select(s.c.passage_id, s.c.goal, s.c.reasons, s.c.flagged).where(s.c.passage_id.in_(ids), s.c.taxonomy == taxonomy)
         flags: dict[str, list[Any]] = {}
         for row in self._read(details):
-            flags.setdefault(row.passage_id, []).append(row)
+            if row.flagged and (goal is None or row.goal == goal):
+                flags.setdefault(row.passage_id, []).append(row)
         passages = {
             row.id: row
             for row in self._read(select(p.c.id, p.c.text, d.c.title, d.c.organisation, d.c.date).join(d, d.c.id == p.c.document_id).where(p.c.id.in_(ids)))

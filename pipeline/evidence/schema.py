@@ -146,7 +146,6 @@ suggestions = Table(
     Column("explanation", JSON),  # {"goal", "phrases": [...], "examples": [...]}
     UniqueConstraint("passage_id", "taxonomy", "goal", name="uq_suggestions_passage_taxonomy_goal"),
     Index("ix_suggestions_taxonomy_goal", "taxonomy", "goal"),
-    Index("ix_suggestions_flagged_priority", "flagged", "priority"),
 )
 
 reviews = Table(
@@ -167,11 +166,12 @@ reviews = Table(
     Column("shown", String(64)),  # the version of the suggestions the reviewer saw (``suggestion_version``)
     # false for an undo row and for a row an undo took back; kept on every write (``standing.py``)
     Column("stands", Boolean, nullable=False, server_default=true()),
-    Index("ix_reviews_taxonomy_reviewer_stands", "taxonomy", "reviewer", "stands"),
+    Index("ix_reviews_reviewer_passages", "taxonomy", "reviewer", "stands", "passage_id", "decision"),  # covers a reviewer's decisions
 )
 
 # The standing decision of each reviewed passage, kept on every review write so no read has to
-# go through the whole review history (``standing.py`` is the one definition of what stands).
+# go through the whole review history (``standing.py`` is the one definition of what stands), and
+# each flagged passage's place in the review queue, kept on every suggestion write.
 passage_standing = Table(
     "passage_standing",
     metadata,
@@ -181,6 +181,8 @@ passage_standing = Table(
     Column("label_id", Integer),  # latest standing accept, change or "no goal" (a training label)
     Column("settled_id", Integer),  # latest standing "settle": an administrator's label, which wins
     Column("reviewers", Integer, nullable=False, server_default="0"),  # reviewers with a standing decision
+    Column("priority", Float),  # best priority of the passage's flagged suggestions; None: not flagged
+    Index("ix_passage_standing_queue", "taxonomy", "reviewers", "priority", "settled_id", "passage_id"),  # covers the queue: open passages
 )
 
 # Review-app sessions: the cookie holds a random id, the table its SHA-256, so logging out or a

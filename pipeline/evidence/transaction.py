@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, delete, insert, select, update
 from pipeline.errors import StoreError
 from pipeline.evidence import schema
 from pipeline.evidence.runs import mark_interrupted, this_host
+from pipeline.evidence.standing import drop_from_queue, refresh_queue
 from pipeline.ids import stable_id
 from pipeline.records import Document, Extraction, Passage, Provenance, Record, Suggestion
 
@@ -71,11 +72,9 @@ class Transaction:
         row = document.to_dict() | {"collected_at": now(), "run_id": run_id, "organisation": organisation} | found
         _upsert(self.connection, schema.documents, [row], ["id"])
         keep = [p.id for p in passages]
-        self.connection.execute(
-            delete(schema.passages).where(
-                schema.passages.c.document_id == document.id, schema.passages.c.id.not_in(keep)
-            )
-        )
+        gone = schema.passages.c.document_id == document.id, schema.passages.c.id.not_in(keep)
+        drop_from_queue(self.connection, [row.id for row in self.connection.execute(select(schema.passages.c.id).where(*gone))])
+        self.connection.execute(delete(schema.passages).where(*gone))
         _upsert(self.connection, schema.passages, [passage_row(p) | {"unprocessed": p.id in unprocessed} for p in passages], ["id"])
 
     def save_extractions(self, extractions: Sequence[Extraction]) -> None:
@@ -108,6 +107,7 @@ class Transaction:
             for s in suggestions
         ]
         _upsert(self.connection, schema.suggestions, rows, ["id"])
+        refresh_queue(self.connection, [(row["taxonomy"], row["passage_id"]) for row in rows])  # flags raised or cleared
 
     def add_alias(self, document_id: str, url: str) -> None:
         """Record that ``url`` serves the same (or a near-identical) document."""

@@ -215,7 +215,7 @@ def create_app(
             username = store.session_user(_digest(sid)) if isinstance(sid, str) else None
             user = accounts.get_user(store, username) if username else None
         flash = request.session.pop("flash", None) if status < 400 else None
-        base = {"user": user, "flash": flash, "progress": progress_line(request, store, queue, user) if name in ("item.html", "queue.html") and user else None, "csrf_token": csrf_token(request), "taxonomy": settings.taxonomy, "goal_titles": goal_titles}
+        base = {"user": user, "flash": flash, "progress": progress_line(request, queue, user, waiting=context.get("size")) if name in ("item.html", "queue.html") and user else None, "csrf_token": csrf_token(request), "taxonomy": settings.taxonomy, "goal_titles": goal_titles}
         return templates.TemplateResponse(request, name, base | context, status_code=status)
 
     # --- login ----------------------------------------------------------------------------
@@ -442,13 +442,14 @@ def create_app(
     return app
 
 
-def progress_line(request: Request, store: Store, queue: ReviewQueue, user: accounts.User) -> str | None:
-    """"12/50 · about 9 min left": decisions this session out of those plus what is waiting, and
-    the time left at this session's pace."""
+def progress_line(request: Request, queue: ReviewQueue, user: accounts.User, *, waiting: int | None = None) -> str | None:
+    """"12/50 · about 9 min left": decisions this session out of those plus what is waiting (the
+    queue's size, counted here unless the page already did), and the time left at this session's pace."""
     progress = request.session.get("progress")
     if not progress or not progress.get("done"):
         return None
-    done, waiting = int(progress["done"]), queue.size(user.username)
+    done = int(progress["done"])
+    waiting = queue.size(user.username) if waiting is None else waiting
     pace = max(1.0, (time.time() - float(progress["started"])) / done)  # seconds per decision
     minutes = round(waiting * pace / 60)
     left = "less than a minute left" if minutes < 1 else f"about {minutes} min left" if minutes < 120 else f"about {minutes / 60:.0f} h left"

@@ -3,6 +3,7 @@ every step up, every step down, and up again to a schema equal to ``schema.py``.
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -58,3 +59,32 @@ def test_a_database_at_an_old_revision_keeps_its_rows_through_the_upgrade(db_url
         assert store.document_hashes() == {"d1": "h"}
     finally:
         store.dispose()
+
+
+def test_a_migration_that_fails_half_way_leaves_no_half_schema(db_url: str, monkeypatch):
+    """The upgrade is one transaction, DDL included (a process killed mid-migration, as in
+    tests/workflow/test_kill.py, must not leave tables without the revision that made them)."""
+    from alembic.operations import Operations
+
+    engine = engine_for(db_url)
+    try:
+        create_table = Operations.create_table
+        made: list[str] = []
+
+        def create_then_fail(self, name, *columns, **kw):
+            made.append(name)
+            if len(made) == 3:
+                raise RuntimeError("killed")
+            return create_table(self, name, *columns, **kw)
+
+        monkeypatch.setattr(Operations, "create_table", create_then_fail)
+        with pytest.raises(RuntimeError, match="killed"):
+            migrate.upgrade(engine)
+        assert len(made) == 3
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        assert migrate.current_revision(engine) is None
+        monkeypatch.undo()
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == revisions()[-1]
+    finally:
+        engine.dispose()

@@ -83,25 +83,55 @@ def test_goals_by_organisation_join_model_goals_and_standing_labelling_reviews(s
     assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted}
 
 
-def test_each_passage_standing_decision_is_kept_in_its_own_row_on_every_write(seeded: Store):
+def kept_rows(store: Store) -> dict[str, tuple[int | None, int | None, float | None]]:
+    """passage id -> (standing decision, standing label, queue priority) as kept in passage_standing."""
     from sqlalchemy import select
 
     from pipeline.evidence import schema
 
-    def kept() -> dict[str, tuple[int | None, int | None]]:
-        with seeded.engine.connect() as connection:
-            rows = connection.execute(select(schema.passage_standing).where(schema.passage_standing.c.taxonomy == TAXONOMY)).all()
-        return {row.passage_id: (row.decided_id, row.label_id) for row in rows}
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(schema.passage_standing).where(schema.passage_standing.c.taxonomy == TAXONOMY)).all()
+    return {row.passage_id: (row.decided_id, row.label_id, row.priority) for row in rows}
 
+
+def test_each_passage_standing_decision_is_kept_in_its_own_row_on_every_write(seeded: Store):
+    queued = {"p0": (None, None, 0.9), "p1": (None, None, 0.7), "p2": (None, None, 0.5), "p3": (None, None, 0.3)}  # flagged, p4 not
+    assert kept_rows(seeded) == queued
     accept = review(seeded, "p0", "accept", [3])
     reject = review(seeded, "p0", "reject", [])
-    review(seeded, "p1", "skip", [3])  # decides nothing: no row
-    assert kept() == {"p0": (reject, accept)}
+    review(seeded, "p1", "skip", [3])  # decides nothing
+    assert kept_rows(seeded) == queued | {"p0": (reject, accept, 0.9)}
     review(seeded, "p0", "undo", [], undoes=reject)
-    assert kept() == {"p0": (accept, accept)}
+    assert kept_rows(seeded)["p0"] == (accept, accept, 0.9)
     review(seeded, "p0", "undo", [], undoes=accept)
-    assert kept() == {}
-    assert seeded.decided_passages(TAXONOMY) == set() and seeded.decided_by(TAXONOMY, "rita") == {"p1"}
+    assert kept_rows(seeded) == queued
+    review(seeded, "p4", "change", [13])  # a passage reviewed without a flag: a decision, no place in the queue
+    assert kept_rows(seeded)["p4"][2] is None
+    assert seeded.decided_passages(TAXONOMY) == {"p4"} and seeded.decided_by(TAXONOMY, "rita") == {"p1", "p4"}
+
+
+def test_the_queue_follows_flags_raised_cleared_and_deleted_with_their_passages(seeded: Store):
+    from pipeline.records import Document, Passage, Suggestion
+
+    decided = review(seeded, "p2", "accept", [10])
+
+    def flag(passage: str, priority: float | None, *, goal: int = 8) -> None:
+        with seeded.transaction() as tx:
+            tx.save_suggestions([Suggestion(passage_id=passage, taxonomy=TAXONOMY, goal=goal, score=0.5, predicted=False, model="m2",
+                                            flagged=priority is not None, priority=priority, reasons=["uncertain"] if priority is not None else None)])
+
+    flag("p4", 0.95)  # a re-tag flags p4: it joins the queue first
+    assert [row["passage_id"] for row in seeded.queue_page(TAXONOMY, "rita")[0]] == ["p4", "p0", "p1", "p3"]
+    flag("p3", None)  # and clears p3's only flag: it leaves the queue and its row goes
+    assert "p3" not in kept_rows(seeded)
+    flag("p2", None, goal=10)  # p2's flag cleared: its decision stays, its place in the queue goes
+    assert kept_rows(seeded)["p2"] == (decided, decided, None)
+    keep = [Passage(id="p0", document_id="doc1", ordinal=0, text="kept", start=0, end=4)]
+    with seeded.transaction() as tx:  # a new version of the document without p1 and p4
+        tx.save_document(Document(id="doc1", url="https://example.org/news/<b>1</b>", kind="html", text="kept", content_hash="h2"), keep)
+    assert set(kept_rows(seeded)) == {"p0", "p2"}
+    rows, total = seeded.queue_page(TAXONOMY, "rita")
+    assert [row["passage_id"] for row in rows] == ["p0"] and total == 1
 
 
 def test_the_migration_marks_what_stands_in_an_existing_history(tmp_path):
@@ -130,3 +160,24 @@ def test_the_migration_marks_what_stands_in_an_existing_history(tmp_path):
     with store.engine.connect() as connection:
         kept = {row.passage_id: (row.decided_id, row.label_id) for row in connection.execute(select(schema.passage_standing))}
     assert kept == {"p0": (1, 1), "p1": (5, 4)}
+
+
+def test_the_migration_gives_every_flagged_passage_its_place_in_the_queue(tmp_path):
+    from alembic import command
+    from sqlalchemy import create_engine, select
+
+    from pipeline.evidence import migrate, schema
+    from tests.review.conftest import seed
+
+    old = Store.open(f"sqlite:///{tmp_path / 'old.db'}")
+    seed(old)
+    review(old, "p0", "accept", [3])
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "0010")  # as it was before the queue was kept
+    engine.dispose()
+    store = Store.open(f"sqlite:///{tmp_path / 'old.db'}")
+    with store.engine.connect() as connection:
+        kept = {row.passage_id: (row.decided_id is not None, row.priority) for row in connection.execute(select(schema.passage_standing))}
+    assert kept == {"p0": (True, 0.9), "p1": (False, 0.7), "p2": (False, 0.5), "p3": (False, 0.3)}
+    assert [row["passage_id"] for row in store.queue_page(TAXONOMY, None)[0]] == ["p1", "p2", "p3"]
