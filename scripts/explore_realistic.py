@@ -1,0 +1,145 @@
+"""Try variants of the goal classifier by cross-validation on the realistic passages, before one
+goes into ``levelup train``: each variant is scored exactly as ``levelup experiment realistic``
+scores the shipped one (5 folds over web-passages.jsonl, our own labels always in training,
+thresholds and the "no goal" rule chosen on the training fold's out-of-fold scores).
+
+Variants (JSON objects, one per line of the grid; unnamed keys keep params.yaml's value):
+
+- ``weight``: sample weight of realistic rows in every fit (our own labels weigh 1)
+- ``c``: the logistic regression's C; ``words``: the TF-IDF word features' weight (0: none)
+- ``chars``: weight of character 3-5-gram TF-IDF joined beside the words (0: none)
+- ``taxonomy_rows``: each goal's description and includes added as labelled training rows
+- ``decisions``: ``precision`` (params.yaml's targets) or ``realistic-f1``
+
+    python scripts/explore_realistic.py '[{}, {"weight": 3}, {"chars": 0.7}, {"taxonomy_rows": true}]'
+
+Prints a table (macro-F1, "no goal" precision and recall, per-goal F1) and one JSON line per
+variant. The dev set is never read. Takes about 3 minutes a variant on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from scipy import sparse
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+
+from pipeline.classify import load_embedder
+from pipeline.classify import supervised as model
+from pipeline.classify.evaluate import evaluate
+from pipeline.classify.experiments import _Data
+from pipeline.config import load_params
+
+LABELS = [Path("corpus/labels/levelling-up.jsonl"), Path("corpus/labels/web-passages.jsonl")]
+
+
+def calibrated(c: float, seed: int, folds: int) -> CalibratedClassifierCV:
+    """As ``supervised.make_estimator`` builds each goal's classifier (weights passed to fit)."""
+    return CalibratedClassifierCV(LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed), method="sigmoid", cv=folds)
+
+
+def fit_goals(x: Any, y: np.ndarray, w: np.ndarray, c: float, seed: int, folds: int) -> list[CalibratedClassifierCV]:
+    return [calibrated(c, seed, folds).fit(x, y[:, j], sample_weight=w) for j in range(y.shape[1])]
+
+
+def probabilities(models: list[CalibratedClassifierCV], x: Any) -> np.ndarray:
+    return np.column_stack([m.predict_proba(x)[:, 1] for m in models])
+
+
+def out_of_fold(x: Any, y: np.ndarray, w: np.ndarray, c: float, seed: int, folds: int) -> tuple[np.ndarray, np.ndarray]:
+    goals, none = np.zeros(y.shape), np.zeros(len(y))
+    for train, test in KFold(folds, shuffle=True, random_state=seed).split(x):
+        goals[test] = probabilities(fit_goals(x[train], y[train], w[train], c, seed, folds), x[test])
+        empty = (y[train].sum(axis=1) == 0).astype(int)
+        none[test] = calibrated(c, seed, folds).fit(x[train], empty, sample_weight=w[train]).predict_proba(x[test])[:, 1]
+    return goals, none
+
+
+class Explorer:
+    def __init__(self) -> None:
+        self.params = load_params()
+        self.data = _Data(self.params, "levelling-up", LABELS)
+        self.ids = self.data.taxonomy.goal_ids
+        self.taxonomy_texts = [text for goal in self.data.taxonomy.goals for text in [goal.description, *goal.includes]]
+        self.taxonomy_y = np.array([[int(j == goal.id) for j in self.ids] for goal in self.data.taxonomy.goals for _ in [goal.description, *goal.includes]])
+        self._taxonomy_embeddings: np.ndarray | None = None
+
+    def taxonomy_embeddings(self) -> np.ndarray:
+        if self._taxonomy_embeddings is None:
+            self._taxonomy_embeddings = load_embedder(self.params.tag).encode(self.taxonomy_texts)
+        return self._taxonomy_embeddings
+
+    def run(self, variant: dict[str, Any]) -> dict[str, Any]:
+        settings, data = self.params.train, self.data
+        weight, c = float(variant.get("weight", 1.0)), float(variant.get("c", settings.c))
+        words, chars = float(variant.get("words", settings.word_features)), float(variant.get("chars", 0.0))
+        decisions, folds, seed = variant.get("decisions", settings.decisions), settings.folds, settings.seed
+        real, own = np.flatnonzero(data.realistic), np.flatnonzero(~data.realistic)
+        predicted: dict[int, list[int]] = {}
+        for fold_train, fold_test in KFold(5, shuffle=True, random_state=seed).split(real):
+            train, test = np.r_[own, real[fold_train]], real[fold_test]
+            texts, embeddings, y = [data.texts[i] for i in train], data.embeddings[train], data.y[train]
+            realistic, w = data.realistic[train], np.where(data.realistic[train], weight, 1.0)
+            if variant.get("taxonomy_rows"):
+                texts = texts + self.taxonomy_texts
+                embeddings, y = np.vstack([embeddings, self.taxonomy_embeddings()]), np.vstack([y, self.taxonomy_y])
+                realistic, w = np.r_[realistic, np.zeros(len(self.taxonomy_texts), bool)], np.r_[w, np.ones(len(self.taxonomy_texts))]
+            tests = [data.texts[i] for i in test]
+            train_parts, test_parts = [], []
+            if words > 0:
+                vocabulary = model.WordFeatures.fit(texts, words)
+                train_parts.append(vocabulary.transform(texts))
+                test_parts.append(vocabulary.transform(tests))
+            if chars > 0:
+                grams = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, dtype=np.float32).fit(texts)
+                train_parts.append(chars * grams.transform(texts))
+                test_parts.append(chars * grams.transform(tests))
+            x_train = model.features(embeddings, None, sparse.hstack(train_parts).tocsr() if train_parts else None)
+            x_test = model.features(data.embeddings[test], None, sparse.hstack(test_parts).tocsr() if test_parts else None)
+            oof, oof_none = out_of_fold(x_train, y, w, c, seed, folds)
+            if decisions == "realistic-f1":
+                chosen, _ = model.tune_decisions(oof[realistic], oof_none[realistic], y[realistic], max_goals=self.params.tag.max_goals, per_goal=model.f1_thresholds(oof, y))
+            else:
+                chosen = model.choose_decisions(
+                    oof, oof_none, y, self.ids, target_precision=settings.target_precision, no_goal_precision=settings.no_goal_precision,
+                    max_goals=self.params.tag.max_goals,
+                )  # fmt: skip
+            goals = fit_goals(x_train, y, w, c, seed, folds)
+            none = calibrated(c, seed, folds).fit(x_train, (y.sum(axis=1) == 0).astype(int), sample_weight=w)
+            for i, found in zip(test, chosen.goals(probabilities(goals, x_test), self.ids, none.predict_proba(x_test)[:, 1]), strict=True):
+                predicted[int(i)] = found
+        metrics = evaluate([data.gold[i] for i in real], [predicted[int(i)] for i in real], self.ids)
+        return {
+            "variant": variant, "macro_f1": round(metrics["macro_f1"], 4), "no_goal_precision": round(metrics["no_goal"]["precision"], 3),
+            "no_goal_recall": round(metrics["no_goal"]["recall"], 3), "per_goal_f1": {g: round(m["f1"], 3) for g, m in metrics["per_goal"].items()},
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("grid", help="a JSON list of variants, e.g. '[{}, {\"weight\": 3}]'")
+    args = parser.parse_args()
+    explorer = Explorer()
+    table = Table(title="realistic cross-validation (web-passages.jsonl, 5 folds)")
+    for column in ("variant", "macro-F1", "no-goal P", "no-goal R", "seconds"):
+        table.add_column(column)
+    for variant in json.loads(args.grid):
+        started = time.perf_counter()
+        result = explorer.run(variant)
+        print(json.dumps(result), flush=True)
+        table.add_row(json.dumps(variant), str(result["macro_f1"]), str(result["no_goal_precision"]), str(result["no_goal_recall"]), f"{time.perf_counter() - started:.0f}")
+    Console(stderr=True).print(table)
+
+
+if __name__ == "__main__":
+    main()
