@@ -66,9 +66,10 @@ class ReviewStore(StoreBase):
 
     def goals_by_organisation(self, taxonomy: str) -> dict[str, set[int]]:
         """The goals each organisation already has evidence for: predicted by a model, or set by a
-        standing accept, change or "no goal" review."""
+        passage's standing label (its latest standing accept, change or "no goal" review, or an
+        administrator's settled label, which wins over the reviewers')."""
         d, p, s = schema.documents, schema.passages, schema.suggestions
-        standing = standing_reviews(taxonomy)
+        standing = standing_decisions(taxonomy, LABELLING_DECISIONS)
         predicted = (
             select(d.c.organisation, s.c.goal)
             .join(p, p.c.document_id == d.c.id)
@@ -80,7 +81,7 @@ class ReviewStore(StoreBase):
             select(d.c.organisation, standing.c.goals_after)
             .join(p, p.c.document_id == d.c.id)
             .join(standing, standing.c.passage_id == p.c.id)
-            .where(standing.c.decision.in_(LABELLING_DECISIONS), d.c.organisation.is_not(None))
+            .where(d.c.organisation.is_not(None))
         )
         known: dict[str, set[int]] = {}
         for row in self._read(predicted):

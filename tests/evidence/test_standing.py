@@ -83,6 +83,15 @@ def test_goals_by_organisation_join_model_goals_and_standing_labelling_reviews(s
     assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted}
 
 
+def test_goals_by_organisation_take_an_administrators_settled_label_over_the_reviewers(seeded: Store):
+    predicted = {3, 5, 10, 13}
+    review(seeded, "p2", "change", [12], reviewer="rita")
+    review(seeded, "p2", "change", [11], reviewer="ada")  # the latest reviewer's label stands until settled
+    assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted | {11}}
+    review(seeded, "p2", "settle", [7], reviewer="admin")
+    assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted | {7}}
+
+
 def kept_rows(store: Store) -> dict[str, tuple[int | None, int | None, float | None]]:
     """passage id -> (standing decision, standing label, queue priority) as kept in passage_standing."""
     from sqlalchemy import select
