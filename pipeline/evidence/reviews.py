@@ -236,7 +236,9 @@ class ReviewStore(StoreBase):
         }
         rows = []
         for row in page:
-            found = passages[row.passage_id]
+            found = passages.get(row.passage_id)
+            if found is None:  # deleted by a re-ingest while a reviewer's decision kept its queue row: not shown
+                continue
             rows.append(
                 {
                     "passage_id": row.passage_id, "text": found.text, "priority": float(row.priority or 0.0), "skipped": bool(row.skipped),

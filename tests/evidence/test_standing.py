@@ -190,3 +190,14 @@ def test_the_migration_gives_every_flagged_passage_its_place_in_the_queue(tmp_pa
         kept = {row.passage_id: (row.decided_id is not None, row.priority) for row in connection.execute(select(schema.passage_standing))}
     assert kept == {"p0": (True, 0.9), "p1": (False, 0.7), "p2": (False, 0.5), "p3": (False, 0.3)}
     assert [row["passage_id"] for row in store.queue_page(TAXONOMY, None)[0]] == ["p1", "p2", "p3"]
+
+
+def test_a_queue_row_left_behind_by_a_race_with_a_deletion_is_not_shown(seeded: Store):
+    from sqlalchemy import insert
+
+    from pipeline.evidence import schema
+
+    with seeded.engine.begin() as connection:  # as if a reviewer's refresh committed after a re-ingest deleted the passage
+        connection.execute(insert(schema.passage_standing).values(taxonomy=TAXONOMY, passage_id="gone", reviewers=0, priority=0.99))
+    rows, _ = seeded.queue_page(TAXONOMY, "rita")
+    assert [row["passage_id"] for row in rows] == ["p0", "p1", "p2", "p3"]
