@@ -4,8 +4,9 @@ sample database, with and without staff reviews."""
 from __future__ import annotations
 
 import json
-import shutil
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,8 @@ def sample_dbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     assert result.exit_code == 0, result.output
 
     reviewed = folder / "reviewed.db"
-    shutil.copy(plain, reviewed)
+    with closing(sqlite3.connect(plain)) as source, closing(sqlite3.connect(reviewed)) as copy:
+        source.backup(copy)  # a copy of the file alone would miss what is still in its write-ahead log
     store = Store.open(f"sqlite:///{reviewed}")
     try:
         queue = ReviewQueue(store, TAXONOMY)
