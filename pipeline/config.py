@@ -100,7 +100,10 @@ class TrainParams(Section):
     no_goal_precision: float = Field(0.95, gt=0, le=1, description="The 'no goal' outcome is tuned for this precision.")
     zero_shot_features: bool = Field(False, description="Add the zero-shot goal similarities to the embedding features.")
     word_features: float = Field(
-        1.0, ge=0, description="Weight of TF-IDF word and word-pair features beside the embedding (0: embeddings only)."
+        1.0, ge=0, description="Weight of TF-IDF word and word-pair features beside the embedding (0: none)."
+    )
+    char_features: float = Field(
+        1.0, ge=0, description="Weight of TF-IDF character 3-5-gram features beside the embedding (0: none)."
     )
     decisions: Literal["precision", "realistic-f1"] = Field(
         "precision",

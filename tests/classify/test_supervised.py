@@ -87,3 +87,31 @@ def test_word_features_join_the_embedding_as_a_sparse_block_weighted_as_asked():
     block = joined[:, 4:].toarray()
     assert np.allclose(np.linalg.norm(block, axis=1), 2.0)  # TF-IDF rows are unit length, times the weight
     assert words.transform(["nothing in common here"]).nnz == 0  # words unseen in training add nothing
+
+
+def test_character_ngrams_reach_inflections_the_word_block_misses_and_weigh_as_asked():
+    from pipeline.classify.supervised import WordFeatures
+
+    texts = ["apprenticeships for care leavers", "apprenticeships and net zero skills", "retrofitting homes for net zero", "retrofitting schools"]
+    words_only = WordFeatures.fit(texts, weight=1.0)
+    both = WordFeatures.fit(texts, weight=1.0, char_weight=0.5)
+    unseen = ["an apprentice retrofitted"]  # neither word was in training as a word
+    assert words_only.transform(unseen).nnz == 0
+    block = both.transform(unseen).toarray()[0]
+    assert block.any() and np.isclose(np.linalg.norm(block), 0.5, atol=1e-6)  # only the character block, unit length times its weight
+    rows = both.transform(texts).toarray()
+    assert np.allclose(np.linalg.norm(rows, axis=1), np.hypot(1.0, 0.5))  # two unit blocks, weighted 1 and 0.5
+
+
+def test_word_features_pickled_before_character_ngrams_still_transform():
+    import pickle
+
+    from pipeline.classify.supervised import WordFeatures
+
+    texts = ["apprenticeships for care leavers", "apprenticeships and net zero skills"]
+    old = WordFeatures.fit(texts, weight=1.0)
+    state = {"weight": old.weight, "vectorizer": old.vectorizer}  # the fields an older model pickled
+    restored = pickle.loads(pickle.dumps(old))
+    restored.__dict__.clear()
+    restored.__dict__.update(state)
+    assert np.allclose(restored.transform(texts).toarray(), old.transform(texts).toarray())

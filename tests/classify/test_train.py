@@ -126,3 +126,18 @@ def test_broken_or_mismatched_models_are_one_line_errors(params, trained: Path, 
 def test_artifact_load_rejects_a_folder_without_a_model(tmp_path: Path):
     with pytest.raises(ModelError, match="levelup train"):
         artifact.load(tmp_path)
+
+
+def test_character_ngrams_are_used_only_with_enough_real_style_rows_in_training():
+    import numpy as np
+
+    from pipeline.classify.train import MIN_REALISTIC, in_effect
+    from pipeline.config import TrainParams
+
+    settings = TrainParams(char_features=1.0)
+    own_labels_only = np.zeros(500, dtype=bool)
+    with_real_text = own_labels_only.copy()
+    with_real_text[:MIN_REALISTIC] = True
+    assert in_effect(settings, own_labels_only).char_features == 0.0  # e.g. sdg: only our own written labels
+    assert in_effect(settings, with_real_text).char_features == 1.0
+    assert in_effect(settings, own_labels_only).word_features == settings.word_features  # nothing else changes
