@@ -103,7 +103,10 @@ class TrainParams(Section):
         1.0, ge=0, description="Weight of TF-IDF word and word-pair features beside the embedding (0: none)."
     )
     char_features: float = Field(
-        1.0, ge=0, description="Weight of TF-IDF character 3-5-gram features beside the embedding (0: none)."
+        1.0,
+        ge=0,
+        description="Weight of TF-IDF character 3-5-gram features beside the embedding (0: none); "
+        "used only with at least 40 real-style rows (realistic labels or staff reviews) in training.",
     )
     decisions: Literal["precision", "realistic-f1"] = Field(
         "precision",
