@@ -8,10 +8,15 @@ the person and to the organisation.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left, bisect_right
+from importlib import resources
 from typing import TYPE_CHECKING
 
+import yaml
+
+from pipeline.extract.roles import ROLE_HEADS, role_of
 from pipeline.records import Entity
 
 if TYPE_CHECKING:  # spaCy loads only when a document needs parsing
@@ -77,7 +82,7 @@ def find_entities(doc: Doc, passage_id: str, labels: set[str]) -> list[Entity]:
             span = None if span is None or _not_an_organisation(span) else span
         elif span is not None:
             span = _strip_article(span)
-        if span is None or not span.text.strip() or span.text.lower() in FALSE_POSITIVES.get(str(label), ()):
+        if span is None or not span.text.strip() or span.text.lower() in FALSE_POSITIVES.get(str(label), ()) or _not_a_name(str(label), span):
             continue
         cleaned.append((str(label), span, title, start))
     orgs = _Spans([span for label, span, _, _ in cleaned if label == "ORG"])
@@ -85,9 +90,33 @@ def find_entities(doc: Doc, passage_id: str, labels: set[str]) -> list[Entity]:
     text = doc.text  # once: spaCy rebuilds the string on every access
     entities = []
     for label, span, title, start in cleaned:
-        role, role_org = _role_of(text, span, start, orgs.near(start), people.near(start)) if label == "PERSON" else (None, None)
+        role, role_org = role_of(text, span, start, orgs.near(start), people.near(start)) if label == "PERSON" else (None, None)
         entities.append(Entity(passage_id, label, span.text, span.start_char, span.end_char, title=title, role=role, role_org=role_org))
     return entities
+
+
+def _not_a_name(label: str, span: Span) -> bool:
+    """A department or job word tagged ORG ("Skills", "Resourcing & Skills"), or a job title or
+    place-like noun tagged PERSON ("Portfolio Holder", "Hellesdon Hospital"): see
+    data/not_entities.yaml."""
+    words = [t.lower_ for t in span if not t.is_punct]
+    if label == "ORG":
+        org_words, _ = not_entity_words()
+        return all(w in org_words or w in _CONNECTORS for w in words)
+    if label == "PERSON":
+        _, last_words = not_entity_words()
+        return bool(words) and (words[-1] in last_words or words[-1] in ROLE_HEADS)
+    return False
+
+
+@functools.cache
+def not_entity_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(words that never make an ORG on their own, last words that make a PERSON no name)."""
+    data = yaml.safe_load((resources.files("pipeline.extract") / "data" / "not_entities.yaml").read_text(encoding="utf-8"))
+    return frozenset(data["org_words"]), frozenset(data["person_not_last_words"])
+
+
+_CONNECTORS = {"and", "&", "of", "the", "for"}
 
 
 def _label(span: Span, labels: set[str]) -> str | None:
