@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from pipeline.extract.organisations import GENERIC_NAMES
 from pipeline.extract.roles import ROLE_HEADS, role_of
 from pipeline.records import Entity
 
@@ -84,7 +85,7 @@ def find_entities(doc: Doc, passage_id: str, labels: set[str]) -> list[Entity]:
             span = _strip_article(span)
         if span is None or not span.text.strip() or span.text.lower() in FALSE_POSITIVES.get(str(label), ()) or _not_a_name(str(label), span):
             continue
-        cleaned.append((str(label), span, title, start))
+        cleaned.append((_relabel(str(label), span, labels), span, title, start))
     orgs = _Spans([span for label, span, _, _ in cleaned if label == "ORG"])
     people = _Spans([span for label, span, _, _ in cleaned if label == "PERSON"])
     text = doc.text  # once: spaCy rebuilds the string on every access
@@ -100,6 +101,10 @@ def _not_a_name(label: str, span: Span) -> bool:
     place-like noun tagged PERSON ("Portfolio Holder", "Hellesdon Hospital"): see
     data/not_entities.yaml."""
     words = [t.lower_ for t in span if not t.is_punct]
+    if label != "ORG" and len(span) == 1 and span[0].pos_ in COMMON_WORD_TAGS and not span[0].is_upper and span.text not in place_names():
+        return True  # a heading word or a sentence's first word: "Aspire", "Kitchen", "Schools"
+    if label == "ORG" and len(span) == 1 and (span[0].pos_ in ("PRON", "ADV", "DET") or words[0] in GENERIC_NAMES):
+        return True  # "Someone", "the Society": not a name
     if label == "ORG":
         org_words, _ = not_entity_words()
         return all(w in org_words or w in _CONNECTORS for w in words)
@@ -116,7 +121,30 @@ def not_entity_words() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(data["org_words"]), frozenset(data["person_not_last_words"])
 
 
+COMMON_WORD_TAGS = {"NOUN", "VERB", "ADJ", "ADV", "PRON", "AUX", "DET", "ADP"}  # a name is a proper noun (PROPN)
 _CONNECTORS = {"and", "&", "of", "the", "for"}
+
+
+# A place-like mention ending in one of these is an organisation ("South Yorkshire Police").
+ORGANISATION_LAST_WORDS = {"police", "constabulary", "council", "university", "college", "trust", "authority", "service",
+                           "services", "brigade", "board", "group", "ltd", "plc", "limited", "partnership", "hospital"}  # fmt: skip
+
+
+def _relabel(label: str, span: Span, labels: set[str]) -> str:
+    """A county or region tagged as a person or organisation is a place ("Yorkshire"); a
+    "place" ending in Police, Council, University ... is an organisation."""
+    if label in ("PERSON", "ORG") and "GPE" in labels and span.text in place_names():
+        return "GPE"
+    if label == "GPE" and "ORG" in labels and span[-1].lower_ in ORGANISATION_LAST_WORDS:
+        return "ORG"
+    return label
+
+
+@functools.cache
+def place_names() -> frozenset[str]:
+    """Nations, regions and counties (data/places.yaml)."""
+    data = yaml.safe_load((resources.files("pipeline.extract") / "data" / "places.yaml").read_text(encoding="utf-8"))
+    return frozenset(str(name) for name in data["places"])
 
 
 def _label(span: Span, labels: set[str]) -> str | None:

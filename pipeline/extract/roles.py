@@ -50,7 +50,7 @@ _POST_NOMINALS = r"(?:\s+(?:MP|MSP|MS|MEP|OBE|CBE|MBE|DBE|KBE|KC|QC|FRS|FRCP|FRC
 _SPEECH = r"said|says|added|adds|explained|commented|noted|told|warned|welcomed|believes|stated|argued|urged|wrote|writes|called|praised|thanked|hosted|opened|marked|backed|spoke|insisted|described|announced|agreed"
 # ", chief executive of X," after a name (to the next comma, full stop, bracket or speech verb)
 _APPOSITION = re.compile(
-    rf"{_POST_NOMINALS}\s*,\s*(?P<role>[^,;:()“”\"]+?)(?=\s*(?:[,;:()“”\"]|\.(?:\s|$)|$)|\s+(?:{_SPEECH})\b)"
+    rf"{_POST_NOMINALS}\s*,\s*(?P<role>[^,;:()“”\"]+?)(?=\s*(?:[,;:()“”\"]|\.(?:\s|$)|$)|\s+(?:{_SPEECH}|who|which|whose)\b)"
 )
 # "Welsh Water's", "HS2 Ltd's", "Doncaster and Bassetlaw Teaching Hospitals'"; "the agency's" (no name)
 _NAMED_POSSESSOR = re.compile(r"(?P<org>[A-Z][\w&.-]*(?:\s+(?:[A-Z0-9][\w&.-]*|and|of|&))*|[a-z][\w-]*)(?:['’]s|(?<=s)['’])\s+")
