@@ -120,6 +120,7 @@ def train_ner(data: Path | list[dict[str, Any]], out: Path, *, config: Path, see
         output = Path(work) / "output"
         overrides = {"paths.train": str(train_path), "paths.dev": str(dev_path), "system.seed": seed, "training.max_epochs": epochs}
         train(config, output, overrides=overrides)
+        out.parent.mkdir(parents=True, exist_ok=True)
         staging = out.with_name(out.name + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
         _save_without_lemmatizer(output / "model-last", staging)
