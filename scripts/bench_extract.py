@@ -24,7 +24,7 @@ from pipeline import (  # noqa: E402 - after the thread settings above, which mu
     segment,
 )
 from pipeline.config import Params  # noqa: E402 - after the thread settings above, which must precede the imports
-from pipeline.extract.nlp import load_nlp  # noqa: E402 - after the thread settings above, which must precede the imports
+from pipeline.extract.nlp import load_nlp, pipeline_name  # noqa: E402 - after the thread settings above, which must precede the imports
 from pipeline.records import Passage  # noqa: E402 - after the thread settings above, which must precede the imports
 
 
@@ -40,7 +40,7 @@ def main() -> None:
         Passage(id=f"{p.id}-{i}", document_id=f"{p.document_id}-{i // len(base)}", ordinal=p.ordinal, text=p.text, start=p.start, end=p.end)
         for i, p in enumerate(base * (args.passages // len(base) + 1))
     ][: args.passages]
-    load_nlp(params.extract.spacy_model, tuple(params.extract.gazetteers))  # loading is not the work measured
+    load_nlp(pipeline_name(params.extract), tuple(params.extract.gazetteers))  # loading is not the work measured
     started = time.perf_counter()
     extractions = extract.run(passages, params.extract)
     seconds = time.perf_counter() - started

@@ -108,6 +108,10 @@ def models_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     exported = ROOT / "models" / "encoders"
     if exported.is_dir():
         shutil.copytree(exported, root / "encoders")
+    # The domain NER model is committed (extract.ner_model): extraction tests use it, as users do.
+    ner = ROOT / "models" / "ner"
+    if ner.is_dir():
+        shutil.copytree(ner, root / "ner")
     return root
 
 

@@ -1,5 +1,5 @@
 """The goal classifier and its measurements: classify (the stdin contract), eval, train,
-eval-extract, export-encoder, and the experiments DVC tracks."""
+eval-extract, train-ner, export-encoder, and the experiments DVC tracks."""
 
 from __future__ import annotations
 
@@ -132,6 +132,22 @@ def eval_extract_cli(
         accuracy = "-" if m["accuracy"] is None else f"{m['accuracy']:.3f}"
         table.add_row(f"{name} (accuracy on matches)", "", "", accuracy, str(m["n"]))
     Console().print(table)
+
+
+@app.command("train-ner")
+def train_ner_cli(
+    data: Annotated[Path, typer.Option("--data", help="Annotated passages (extraction-conventions.md).")] = Path("corpus/extraction/extraction-web.jsonl"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder to write (default: the models folder's ner/, where extract.ner_model looks).")] = None,
+    config: Annotated[Path, typer.Option("--config", help="spaCy training config.")] = Path("configs/ner.cfg"),
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    epochs: Annotated[int, typer.Option("--epochs", help="Training epochs (fixed: no checkpoint is chosen on held-out rows).")] = 20,
+) -> None:
+    """Fine-tune en_core_web_sm's NER on annotated passages with `spacy train` (the domain NER model)."""
+    from pipeline.config import models_dir
+    from pipeline.extract.ner_training import train_ner
+
+    folder = train_ner(data, out or models_dir() / "ner", config=config, seed=seed, epochs=epochs)
+    typer.echo(f"NER model written to {folder}", err=True)
 
 
 @app.command("export-encoder")

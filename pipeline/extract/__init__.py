@@ -19,7 +19,7 @@ from pipeline.config import ExtractParams
 from pipeline.extract.entities import find_entities
 from pipeline.extract.figures import find_figures, find_table_figures, merge_duplicates
 from pipeline.extract.gazetteer import Gazetteer, load_gazetteer
-from pipeline.extract.nlp import load_nlp, model_id
+from pipeline.extract.nlp import load_nlp, model_id, pipeline_name
 from pipeline.extract.organisations import resolve_names
 from pipeline.extract.quotes import find_quotes
 from pipeline.progress import Track, no_progress
@@ -36,7 +36,7 @@ PIECE_CHARS = 20_000
 
 def run(passages: Sequence[Passage], params: ExtractParams, *, track: Track = no_progress) -> list[Extraction]:
     """One ``Extraction`` per passage, in order."""
-    nlp = load_nlp(params.spacy_model, tuple(params.gazetteers), use_gazetteer=params.use_gazetteer)
+    nlp = load_nlp(pipeline_name(params), tuple(params.gazetteers), use_gazetteer=params.use_gazetteer)
     gazetteer = load_gazetteer(tuple(params.gazetteers)) if params.use_gazetteer else None
     labels = set(params.entity_labels)
     model = model_id(nlp)

@@ -8,10 +8,16 @@ the person and to the organisation.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left, bisect_right
+from importlib import resources
 from typing import TYPE_CHECKING
 
+import yaml
+
+from pipeline.extract.organisations import GENERIC_NAMES
+from pipeline.extract.roles import ROLE_HEADS, role_of
 from pipeline.records import Entity
 
 if TYPE_CHECKING:  # spaCy loads only when a document needs parsing
@@ -77,17 +83,68 @@ def find_entities(doc: Doc, passage_id: str, labels: set[str]) -> list[Entity]:
             span = None if span is None or _not_an_organisation(span) else span
         elif span is not None:
             span = _strip_article(span)
-        if span is None or not span.text.strip() or span.text.lower() in FALSE_POSITIVES.get(str(label), ()):
+        if span is None or not span.text.strip() or span.text.lower() in FALSE_POSITIVES.get(str(label), ()) or _not_a_name(str(label), span):
             continue
-        cleaned.append((str(label), span, title, start))
+        cleaned.append((_relabel(str(label), span, labels), span, title, start))
     orgs = _Spans([span for label, span, _, _ in cleaned if label == "ORG"])
     people = _Spans([span for label, span, _, _ in cleaned if label == "PERSON"])
     text = doc.text  # once: spaCy rebuilds the string on every access
     entities = []
     for label, span, title, start in cleaned:
-        role, role_org = _role_of(text, span, start, orgs.near(start), people.near(start)) if label == "PERSON" else (None, None)
+        role, role_org = role_of(text, span, start, orgs.near(start), people.near(start)) if label == "PERSON" else (None, None)
         entities.append(Entity(passage_id, label, span.text, span.start_char, span.end_char, title=title, role=role, role_org=role_org))
     return entities
+
+
+def _not_a_name(label: str, span: Span) -> bool:
+    """A department or job word tagged ORG ("Skills", "Resourcing & Skills"), or a job title or
+    place-like noun tagged PERSON ("Portfolio Holder", "Hellesdon Hospital"): see
+    data/not_entities.yaml."""
+    words = [t.lower_ for t in span if not t.is_punct]
+    if label != "ORG" and len(span) == 1 and span[0].pos_ in COMMON_WORD_TAGS and not span[0].is_upper and span.text not in place_names():
+        return True  # a heading word or a sentence's first word: "Aspire", "Kitchen", "Schools"
+    if label == "ORG" and len(span) == 1 and (span[0].pos_ in ("PRON", "ADV", "DET") or words[0] in GENERIC_NAMES):
+        return True  # "Someone", "the Society": not a name
+    if label == "ORG":
+        org_words, _ = not_entity_words()
+        return all(w in org_words or w in _CONNECTORS for w in words)
+    if label == "PERSON":
+        _, last_words = not_entity_words()
+        return bool(words) and (words[-1] in last_words or words[-1] in ROLE_HEADS)
+    return False
+
+
+@functools.cache
+def not_entity_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(words that never make an ORG on their own, last words that make a PERSON no name)."""
+    data = yaml.safe_load((resources.files("pipeline.extract") / "data" / "not_entities.yaml").read_text(encoding="utf-8"))
+    return frozenset(data["org_words"]), frozenset(data["person_not_last_words"])
+
+
+COMMON_WORD_TAGS = {"NOUN", "VERB", "ADJ", "ADV", "PRON", "AUX", "DET", "ADP"}  # a name is a proper noun (PROPN)
+_CONNECTORS = {"and", "&", "of", "the", "for"}
+
+
+# A place-like mention ending in one of these is an organisation ("South Yorkshire Police").
+ORGANISATION_LAST_WORDS = {"police", "constabulary", "council", "university", "college", "trust", "authority", "service",
+                           "services", "brigade", "board", "group", "ltd", "plc", "limited", "partnership", "hospital"}  # fmt: skip
+
+
+def _relabel(label: str, span: Span, labels: set[str]) -> str:
+    """A county or region tagged as a person or organisation is a place ("Yorkshire"); a
+    "place" ending in Police, Council, University ... is an organisation."""
+    if label in ("PERSON", "ORG") and "GPE" in labels and span.text in place_names():
+        return "GPE"
+    if label == "GPE" and "ORG" in labels and span[-1].lower_ in ORGANISATION_LAST_WORDS:
+        return "ORG"
+    return label
+
+
+@functools.cache
+def place_names() -> frozenset[str]:
+    """Nations, regions and counties (data/places.yaml)."""
+    data = yaml.safe_load((resources.files("pipeline.extract") / "data" / "places.yaml").read_text(encoding="utf-8"))
+    return frozenset(str(name) for name in data["places"])
 
 
 def _label(span: Span, labels: set[str]) -> str | None:

@@ -5,7 +5,9 @@ Gold records: ``{"id", "text", "entities": [{"label", "text", "title", "role", "
 label and exact text; figures on normalised value and unit (so "56 per cent" found as 0.56
 percent matches whatever its surface span). Matches are counted as multisets per passage, so a
 name mentioned twice must be found twice. Attribute accuracies (titles, roles, counted nouns,
-qualifiers) are measured on the matched pairs.
+qualifiers) are measured on the matched pairs; ``role_org`` on the matched people with a gold role
+(the pipeline gives an organisation its document-wide canonical name, so an acronym written as
+the role's organisation counts as wrong when its full name is found: a lower bound).
 """
 
 from __future__ import annotations
@@ -49,10 +51,18 @@ def evaluate(gold: Sequence[GoldPassage], params: ExtractParams) -> dict[str, An
     """Precision, recall and F1 per entity type and for figures, plus attribute accuracies."""
     from pipeline import extract  # the models load only when evaluating
 
-    passages = [Passage(id=g.id, document_id=g.id, ordinal=0, text=g.text, start=0, end=len(g.text)) for g in gold]
-    found = extract.run(passages, params)
+    return score(gold, extract.run(gold_passages(gold), params))
+
+
+def gold_passages(gold: Sequence[GoldPassage]) -> list[Passage]:
+    """Each gold row as a one-passage document."""
+    return [Passage(id=g.id, document_id=g.id, ordinal=0, text=g.text, start=0, end=len(g.text)) for g in gold]
+
+
+def score(gold: Sequence[GoldPassage], found: Sequence[Extraction]) -> dict[str, Any]:
+    """The metrics of ``evaluate`` for extractions already made, one per gold passage in order."""
     tallies: dict[str, Counter[str]] = {kind: Counter() for kind in (*ENTITY_LABELS, "FIGURE")}
-    attributes: dict[str, Counter[str]] = {name: Counter() for name in ("title", "role", "counted", "qualifier")}
+    attributes: dict[str, Counter[str]] = {name: Counter() for name in ("title", "role", "role_org", "counted", "qualifier")}
     for expected, extraction in zip(gold, found, strict=True):
         _score_entities(expected, extraction, tallies, attributes)
         _score_figures(expected, extraction, tallies, attributes)
@@ -79,6 +89,8 @@ def _score_entities(expected: GoldPassage, found: Extraction, tallies: dict[str,
                 unmatched.remove(match)
                 _attribute(attributes["title"], g.get("title"), match.title)
                 _attribute(attributes["role"], g.get("role"), match.role)
+                if g.get("role"):  # the organisation of a role, where the gold has a role
+                    _attribute(attributes["role_org"], g.get("role_org"), match.role_org)
 
 
 def _score_figures(expected: GoldPassage, found: Extraction, tallies: dict[str, Counter[str]], attributes: dict[str, Counter[str]]) -> None:

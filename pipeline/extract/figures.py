@@ -74,6 +74,14 @@ _DETERMINER_BEFORE = re.compile(r"\b(?:the|these|those|its|their|our|all|both|an
 # Words a time unit follows that make it a date, not a duration: "120 next year".
 _NOT_DURATION = {"next", "last", "this", "that", "each", "every", "a", "per"}
 # Nouns that say how a figure was measured, not what it counts: "a national average of 12%".
+# Words before a counted noun that say how many or which, not what kind: left out of what it counts
+# ("256 new ambulances" -> "ambulances", "30,000 extra elderly residents" -> "elderly residents").
+NOT_CLASSIFYING = {"new", "additional", "extra", "further", "more", "fewer", "other", "existing", "brand-new"}
+_QUALIFIER_WORDS = {"over", "more", "around", "about", "nearly", "almost", "up", "some"}
+CLASSIFIED_BY = {"education"}  # "further education colleges" is a kind of college
+# A percentage or sum before these is a change, not a count of anything ("an 11% rise").
+CHANGE_NOUNS = {"rise", "fall", "increase", "decrease", "drop", "cut", "reduction", "growth", "jump", "uplift", "decline",
+                "improvement", "gain", "boost", "hike", "saving", "savings", "return"}
 MEASURE_NOUNS = {"average", "total", "rate", "figure", "number", "level", "maximum", "minimum", "share", "proportion",
                  "percentage", "increase", "rise", "fall", "drop", "reduction", "target", "awards", "award"}  # fmt: skip
 _LABEL_COLON = re.compile(r"(?:^|[|;:.•\n])\s*(?P<label>[A-Za-z][\w’'&,\s-]{1,60}?)\s*:\s*$")
@@ -109,7 +117,21 @@ def find_figures(doc: Doc, passage_id: str) -> list[Figure]:
         if not _overlaps(match.span(), masked) and not _is_label_or_date(match, text)
         for figure in _to_figure(match, doc, text, passage_id)
     ]
-    return _share_range_nouns(found, text)
+    return _compared_in_brackets(_share_range_nouns(found, text), text)
+
+
+_BRACKETED_COMPARISON = re.compile(r"^\s*\((?:[^():]{0,24}:\s*)?$")
+
+
+def _compared_in_brackets(figures: list[Figure], text: str) -> list[Figure]:
+    """"Revenue: £1,251m (£1,332m)", "Net debt: £156m (June 2014: £123m)": a figure in brackets
+    right after another of the same unit is its comparison and counts what it counts."""
+    compared = list(figures)
+    for index in range(1, len(compared)):
+        first, second = compared[index - 1], compared[index]
+        if second.counted is None and first.unit == second.unit and _BRACKETED_COMPARISON.match(text[first.end : second.start]):
+            compared[index] = dataclasses.replace(second, counted=first.counted)
+    return compared
 
 
 HYPHENS = ("-", "\u2010")  # hyphen-minus and the Unicode hyphen
@@ -309,21 +331,25 @@ def _counted(span: Span, groups: dict[str, str | None]) -> tuple[Token | None, s
         if after.lower_ in TIME_UNITS:
             following = _of_object(after)  # "2,000 hours of mentoring"
             return after, _phrase(following) if following is not None else None
-        return (None, None) if money else (after, _phrase(after))
+        if money or after.lemma_.lower() in CHANGE_NOUNS or after.lower_ in CHANGE_NOUNS:
+            return None, None  # "a £120m investment", "an 11% rise"
+        return after, _phrase(after)
     nxt = doc[span.end] if span.end < len(doc) else None
     if nxt is not None and nxt.lower_ == "of" and not money:
         target = _of_object(nxt, head_is_of=True)
         return (target, _phrase(target)) if target is not None else (None, None)
-    if nxt is not None and nxt.lower_ == "in" and money:  # "£750k in grants"; not "£4.8bn in the network"
-        target = _of_object(nxt, head_is_of=True)
-        if target is not None and not any(t.pos_ == "DET" for t in target.lefts):
+    if nxt is not None and nxt.lower_ in ("in", "of") and money:  # "£750k in grants", "£59.5m of gift aid"
+        target = _of_object(nxt, head_is_of=True)  # not "£4.8bn in the network", "£1.2m in February", "£8m of that"
+        if target is not None and target.pos_ == "NOUN" and target.lower_ not in TIME_UNITS and not any(
+            t.pos_ in ("DET", "NUM", "PRON") or t.lower_ in NOT_CLASSIFYING for t in target.lefts
+        ):
             return target, _phrase(target)
         return None, None
     if nxt is not None and nxt.lemma_ == "be" and not money:  # "of whom 480 are mature learners"
         target = next((t for t in doc[nxt.i + 1 : nxt.i + 5] if t.pos_ == "NOUN"), None)
         if target is not None and (target.dep_ in ("attr", "acomp", "compound", "amod") or target.head == nxt):
             return target, _phrase(target)
-    labelled = None if money else _colon_label(span)
+    labelled = _colon_label(span, money=money)  # "Overall lending: £2.6 billion" counts the label
     if labelled is not None:
         return labelled
     last = span[-1]
@@ -371,7 +397,7 @@ def _of_object(token: Token, *, head_is_of: bool = False) -> Token | None:
     return None
 
 
-def _colon_label(span: Span) -> tuple[Token | None, str | None] | None:
+def _colon_label(span: Span, *, money: bool = False) -> tuple[Token | None, str | None] | None:
     """A figure after a label and a colon, "Apprentices recruited: 342": the label's last noun
     phrase counts it (a time unit there is the figure's unit: "Volunteering hours: 4,800")."""
     doc = span.doc
@@ -390,6 +416,8 @@ def _colon_label(span: Span) -> tuple[Token | None, str | None] | None:
     if duration is not None:
         return duration, None  # "Staff volunteering hours: 4,800" is a number of hours
     chunk = chunks[0]  # "Apprentices recruited": the first noun phrase names what is counted
+    if money and chunk.start != label.start:
+        return None  # "Spend with local suppliers: £12.4m" is money spent, not counting suppliers
     return chunk.root, " ".join(t.lower_ for t in chunk if t.pos_ != "DET")
 
 
@@ -409,7 +437,25 @@ def _phrase(token: Token) -> str:
         if not (joined or (previous.dep_ in ("compound", "amod", "nmod") and previous.is_alpha and previous.head.i >= start)):
             break
         start -= 1
-    return doc[start : token.i + 1].text.lower()
+    while start < token.i and doc[start].lower_ in NOT_CLASSIFYING and doc[start + 1].lower_ not in CLASSIFIED_BY:
+        start += 1  # "107 new ambulances" counts ambulances (extraction-conventions.md)
+    phrase = doc[start : token.i + 1].text.lower()
+    partner = _coordinated(token)
+    return f"{phrase} and {_phrase(partner)}" if partner is not None else phrase
+
+
+def _coordinated(token: Token) -> Token | None:
+    """"homes and businesses": the noun joined to ``token`` by a following "and" or "or"."""
+    doc = token.doc
+    if token.i + 2 < len(doc) and doc[token.i + 1].lower_ in ("and", "or"):
+        partner = doc[token.i + 2]
+        while partner.dep_ in ("compound", "amod") and partner.head.i > partner.i and partner.head.i <= token.i + 4:
+            partner = partner.head
+        following = doc[partner.i + 1] if partner.i + 1 < len(doc) else None
+        verb_like = following is not None and (following.pos_ in ("DET", "NUM", "PRON") or following.lower_ in _QUALIFIER_WORDS)
+        if partner.pos_ == "NOUN" and partner.tag_ == token.tag_ and partner in token.conjuncts and not verb_like:
+            return partner  # not "four hospitals and treats over 2.2 million patients"
+    return None
 
 
 def _followed_by_of(span: Span) -> bool:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.config import ExtractParams, models_dir
 from pipeline.errors import ModelError
 from pipeline.extract.gazetteer import add_entity_ruler, load_gazetteer
 
@@ -12,6 +15,25 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 UNUSED_COMPONENTS = ("lemmatizer",)  # extraction needs tags, the parse and NER; not lemmas
+log = logging.getLogger(__name__)
+
+
+def pipeline_name(params: ExtractParams) -> str:
+    """The spaCy pipeline extraction loads: the trained domain NER pipeline (``ner_model``, under
+    the models folder) when it is there, else the stock ``spacy_model``."""
+    if params.ner_model is None:
+        return params.spacy_model
+    folder = Path(params.ner_model)
+    folder = folder if folder.is_absolute() else models_dir().resolve() / folder
+    if (folder / "config.cfg").is_file():
+        return str(folder)
+    _fallback_once(str(folder), params.spacy_model)
+    return params.spacy_model
+
+
+@functools.cache
+def _fallback_once(folder: str, stock: str) -> None:
+    log.warning("domain NER model %s not found (build it with `levelup train-ner`); using %s", folder, stock)
 
 
 @functools.lru_cache(maxsize=4)

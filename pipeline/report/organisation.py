@@ -155,10 +155,23 @@ def _attach_figures_and_quotes(store: Store, chapters: Any, organisation: str) -
                 if key not in seen_figures:
                     seen_figures.add(key)
                     chapter.figures.append(figure)
-            for row in quotes.get(evidence.passage_id, []):
+            for row in _whole_quotes(quotes.get(evidence.passage_id, [])):
                 if row["speaker"] and row["text"] not in seen_quotes:
                     seen_quotes.add(row["text"])
                     chapter.quotes.append(QuoteItem(row["text"], row["speaker"], row.get("title"), row.get("role"), row.get("organisation")))
+
+
+def _whole_quotes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A passage's quotes with the parts of one quote joined in order (“A,” she said. “B.” is one
+    quote of two parts: the report shows it once, whole, first part first)."""
+    whole: list[dict[str, Any]] = []
+    for row in sorted(rows, key=lambda r: r["start"]):
+        previous = whole[-1] if whole else None
+        if previous is not None and (row.get("part") or 1) > 1 and row["speaker"] and row["speaker"] == previous["speaker"]:
+            whole[-1] = {**previous, "text": f"{previous['text']} {row['text']}"}
+        else:
+            whole.append(row)
+    return whole
 
 
 def _figures(rows: list[dict[str, Any]], organisation: str) -> list[FigureItem]:

@@ -181,3 +181,20 @@ def test_find_figures_a_fraction_in_words_is_a_ratio(nlp):
 
 def test_find_figures_a_duration_of_an_activity_counts_nothing(nlp):
     assert figures(nlp, "Most moved up within two years of finishing the programme.") == [("two", 2, "years", None, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "counted"),
+    [
+        ("The trust will buy 120 new ambulances this year.", "ambulances"),  # "new" is not what is counted
+        ("The plan adds 4,000 extra school places.", "school places"),
+        ("The network reaches 3.2 million homes and businesses across the region.", "homes and businesses"),
+        ("The county has seen a 14% rise in referrals.", None),  # a change, not a count
+        ("The hospice raised £2.1m of gift aid last year.", "gift aid"),  # money of a kind of value
+        ("The charity received £1.5m in March.", None),  # a month is not what money is "in"
+        ("Overall lending: £3.4 billion.", "overall lending"),  # a labelled sum counts its label
+        ("Revenue: £1,251m (£1,332m).", "revenue"),  # a comparison in brackets counts what the figure before it does
+    ],
+)
+def test_find_figures_what_a_figure_counts_on_unseen_shapes(nlp, text, counted):
+    assert figures(nlp, text)[0][-1] == counted

@@ -199,3 +199,17 @@ def test_the_draft_fits_a_desktop_and_a_phone_in_chromium(sample_db: str, tmp_pa
         finally:
             browser.close()
     assert (tmp_path / "report-390.png").stat().st_size > 20_000 and (tmp_path / "report-1400.png").stat().st_size > 20_000
+
+
+def test_report_joins_the_parts_of_one_quote_in_order():
+    from pipeline.report.organisation import _whole_quotes
+
+    rows = [
+        {"text": "It is the start.", "speaker": "Jo Bloggs", "part": 2, "start": 60},
+        {"text": "We are proud,", "speaker": "Jo Bloggs", "part": 1, "start": 0},
+        {"text": "Another voice entirely.", "speaker": "Sam Lee", "part": 1, "start": 120},
+    ]
+    assert [(r["speaker"], r["text"]) for r in _whole_quotes(rows)] == [
+        ("Jo Bloggs", "We are proud, It is the start."),
+        ("Sam Lee", "Another voice entirely."),
+    ]
