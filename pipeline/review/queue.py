@@ -29,6 +29,7 @@ token, so a double submission stores one review.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,7 +37,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hashlib import sha256
 from typing import Any
 
-from pipeline.errors import DecisionError, StaleDecision
+from pipeline.errors import DecisionError, InputError, StaleDecision
 from pipeline.evidence.standing import agreement, agreement_by_goal, agreement_by_reviewer, model_precision
 from pipeline.evidence.store import DECIDING, LABELLING_DECISIONS, SETTLE, Store, now
 
@@ -46,6 +47,8 @@ ENTITY_KEYS = ("label", "text", "start", "end", "canonical", "role")  # what the
 FIGURE_KEYS = ("text", "start", "end", "value", "unit", "counted")
 SUGGESTION_KEYS = ("goal", "score", "predicted", "flagged", "priority", "reasons", "explanation", "model", "created_at")
 MAX_NOTE = 2000  # characters; a longer note is refused, not cut
+MAX_FILTER = 200  # characters of a filter value
+_GOAL = re.compile(r"^[0-9]{1,3}$")  # ASCII digits only
 
 
 @dataclass(frozen=True)
@@ -59,15 +62,29 @@ class Filters:
 
     @classmethod
     def parse(cls, values: dict[str, str]) -> Filters:
-        """From query-string values; blank means no filter, a bad goal or date is ignored."""
+        """From query-string (or carried form) values; blank means no filter. A value no filter can
+        use (a goal that is not 1-3 ASCII digits, a date not YYYY-MM-DD, text over 200 characters or
+        with a NUL) is an ``InputError`` (a 400), raised before anything is read or stored."""
+        for key in ("organisation", "source", "search", "date_from", "date_to", "goal"):
+            value = values.get(key, "")
+            if len(value) > MAX_FILTER or "\x00" in value:
+                raise InputError(f"the {key.replace('_', ' ')} filter is too long or has a NUL character; use at most {MAX_FILTER} plain characters")
         goal = values.get("goal", "").strip()
+        if goal and not _GOAL.match(goal):
+            raise InputError(f"the goal filter '{goal[:20]}' is not a goal number; pick a goal from the list, or none")
+        dates = {}
+        for key in ("date_from", "date_to"):
+            text = values.get(key, "").strip()
+            dates[key] = _iso(text)
+            if text and dates[key] is None:
+                raise InputError(f"'{text[:20]}' is not a date; write dates as YYYY-MM-DD, e.g. 2026-05-01")
         return cls(
             organisation=values.get("organisation", "").strip() or None,
-            goal=int(goal) if goal.isdigit() else None,
+            goal=int(goal) if goal else None,
             source=values.get("source", "").strip() or None,
-            date_from=_iso(values.get("date_from", "")),
-            date_to=_iso(values.get("date_to", "")),
-            search=" ".join(values.get("search", "").split())[:200] or None,
+            date_from=dates["date_from"],
+            date_to=dates["date_to"],
+            search=" ".join(values.get("search", "").split()) or None,
         )
 
     def query(self) -> dict[str, str]:
@@ -198,7 +215,20 @@ class ReviewQueue:
         ``goals`` (the ticked goals), "accept" saves them; without, it keeps the model's.
         """
         row = self.review_row(passage_id, reviewer, decision, goals=goals, note=note, goal_ids=goal_ids, shown=shown, shown_goals=shown_goals, token=token)
-        return self.store.add_reviews([row])[0]
+        review_id = self.store.add_reviews([row])[0]
+        stored = self.store.review(review_id) if token else None
+        if stored is not None and stored["passage_id"] != passage_id:  # the token of a page about another passage
+            raise DecisionError("this form was already used for a decision on another passage; nothing was saved. Reload the page and decide again")
+        return review_id
+
+    def full(self, passage_id: str, reviewer: str) -> bool:
+        """Under double (or wider) review, whether the passage already has the ``reviewers_per_passage``
+        reviewers it needs without ``reviewer``, who then may not decide it (an extra opinion would
+        skew the measured agreement; revising one's own decision is always allowed)."""
+        if not self.reviewers_per_passage or self.reviewers_per_passage < 2:  # sharing the work out: a second look is welcome
+            return False
+        deciders = {d["reviewer"] for d in self.store.passage_reviews(self.taxonomy, passage_id) if d["decision"] in DECIDING}
+        return reviewer not in deciders and len(deciders) >= self.reviewers_per_passage
 
     def decide_all(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Store review rows made by ``review_row`` in one transaction: all of them or none."""
