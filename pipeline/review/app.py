@@ -172,11 +172,12 @@ def create_app(
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         try:
             response = await call_next(request)
-        except TooLarge:  # a body that grew past MAX_BODY while it was read (no Content-Length)
-            response = HTMLResponse(TOO_LARGE_PAGE, status_code=413)
-        except Exception:  # anything unforeseen: the plain 500 page, still with the headers below
-            log.exception("%s %s failed", request.method, request.url.path)
-            response = HTMLResponse(SERVER_ERROR_PAGE, status_code=500)
+        except Exception as exc:  # anything unforeseen: the plain 500 page, still with the headers below
+            if _too_large(exc):  # a body that grew past MAX_BODY while it was read (no Content-Length)
+                response = HTMLResponse(TOO_LARGE_PAGE, status_code=413)
+            else:
+                log.exception("%s %s failed", request.method, request.url.path)
+                response = HTMLResponse(SERVER_ERROR_PAGE, status_code=500)
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
         response.headers.setdefault("Cache-Control", "no-store")
@@ -637,6 +638,13 @@ def _snippet(text: str, size: int = 60) -> str:
 
 class TooLarge(Exception):
     """A request body went past MAX_BODY while it was read."""
+
+
+def _too_large(exc: BaseException) -> bool:
+    """``TooLarge``, also as it comes out of a task group (wrapped in an exception group)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_too_large(inner) for inner in exc.exceptions)
+    return isinstance(exc, TooLarge)
 
 
 TOO_LARGE_PAGE = (
