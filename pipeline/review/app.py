@@ -267,14 +267,13 @@ def create_app(
         address = request.client.host if request.client else "?"  # the peer, or what a trusted proxy said (--forwarded-allow-ips)
         # each attempt is counted as a failure *before* its password is hashed, so a burst sent at
         # once is limited like one sent in a row; a success gives its reservation back
+        wait: float | None = None
         if not settings.limiter.reserve(username):
             wait = settings.limiter.retry_after(username)
         elif not settings.address_limiter.reserve(address):
             settings.limiter.release(username)
             wait = settings.address_limiter.retry_after(address)
-        else:
-            wait = 0.0
-        if wait:
+        if wait is not None:
             return page(request, "login.html", {"error": f"Too many failed attempts. Try again in {int(wait) + 1} seconds."}, status=429)
         async with hashing:  # at most HASH_SLOTS hashes at once, each on a worker thread
             user = await run_in_threadpool(accounts.authenticate, store, username, form.get("password", ""))
@@ -345,7 +344,8 @@ def create_app(
             # this reviewer has decided it too, so a second opinion is not anchored on the first
             "decisions": item.decisions if settled or mine else [],
             "hidden_decisions": 0 if settled or mine else len({d["reviewer"] for d in others if d["decision"] in DECIDING}),
-            "disputed": not settled and store.disputed(settings.taxonomy.name, item.passage_id),
+            # that reviewers disagree is itself a hint: said only to those who may see the decisions
+            "disputed": not settled and (mine or bool(user and user.is_admin)) and store.disputed(settings.taxonomy.name, item.passage_id),
             "top_rows": sorted((r for r in rows if r.shown), key=lambda r: (not r.suggested, -(r.score or 0))),
             "rows": rows,
             "marked": passage_html(item.text, item.entities, item.figures),
