@@ -186,6 +186,7 @@ passage_standing = Table(
     # reviewers decided it differently and no administrator has settled it: no standing label
     Column("disputed", Boolean, nullable=False, server_default=false()),
     Index("ix_passage_standing_queue", "taxonomy", "reviewers", "priority", "settled_id", "passage_id"),  # covers the queue: open passages
+    Index("ix_passage_standing_disputed", "taxonomy", "disputed"),  # /status's count of disputes
 )
 
 # What /status adds up, kept per passage on every review write (``standing.refresh``) so the page

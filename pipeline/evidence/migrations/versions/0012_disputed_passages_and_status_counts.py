@@ -22,6 +22,7 @@ DECIDING = ("accept", "change", "no_goal", "reject")
 def upgrade() -> None:
     with op.batch_alter_table('passage_standing', schema=None) as batch_op:
         batch_op.add_column(sa.Column('disputed', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.create_index('ix_passage_standing_disputed', ['taxonomy', 'disputed'])
     op.create_table(
         'review_counts',
         sa.Column('taxonomy', sa.String(length=64), nullable=False),
@@ -70,4 +71,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_reviews_day')
     op.drop_table('review_counts')
     with op.batch_alter_table('passage_standing', schema=None) as batch_op:
+        batch_op.drop_index('ix_passage_standing_disputed')
         batch_op.drop_column('disputed')
