@@ -272,10 +272,19 @@ class ReviewStore(StoreBase):
         standing rows by decision, deciding reviews in [day_start, day_end), reviewers, disputed
         passages, and the sums of ``review_counts`` by kind and key."""
         r, kept, counts = schema.reviews, schema.passage_standing, schema.review_counts
-        standing = (r.c.taxonomy == taxonomy, r.c.stands.is_(True))
-        by_decision = {row.decision: int(row.n) for row in self._read(select(r.c.decision, func.count().label("n")).where(*standing).group_by(r.c.decision))}
-        today = self._read(select(func.count()).where(*standing, r.c.decision.in_(DECIDING), r.c.created_at >= day_start, r.c.created_at < day_end))[0][0]
-        reviewers = self._read(select(func.count(func.distinct(r.c.reviewer))).where(*standing, r.c.decision.in_(DECIDING)))[0][0]
+        today = case((and_(r.c.created_at >= day_start, r.c.created_at < day_end), 1), else_=0)
+        by_decision: dict[str, int] = {}
+        deciders: set[str] = set()
+        decided_today = 0
+        for row in self._read(  # one pass over the covering index: by decision and reviewer
+            select(r.c.decision, r.c.reviewer, func.count().label("n"), func.sum(today).label("today"))
+            .where(r.c.taxonomy == taxonomy, r.c.stands.is_(True))
+            .group_by(r.c.decision, r.c.reviewer)
+        ):
+            by_decision[row.decision] = by_decision.get(row.decision, 0) + int(row.n)
+            if row.decision in DECIDING:
+                deciders.add(row.reviewer)
+                decided_today += int(row.today or 0)
         disputed = self._read(select(func.count()).where(kept.c.taxonomy == taxonomy, kept.c.disputed.is_(True)))[0][0]
         sums = self._read(
             select(counts.c.kind, counts.c.key, func.sum(counts.c.n).label("n"), func.sum(counts.c.m).label("m"), func.count().label("passages"))
@@ -283,7 +292,7 @@ class ReviewStore(StoreBase):
             .group_by(counts.c.kind, counts.c.key)
         )
         return {
-            "by_decision": by_decision, "today": int(today), "reviewers": int(reviewers), "disputed": int(disputed),
+            "by_decision": by_decision, "today": decided_today, "reviewers": len(deciders), "disputed": int(disputed),
             "sums": [(row.kind, row.key, int(row.n), int(row.m), int(row.passages)) for row in sums],
         }
 

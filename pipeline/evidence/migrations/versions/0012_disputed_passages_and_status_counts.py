@@ -36,7 +36,7 @@ def upgrade() -> None:
     with op.batch_alter_table('review_counts', schema=None) as batch_op:
         batch_op.create_index('ix_review_counts_sum', ['taxonomy', 'kind', 'key', 'n', 'm'])
     with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.create_index('ix_reviews_day', ['taxonomy', 'stands', 'created_at', 'decision'])
+        batch_op.create_index('ix_reviews_status', ['taxonomy', 'stands', 'decision', 'reviewer', 'created_at'])
     _backfill()
 
 
@@ -68,7 +68,7 @@ def _backfill() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.drop_index('ix_reviews_day')
+        batch_op.drop_index('ix_reviews_status')
     op.drop_table('review_counts')
     with op.batch_alter_table('passage_standing', schema=None) as batch_op:
         batch_op.drop_index('ix_passage_standing_disputed')
