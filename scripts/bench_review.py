@@ -1,5 +1,5 @@
-"""Benchmark the review app at scale: latency of /queue, a passage page and a decision, and a
-concurrent-decision test that counts lost and duplicated decisions.
+"""Benchmark the review app at scale: latency of /queue, /status, a passage page and a decision,
+a concurrent-decision test that counts lost and duplicated decisions, and a burst of wrong logins.
 
 Builds a throw-away SQLite evidence database with ``--passages`` flagged passages (14 goal
 suggestions each) and ``--reviews`` review rows by ten reviewers (revisions, skips and undos
@@ -7,7 +7,10 @@ included), starts ``levelup review serve`` on it in its own process, and from th
 
 1. times ``--requests`` GETs of /queue, of passage pages, and decision POSTs (p50 / p95);
 2. has ``--clients`` reviewers decide at once, each on passages of its own, submitting one form
-   in three twice (a double click), then counts the reviews stored against the decisions made.
+   in three twice (a double click), then counts the reviews stored against the decisions made;
+3. sends ``--burst`` wrong passwords for one account at once (one address), while a signed-in
+   reviewer keeps loading /queue: how many passwords the server checked (401) and refused (429),
+   the server's peak memory (VmHWM) and /queue's latency during the burst.
 
 Prints a table and one JSON line.
 
@@ -22,6 +25,7 @@ import json
 import os
 import random
 import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -96,7 +100,7 @@ def serve(db_url: str) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = os.environ | {"LEVELUP_SECRET_KEY": "bench-" + "s" * 40, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = os.environ | {"LEVELUP_SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     process = subprocess.Popen([sys.executable, "-m", "pipeline", "review", "serve", "--db", db_url, "--port", str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -159,7 +163,61 @@ def latency(base: str, store: Store, requests: int) -> dict[str, dict[str, float
         pid = re.findall(r'href="/item/([^"?]+)', client.get("/queue").text)[0]
         fields = form_of(client.get(f"/item/{pid}").text)
         decide_ms.append(timed(partial(post, client, pid, fields)))
-    return {"queue": percentiles(queue_ms), "item": percentiles(item_ms), "decide": percentiles(decide_ms)}
+    status_ms = [timed(partial(client.get, "/status")) for _ in range(requests)]
+    return {"queue": percentiles(queue_ms), "status": percentiles(status_ms), "item": percentiles(item_ms), "decide": percentiles(decide_ms)}
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (Linux VmHWM), in MB; None elsewhere."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def login_burst(base: str, store: Store, pid: int, size: int) -> dict[str, float | int | None]:
+    """``size`` wrong passwords for one account, released at once, while reviewer0 loads /queue."""
+    accounts.add_user(store, "burst-target", PASSWORD, "reviewer")
+    reader = session(base, REVIEWERS[0])
+    before = peak_rss_mb(pid)
+    clients = [httpx.Client(base_url=base, timeout=120) for _ in range(size)]
+    tokens = [csrf(client.get("/login").text) for client in clients]
+    statuses: list[int] = []
+    start_line = threading.Barrier(size + 1)
+    done = threading.Event()
+
+    def attempt(n: int) -> None:
+        start_line.wait()
+        response = clients[n].post("/login", data={"csrf_token": tokens[n], "username": "burst-target", "password": "wrong password!"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(size)]
+    for thread in threads:
+        thread.start()
+    queue_ms: list[float] = []
+
+    def read() -> None:
+        while not done.is_set():
+            queue_ms.append(timed(partial(reader.get, "/queue")))
+
+    watcher = threading.Thread(target=read)
+    start_line.wait()
+    started = time.perf_counter()
+    watcher.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    done.set()
+    watcher.join()
+    for client in clients:
+        client.close()
+    return {
+        "attempts": size, "checked": statuses.count(401), "limited": statuses.count(429), "other": size - statuses.count(401) - statuses.count(429),
+        "seconds": round(seconds, 2), "peak_rss_mb_before": before, "peak_rss_mb": peak_rss_mb(pid), "queue_during": percentiles(queue_ms) if queue_ms else None,
+    }
 
 
 def concurrent(base: str, store: Store, clients: int, per_client: int) -> dict[str, float | int]:
@@ -206,6 +264,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="timed requests of each kind")
     parser.add_argument("--clients", type=int, default=20, help="reviewers deciding at once")
     parser.add_argument("--per-client", type=int, default=6, help="decisions per concurrent reviewer")
+    parser.add_argument("--burst", type=int, default=100, help="wrong logins sent at once")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -222,6 +281,7 @@ def main() -> None:
         try:
             times = latency(base, store, args.requests)
             load = concurrent(base, store, args.clients, args.per_client)
+            burst = login_burst(base, store, process.pid, args.burst)
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -233,7 +293,11 @@ def main() -> None:
     Console(stderr=True).print(table)
     Console(stderr=True).print(f"{load['clients']} reviewers at once: {load['decisions_made']} decisions, {load['reviews_stored']} stored, "
                                f"{load['lost']} lost, {load['duplicated']} duplicated, {load['errors']} errors, {load['decisions_per_s']} decisions/s")
-    print(json.dumps({"reviews": args.reviews, "passages": passages, "latency": times, "concurrent": load}))
+    during = burst["queue_during"] or {}
+    Console(stderr=True).print(f"{burst['attempts']} wrong logins at once: {burst['checked']} checked, {burst['limited']} limited (429), {burst['other']} other, "
+                               f"{burst['seconds']} s; server peak RSS {burst['peak_rss_mb']} MB (before: {burst['peak_rss_mb_before']} MB); "
+                               f"/queue meanwhile p50 {during.get('p50_ms')} ms, p95 {during.get('p95_ms')} ms")
+    print(json.dumps({"reviews": args.reviews, "passages": passages, "latency": times, "concurrent": load, "login_burst": burst}))
 
 
 if __name__ == "__main__":

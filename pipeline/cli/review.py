@@ -38,9 +38,26 @@ def review_serve(
 
     from pipeline.review.app import create_app, server_options
 
+    _check_port(host, port)  # a busy port: one line and exit 2, before anything starts
     application = create_app(db or default_db_url(), taxonomy=common.taxonomy_name(ctx, taxonomy), https_only=https, reviewers_per_passage=reviewers)
     typer.echo(f"review app on http://{host}:{port}/ (database {common.safe_url(db)}); Ctrl+C stops it", err=True)
     uvicorn.run(application, host=host, port=port, log_level="warning", **server_options(forwarded_allow_ips=forwarded_allow_ips))
+
+
+def _check_port(host: str, port: int) -> None:
+    """A ``ConfigError`` when nothing can listen on ``host``:``port`` (in use, not an address here)."""
+    import socket
+
+    from pipeline.errors import ConfigError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a port in TIME_WAIT is free
+            probe.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"cannot listen on {host}:{port} ({reason}); stop what uses that port or pick another with --port") from None
 
 
 @app.command("add-user")

@@ -9,20 +9,25 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
-from pipeline.errors import DatabaseLocked, StoreError
+from pipeline.errors import DatabaseLocked, InputError, StoreError
 from pipeline.evidence.transaction import Transaction
 
 _LOCKED = ("database is locked", "database table is locked", "lock timeout", "could not obtain lock")
 _READ_ONLY = ("readonly database", "read-only", "read only")
 
 
-def store_error(action: str, exc: SQLAlchemyError) -> StoreError:
+def store_error(action: str, exc: SQLAlchemyError) -> StoreError | InputError:
     """``exc`` as a ``StoreError``: what failed and the database's own reason, one line, without
-    the SQL (``-v`` shows it, from the chained exception); a lock is a ``DatabaseLocked``."""
+    the SQL (``-v`` shows it, from the chained exception); a lock is a ``DatabaseLocked``. A value
+    the database refuses (a NUL character, an integer out of range: ``DataError``) is bad input,
+    an ``InputError`` (HTTP 400), not an unavailable database."""
     orig = str(getattr(exc, "orig", None) or "").strip()
-    return _one_line(action, orig.splitlines()[0] if orig else exc.__class__.__name__)
+    reason = orig.splitlines()[0] if orig else exc.__class__.__name__
+    if isinstance(exc, DataError):
+        return InputError(f"a value given cannot be stored or looked up ({reason}); check for NUL characters or numbers too large, and try again")
+    return _one_line(action, reason)
 
 
 def _one_line(action: str, reason: str) -> StoreError:
@@ -35,7 +40,7 @@ def _one_line(action: str, reason: str) -> StoreError:
     return StoreError(f"{action}: {reason}")
 
 
-def database_error(exc: BaseException) -> StoreError | None:
+def database_error(exc: BaseException) -> StoreError | InputError | None:
     """A database error that escaped the store's own handling, as a one-line ``StoreError``
     (``None`` for anything else): the command line's last line of defence against SQL in messages."""
     if isinstance(exc, SQLAlchemyError):

@@ -78,7 +78,8 @@ class ReportReads(StoreBase):
         """The two halves of the evidence that stands for ``taxonomy``.
 
         ``model``: one row per goal the model predicted, on passages without a standing decision
-        (passage_id, goal, score, model, suggested_at). ``reviewed``: one row per passage with a
+        (passage_id, goal, score, model, suggested_at, and ``disputed``: reviewers decided the
+        passage differently and nobody has settled it, so no review stands). ``reviewed``: one row per passage with a
         standing decision but a skip (passage_id, goals_after, reviewer, decision, reviewed_at);
         goals_after is empty for a reject or "no goal". Both carry the passage's document,
         organisation, url, title, date, text and ordinal.
@@ -87,8 +88,10 @@ class ReportReads(StoreBase):
         decided = standing_decisions(taxonomy, DECIDING)
         where = (d.c.organisation, d.c.id.label("document_id"), d.c.url, d.c.title, d.c.date, p.c.id.label("passage_id"), p.c.ordinal, p.c.text)
         place = ["organisation", "document_id", "url", "title", "date", "passage_id", "ordinal", "text"]
+        kept = schema.passage_standing
+        disputed = p.c.id.in_(select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, kept.c.disputed.is_(True)))
         model = (
-            select(*where, s.c.goal, s.c.score, s.c.model, s.c.created_at)
+            select(*where, s.c.goal, s.c.score, s.c.model, s.c.created_at, disputed.label("disputed"))
             .join(p, p.c.document_id == d.c.id)
             .join(s, s.c.passage_id == p.c.id)
             .where(s.c.taxonomy == taxonomy, s.c.predicted.is_(True), p.c.id.not_in(select(decided.c.passage_id)))
@@ -99,7 +102,7 @@ class ReportReads(StoreBase):
             .join(decided, decided.c.passage_id == p.c.id)
         )
         return (
-            self._frame(model, [*place, "goal", "score", "model", "suggested_at"]),
+            self._frame(model, [*place, "goal", "score", "model", "suggested_at", "disputed"]),
             self._frame(reviewed, [*place, "goals_after", "reviewer", "decision", "reviewed_at"]),
         )
 

@@ -4,6 +4,7 @@ they mean for training labels and for each organisation's known goals, and recor
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, false, func, insert, or_, select
@@ -253,7 +254,7 @@ class ReviewStore(StoreBase):
         """Passages two or more reviewers decided differently and no administrator has settled:
         passage id, text, and each reviewer's latest standing decision and goals."""
         r, kept = schema.reviews, schema.passage_standing
-        shared = select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, kept.c.reviewers >= 2, kept.c.settled_id.is_(None))
+        shared = select(kept.c.passage_id).where(kept.c.taxonomy == taxonomy, kept.c.disputed.is_(True))
         rows = self._read(
             select(r.c.passage_id, r.c.passage_text, r.c.reviewer, r.c.decision, r.c.goals_after, r.c.note)
             .where(r.c.taxonomy == taxonomy, r.c.stands.is_(True), r.c.decision.in_(DECIDING), r.c.passage_id.in_(shared))
@@ -265,6 +266,41 @@ class ReviewStore(StoreBase):
             entry["reviewers"][row.reviewer] = {"decision": row.decision, "goals": sorted(row.goals_after or []), "note": row.note}
         found = [e for e in by_passage.values() if len({tuple(v["goals"]) for v in e["reviewers"].values()}) > 1]
         return found[:limit]
+
+    def status_counts(self, taxonomy: str, day_start: datetime, day_end: datetime) -> dict[str, Any]:
+        """What /status shows, from kept aggregates and covering indexes, never the history:
+        standing rows by decision, deciding reviews in [day_start, day_end), reviewers, disputed
+        passages, and the sums of ``review_counts`` by kind and key."""
+        r, kept, counts = schema.reviews, schema.passage_standing, schema.review_counts
+        today = case((and_(r.c.created_at >= day_start, r.c.created_at < day_end), 1), else_=0)
+        by_decision: dict[str, int] = {}
+        deciders: set[str] = set()
+        decided_today = 0
+        for row in self._read(  # one pass over the covering index: by decision and reviewer
+            select(r.c.decision, r.c.reviewer, func.count().label("n"), func.sum(today).label("today"))
+            .where(r.c.taxonomy == taxonomy, r.c.stands.is_(True))
+            .group_by(r.c.decision, r.c.reviewer)
+        ):
+            by_decision[row.decision] = by_decision.get(row.decision, 0) + int(row.n)
+            if row.decision in DECIDING:
+                deciders.add(row.reviewer)
+                decided_today += int(row.today or 0)
+        disputed = self._read(select(func.count()).where(kept.c.taxonomy == taxonomy, kept.c.disputed.is_(True)))[0][0]
+        sums = self._read(
+            select(counts.c.kind, counts.c.key, func.sum(counts.c.n).label("n"), func.sum(counts.c.m).label("m"), func.count().label("passages"))
+            .where(counts.c.taxonomy == taxonomy)
+            .group_by(counts.c.kind, counts.c.key)
+        )
+        return {
+            "by_decision": by_decision, "today": decided_today, "reviewers": len(deciders), "disputed": int(disputed),
+            "sums": [(row.kind, row.key, int(row.n), int(row.m), int(row.passages)) for row in sums],
+        }
+
+    def disputed(self, taxonomy: str, passage_id: str) -> bool:
+        """Whether reviewers decided this passage differently and nobody has settled it yet."""
+        kept = schema.passage_standing
+        rows = self._read(select(kept.c.disputed).where(kept.c.taxonomy == taxonomy, kept.c.passage_id == passage_id))
+        return bool(rows and rows[0].disputed)
 
     def known_tokens(self, tokens: Iterable[str]) -> set[str]:
         """Which of these review tokens are stored."""

@@ -167,6 +167,7 @@ reviews = Table(
     # false for an undo row and for a row an undo took back; kept on every write (``standing.py``)
     Column("stands", Boolean, nullable=False, server_default=true()),
     Index("ix_reviews_reviewer_passages", "taxonomy", "reviewer", "stands", "passage_id", "decision"),  # covers a reviewer's decisions
+    Index("ix_reviews_status", "taxonomy", "stands", "decision", "reviewer", "created_at"),  # covers /status's one pass over decisions
 )
 
 # The standing decision of each reviewed passage, kept on every review write so no read has to
@@ -182,7 +183,26 @@ passage_standing = Table(
     Column("settled_id", Integer),  # latest standing "settle": an administrator's label, which wins
     Column("reviewers", Integer, nullable=False, server_default="0"),  # reviewers with a standing decision
     Column("priority", Float),  # best priority of the passage's flagged suggestions; None: not flagged
+    # reviewers decided it differently and no administrator has settled it: no standing label
+    Column("disputed", Boolean, nullable=False, server_default=false()),
     Index("ix_passage_standing_queue", "taxonomy", "reviewers", "priority", "settled_id", "passage_id"),  # covers the queue: open passages
+    Index("ix_passage_standing_disputed", "taxonomy", "disputed"),  # /status's count of disputes
+)
+
+# What /status adds up, kept per passage on every review write (``standing.refresh``) so the page
+# never reads the review history: kind "pair" (reviewer pairs on the passage, ``n``, and those that
+# agree, ``m``), "reviewer" (per reviewer, ``key``), "goal" (per goal: pairs where one chose it,
+# pairs where both did) and "model" (goals suggested on its standing decisions, ``n``, and kept, ``m``).
+review_counts = Table(
+    "review_counts",
+    metadata,
+    Column("taxonomy", String(64), primary_key=True),
+    Column("passage_id", ID, primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("m", Integer, nullable=False),
+    Index("ix_review_counts_sum", "taxonomy", "kind", "key", "n", "m"),  # covers the sums
 )
 
 # Review-app sessions: the cookie holds a random id, the table its SHA-256, so logging out or a

@@ -18,11 +18,19 @@ passages still open (``reviewers`` under the overlap wanted, not settled) instea
 every flag ever raised. A passage that is flagged and not yet reviewed has a row with no decision.
 ``refresh`` keeps it on review writes, ``refresh_queue`` on suggestion writes and
 ``drop_from_queue`` when passages are deleted.
+
+Reviewers who decided a passage differently (each reviewer's latest standing decision, by its
+goals) *dispute* it until an administrator settles it: a disputed passage has no standing decision
+for any reader (``passage_standing.disputed``), so the last reviewer to decide never wins by
+default. ``refresh`` also keeps the passage's share of what /status adds up (``review_counts``).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import combinations
+from typing import Any
 
 from sqlalchemy import Connection, Subquery, bindparam, delete, func, insert, select, update
 
@@ -49,7 +57,12 @@ def standing_decisions(taxonomy: str, decisions: Sequence[str]) -> Subquery:
     r, kept = schema.reviews, schema.passage_standing
     return (
         select(r)
-        .join(kept, (func.coalesce(kept.c.settled_id, kept.c[column]) == r.c.id) & (kept.c.taxonomy == taxonomy))
+        .join(
+            kept,
+            (func.coalesce(kept.c.settled_id, kept.c[column]) == r.c.id)
+            & (kept.c.taxonomy == taxonomy)
+            & (kept.c.settled_id.is_not(None) | kept.c.disputed.is_(False)),  # a dispute stands for nobody
+        )
         .where(r.c.taxonomy == taxonomy)
         .subquery("decided")
     )
@@ -73,7 +86,7 @@ def refresh(connection: Connection, taxonomy: str, passage_id: str) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"standing:{taxonomy}:{passage_id}"))))
     rows = connection.execute(
-        select(r.c.id, r.c.decision, r.c.reviewer)
+        select(r.c.id, r.c.decision, r.c.reviewer, r.c.goals_before, r.c.goals_after, r.c.created_at)
         .where(r.c.taxonomy == taxonomy, r.c.passage_id == passage_id, r.c.stands.is_(True))
         .order_by(r.c.created_at, r.c.id)
     ).all()
@@ -81,6 +94,7 @@ def refresh(connection: Connection, taxonomy: str, passage_id: str) -> None:
     labels = [row.id for row in rows if row.decision in LABELLING_DECISIONS]
     settled = [row.id for row in rows if row.decision == SETTLE]
     reviewers = {row.reviewer for row in rows if row.decision in DECIDING}
+    deciding = [dict(row._mapping, passage_id=passage_id) for row in rows if row.decision in DECIDING]
     priority = _flagged_priorities(connection, taxonomy, [passage_id]).get(passage_id)
     connection.execute(delete(kept).where(kept.c.taxonomy == taxonomy, kept.c.passage_id == passage_id))
     if decided or settled or priority is not None:
@@ -88,8 +102,100 @@ def refresh(connection: Connection, taxonomy: str, passage_id: str) -> None:
             insert(kept).values(
                 taxonomy=taxonomy, passage_id=passage_id, decided_id=decided[-1] if decided else None, label_id=labels[-1] if labels else None,
                 settled_id=settled[-1] if settled else None, reviewers=len(reviewers), priority=priority,
+                disputed=not settled and disputed(deciding),
             )
         )
+    counts = schema.review_counts
+    connection.execute(delete(counts).where(counts.c.taxonomy == taxonomy, counts.c.passage_id == passage_id))
+    found = passage_counts(deciding)
+    if found:
+        connection.execute(insert(counts), [{"taxonomy": taxonomy, "passage_id": passage_id, "kind": kind, "key": key, "n": n, "m": m} for kind, key, n, m in found])
+
+
+def disputed(reviews: Sequence[dict[str, Any]]) -> bool:
+    """Whether the latest decisions of a passage's reviewers differ in their goals."""
+    return any(len({tuple(goals) for goals in by_reviewer.values()}) > 1 for by_reviewer in latest_by_passage(reviews).values())
+
+
+def passage_counts(reviews: Sequence[dict[str, Any]]) -> list[tuple[str, str, int, int]]:
+    """One passage's share of /status's sums, from its standing deciding reviews: (kind, key, n, m)
+    rows of ``review_counts``."""
+    found: list[tuple[str, str, int, int]] = []
+    pairs = agreement(reviews)
+    if pairs["pairs"]:
+        found.append(("pair", "", pairs["pairs"], round((pairs["rate"] or 0) * pairs["pairs"])))
+    for who, a in agreement_by_reviewer_counts(reviews).items():
+        found.append(("reviewer", who[:64], a[0], a[1]))
+    for goal, a in agreement_by_goal_counts(reviews).items():
+        found.append(("goal", str(goal), a[0], a[1]))
+    model = model_precision(reviews)
+    if model["suggested"]:
+        found.append(("model", "", model["suggested"], model["kept"]))
+    return found
+
+
+def latest_by_passage(reviews: Sequence[dict[str, Any]]) -> dict[str, dict[str, list[int]]]:
+    """Per passage, each reviewer's latest goals."""
+    latest: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for r in sorted(reviews, key=lambda r: (r["created_at"], r["id"])):
+        latest[r["passage_id"]][r["reviewer"]] = sorted(r["goals_after"] or [])
+    return latest
+
+
+def agreement(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """How often two reviewers of the same passage settled on the same goals (latest decision
+    of each reviewer; pairs of reviewers per passage)."""
+    latest = latest_by_passage(reviews)
+    pairs = agreeing = 0
+    for by_reviewer in latest.values():
+        for a, b in combinations(by_reviewer.values(), 2):
+            pairs += 1
+            agreeing += a == b
+    shared = sum(1 for by_reviewer in latest.values() if len(by_reviewer) > 1)
+    return {"passages": shared, "pairs": pairs, "rate": round(agreeing / pairs, 3) if pairs else None}
+
+
+def agreement_by_reviewer_counts(reviews: Sequence[dict[str, Any]]) -> dict[str, list[int]]:
+    """Per reviewer: [pairs shared with another reviewer, pairs that agree]."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for by_reviewer in latest_by_passage(reviews).values():
+        for (a, goals_a), (b, goals_b) in combinations(by_reviewer.items(), 2):
+            for who in (a, b):
+                counts[who][0] += 1
+                counts[who][1] += goals_a == goals_b
+    return dict(counts)
+
+
+def agreement_by_reviewer(reviews: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per reviewer: of the passages they share with another reviewer, the pairs that agree."""
+    return {who: {"pairs": n, "rate": round(agree / n, 3)} for who, (n, agree) in sorted(agreement_by_reviewer_counts(reviews).items())}
+
+
+def agreement_by_goal_counts(reviews: Sequence[dict[str, Any]]) -> dict[int, list[int]]:
+    """Per goal: [reviewer pairs where at least one chose it, pairs where both did]."""
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for by_reviewer in latest_by_passage(reviews).values():
+        for goals_a, goals_b in combinations(by_reviewer.values(), 2):
+            for goal in set(goals_a) | set(goals_b):
+                counts[goal][0] += 1
+                counts[goal][1] += goal in goals_a and goal in goals_b
+    return dict(counts)
+
+
+def agreement_by_goal(reviews: Sequence[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Per goal: of the reviewer pairs where at least one chose it, the share where both did
+    (positive agreement)."""
+    return {goal: {"pairs": n, "rate": round(both / n, 3)} for goal, (n, both) in sorted(agreement_by_goal_counts(reviews).items())}
+
+
+def model_precision(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Of the goals the model suggested on reviewed passages, the share the reviewers kept."""
+    suggested = kept = 0
+    for r in reviews:
+        before = set(r["goals_before"] or [])
+        suggested += len(before)
+        kept += len(before & set(r["goals_after"] or []))
+    return {"suggested": suggested, "kept": kept, "precision": round(kept / suggested, 3) if suggested else None}
 
 
 def refresh_queue(connection: Connection, written: Iterable[tuple[str, str]]) -> None:

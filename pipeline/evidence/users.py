@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from pipeline.evidence import schema
 from pipeline.evidence.base import StoreBase
@@ -23,9 +23,14 @@ class StoredUser:
 
 class UserStore(StoreBase):
     def user(self, username: str) -> StoredUser | None:
-        """The account named ``username``, or None."""
+        """The account named ``username``, or None; names differ by more than case (an account made
+        before names were case-folded is found by its lower-case name)."""
         u = schema.users
-        rows = self._read(select(u.c.id, u.c.username, u.c.role, u.c.password_hash).where(u.c.username == username))
+        rows = self._read(
+            select(u.c.id, u.c.username, u.c.role, u.c.password_hash)
+            .where(func.lower(u.c.username) == username.lower())
+            .order_by((u.c.username == username).desc(), u.c.id)
+        )
         return StoredUser(*rows[0]) if rows else None
 
     def users(self) -> list[StoredUser]:

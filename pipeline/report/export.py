@@ -119,7 +119,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "document_id": "its document",
         "passage_id": "the passage",
         "goal": "a goal the passage is evidence for",
-        "source": "model (the model's suggestion stands) or review (a reviewer's standing decision)",
+        "source": "model (the model's suggestion stands), review (a reviewer's standing decision) or disputed "
+        "(reviewers decided the passage differently and nobody has settled it: the model's suggestion, no reviewer's label)",
         "score": "the model's score for that goal (also on reviewed rows, where the model scored it)",
         "model": "the model that suggested it (model rows)",
         "decision": "the standing review decision: accept or change (review rows)",
@@ -168,7 +169,7 @@ def evidence_frame(store: Store, taxonomies: Sequence[str]) -> pd.DataFrame:
     parts = []
     for taxonomy in taxonomies:
         model, reviewed = store.standing_evidence(taxonomy)
-        model["source"] = "model"
+        model["source"] = ["disputed" if flag else "model" for flag in model["disputed"]] if len(model) else "model"
         reviewed = reviewed.explode("goals_after").dropna(subset=["goals_after"]).rename(columns={"goals_after": "goal"})
         reviewed["source"] = "review"
         scores = store.scores(sorted(set(reviewed["passage_id"])), taxonomy)

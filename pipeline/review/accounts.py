@@ -33,14 +33,23 @@ class User:
         return self.role == "admin"
 
 
-def add_user(store: Store, username: str, password: str, role: str = "reviewer") -> User:
-    """Create a user, or reset the password and role of an existing one."""
+def normal_username(username: str) -> str:
+    """A username as stored and looked up: trimmed and case-folded, once, here ("Rita " is "rita")."""
+    return username.strip().casefold()
+
+
+def add_user(store: Store, username: str, password: str, role: str = "reviewer", *, replace: bool = True) -> User:
+    """Create a user, or (``replace``) reset the password and role of an existing one; without
+    ``replace`` an existing name is an ``InputError`` (the admin page adds, it never resets)."""
+    username = normal_username(username)
     if not _USERNAME.match(username):
         raise InputError(f"username '{username}' is not valid: use 2-64 letters, digits, '.', '_', '-' or '@'")
     if role not in ROLES:
         raise InputError(f"role '{role}' is not one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise InputError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+    if not replace and store.user(username) is not None:
+        raise InputError(f"there is already a user '{username}' (names are not case-sensitive); pick another name, or reset the password with levelup review add-user")
     store.save_user(username, _hasher.hash(password), role)
     user = get_user(store, username)
     assert user is not None
@@ -48,7 +57,7 @@ def add_user(store: Store, username: str, password: str, role: str = "reviewer")
 
 
 def get_user(store: Store, username: str) -> User | None:
-    found = store.user(username)
+    found = store.user(normal_username(username))
     return User(found.id, found.username, found.role) if found else None
 
 
@@ -57,7 +66,7 @@ def list_users(store: Store) -> list[User]:
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
-    found = store.user(username)
+    found = store.user(normal_username(username))
     digest = found.password_hash if found else _DUMMY_HASH
     try:
         _hasher.verify(digest, password)
@@ -110,6 +119,22 @@ class RateLimiter:
         self._since_sweep = 0
         for key in [k for k, failures in self._failures.items() if not failures or failures[-1] <= self.clock() - self.window]:
             del self._failures[key]
+
+    def reserve(self, key: str) -> bool:
+        """Count an attempt as failed before it is checked; False (nothing counted) when ``key`` has
+        no attempt left. A burst sent at once is then limited like attempts made one by one."""
+        if len(self._recent(key)) >= self.attempts:
+            return False
+        self.failed(key)
+        return True
+
+    def release(self, key: str) -> None:
+        """Give back the latest reservation of ``key`` (the attempt succeeded, or was not made)."""
+        failures = self._failures.get(key)
+        if failures:
+            failures.pop()
+            if not failures:
+                del self._failures[key]
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)

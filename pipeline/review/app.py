@@ -16,6 +16,8 @@ and untrusted: it only ever reaches the page through autoescaping or ``markupsaf
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import hmac
 import json
@@ -36,7 +38,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.config import data_dir
 from pipeline.errors import (
@@ -48,9 +52,9 @@ from pipeline.errors import (
     PipelineError,
     StaleDecision,
 )
-from pipeline.evidence.store import Store, now
+from pipeline.evidence.store import DECIDING, SETTLE, Store, now
 from pipeline.review import accounts, interop
-from pipeline.review.goals import goal_rows
+from pipeline.review.goals import goal_rows, plain_reason
 from pipeline.review.queue import Filters, Item, ReviewQueue
 from pipeline.tables import cell_spans, parse_pipe_table, readable, structure
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -62,6 +66,9 @@ MIN_SECRET_BYTES = 32
 SESSION_HOURS = 8
 PAGE_SIZE = 50  # queue rows per page
 USER_ATTEMPTS, ADDRESS_ATTEMPTS, LOGIN_WINDOW = 5, 20, 300.0  # failed logins allowed per 5 minutes
+HASH_SLOTS = 2  # password hashes (argon2id, ~50 MB each) computed at once; other logins wait their turn
+MAX_BODY = 64 * 1024  # bytes a request body may have: a decision with a 2,000-character note is well under
+MAX_ID = 2**31 - 1  # the largest review id or page number a form or URL may name
 FILTER_KEYS = ("organisation", "goal", "source", "date_from", "date_to", "search")  # carried from the queue to each decision
 GOAL_VALUE = re.compile(r"^[0-9]{1,3}$")  # a goal number as a form sends it (ASCII digits only)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -85,7 +92,8 @@ class Settings:
 
 def secret_key(instance: Path | None = None) -> str:
     """``$LEVELUP_SECRET_KEY``, else a key generated once into ``data/instance/secret_key``; a
-    ``ConfigError`` when it is shorter than 32 bytes or cannot be made."""
+    ``ConfigError`` when it is shorter than 32 bytes, looks made by hand (few distinct characters,
+    a repeated pattern), sits in a file others can read, or cannot be made."""
     if SECRET_ENV in os.environ:
         return checked_secret(os.environ[SECRET_ENV], f"${SECRET_ENV}")
     path = (instance or data_dir() / "instance") / "secret_key"
@@ -99,20 +107,33 @@ def secret_key(instance: Path | None = None) -> str:
             raise ConfigError(f"cannot write the session secret {path} ({exc.strerror}); make its folder writable or set ${SECRET_ENV} to 32+ random bytes") from exc
         log.info("generated a session secret in %s", path)
     try:
-        return checked_secret(path.read_text(encoding="utf-8"), str(path))
+        secret = checked_secret(path.read_text(encoding="utf-8"), str(path))
+        mode = path.stat().st_mode & 0o777
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the session secret {path}; fix its permissions or set ${SECRET_ENV}") from exc
+    if os.name == "posix" and mode & 0o077:
+        raise ConfigError(f"the session secret {path} can be read by other users (mode {mode:o}); run: chmod 600 {path}")
+    return secret
 
 
 def checked_secret(value: str, where: str) -> str:
     """``value`` stripped, if it is long enough to sign sessions with."""
     secret = value.strip()
+    how = f"use at least {MIN_SECRET_BYTES} random bytes, e.g. python -c \"import secrets; print(secrets.token_urlsafe(48))\""
     if len(secret.encode()) < MIN_SECRET_BYTES:
-        raise ConfigError(
-            f"the session secret in {where} is {'empty' if not secret else f'{len(secret.encode())} bytes'}; use at least {MIN_SECRET_BYTES} random bytes, "
-            f"e.g. python -c \"import secrets; print(secrets.token_urlsafe(48))\""
-        )
+        raise ConfigError(f"the session secret in {where} is {'empty' if not secret else f'{len(secret.encode())} bytes'}; {how}")
+    if len(set(secret)) < MIN_DISTINCT or _repeats(secret):
+        raise ConfigError(f"the session secret in {where} is long enough but easy to guess (a repeated pattern or few distinct characters); {how}")
     return secret
+
+
+MIN_DISTINCT = 12  # characters a secret must have at least this many different ones of
+
+
+def _repeats(secret: str) -> bool:
+    """Whether ``secret`` is a shorter string written out again and again ("changeme" x 4)."""
+    n = len(secret)
+    return any(n % size == 0 and secret == secret[:size] * (n // size) for size in range(1, n // 2 + 1))
 
 
 def create_app(
@@ -134,6 +155,7 @@ def create_app(
     queue = ReviewQueue(store, settings.taxonomy.name, reviewers_per_passage=reviewers_per_passage)
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["readable"] = readable_text  # a table passage as its labelled rows, not pipes
+    templates.env.filters["plain"] = plain_reason  # a flag's reason in words, not codes
     goal_titles = {g.id: g.title for g in settings.taxonomy.goals}
 
     app = FastAPI(title="levelup review", docs_url=None, redoc_url=None, openapi_url=None)
@@ -150,13 +172,22 @@ def create_app(
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         try:
             response = await call_next(request)
-        except Exception:  # anything unforeseen: the plain 500 page, still with the headers below
-            log.exception("%s %s failed", request.method, request.url.path)
-            response = HTMLResponse(SERVER_ERROR_PAGE, status_code=500)
+        except Exception as exc:  # anything unforeseen: the plain 500 page, still with the headers below
+            if _too_large(exc):  # a body that grew past MAX_BODY while it was read (no Content-Length)
+                response = HTMLResponse(TOO_LARGE_PAGE, status_code=413)
+            else:
+                log.exception("%s %s failed", request.method, request.url.path)
+                response = HTMLResponse(SERVER_ERROR_PAGE, status_code=500)
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
         response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """An unknown address or method: the site's own page, never the framework's JSON."""
+        message = "There is no page at this address." if exc.status_code == 404 else "This page cannot be used that way." if exc.status_code == 405 else "That request could not be handled."
+        return page(request, "error.html", {"message": message}, status=exc.status_code)
 
     @app.exception_handler(PipelineError)
     async def domain_error(request: Request, exc: PipelineError) -> Response:
@@ -173,6 +204,8 @@ def create_app(
         else:
             message = str(exc)
         return page(request, "error.html", {"message": message}, status=exc.http_status)
+
+    hashing = asyncio.Semaphore(HASH_SLOTS)
 
     def user_of(request: Request) -> accounts.User:
         sid = request.session.get("sid")
@@ -202,11 +235,14 @@ def create_app(
         return request.session["csrf"]
 
     async def form_of(request: Request) -> Form:
-        form = await request.form()
+        form = await request.form()  # the body is already bounded (MAX_BODY, by RequestGuard)
         sent = str(form.get("csrf_token", ""))
         if not sent or not hmac.compare_digest(sent, request.session.get("csrf", "")):
             raise InputError("The form expired or did not come from this site. Go back, reload the page and try again.")
-        return Form({key: str(value) for key, value in form.items()}, {key: [str(v) for v in form.getlist(key)] for key in form})
+        values = {key: str(value) for key, value in form.items()}
+        if any("\x00" in key or any("\x00" in str(v) for v in form.getlist(key)) for key in form):
+            raise InputError("The form has a NUL character in it; remove it and send the form again.")
+        return Form(values, {key: [str(v) for v in form.getlist(key)] for key in form})
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
         user = getattr(request.state, "user", None)
@@ -227,18 +263,24 @@ def create_app(
     @app.post("/login", response_class=HTMLResponse)
     async def login(request: Request) -> Response:
         form = await form_of(request)
-        username = form.get("username", "").strip()
+        username = accounts.normal_username(form.get("username", ""))
         address = request.client.host if request.client else "?"  # the peer, or what a trusted proxy said (--forwarded-allow-ips)
-        user_key = username.lower()
-        wait = max(settings.limiter.retry_after(user_key), settings.address_limiter.retry_after(address))
-        if wait:
+        # each attempt is counted as a failure *before* its password is hashed, so a burst sent at
+        # once is limited like one sent in a row; a success gives its reservation back
+        wait: float | None = None
+        if not settings.limiter.reserve(username):
+            wait = settings.limiter.retry_after(username)
+        elif not settings.address_limiter.reserve(address):
+            settings.limiter.release(username)
+            wait = settings.address_limiter.retry_after(address)
+        if wait is not None:
             return page(request, "login.html", {"error": f"Too many failed attempts. Try again in {int(wait) + 1} seconds."}, status=429)
-        user = await run_in_threadpool(accounts.authenticate, store, username, form.get("password", ""))  # argon2 off the event loop
+        async with hashing:  # at most HASH_SLOTS hashes at once, each on a worker thread
+            user = await run_in_threadpool(accounts.authenticate, store, username, form.get("password", ""))
         if user is None:
-            settings.limiter.failed(user_key)
-            settings.address_limiter.failed(address)
             return page(request, "login.html", {"error": "Unknown username or wrong password."}, status=401)
-        settings.limiter.succeeded(user_key)
+        settings.limiter.succeeded(username)
+        settings.address_limiter.release(address)
         start_session(request, user)
         return RedirectResponse("/queue", status_code=303)
 
@@ -280,8 +322,7 @@ def create_app(
     def queue_page(request: Request) -> Response:
         user = user_of(request)
         filters = Filters.parse(dict(request.query_params))
-        number = request.query_params.get("page", "1")
-        number_int = max(1, min(int(number), 100_000)) if number.isdigit() else 1
+        number_int = _page_number(request.query_params.get("page", "1"))
         items, matching = queue.page(user.username, filters, limit=PAGE_SIZE, offset=(number_int - 1) * PAGE_SIZE)
         pages = max(1, -(-matching // PAGE_SIZE))
         context = {
@@ -293,8 +334,19 @@ def create_app(
 
     def item_response(request: Request, item: Item, filters: Filters, *, message: str | None = None, status: int = 200) -> HTMLResponse:
         rows = goal_rows(settings.taxonomy, item.suggestions)
+        user = getattr(request.state, "user", None)
+        settled = any(d["decision"] == SETTLE for d in item.decisions)
+        mine = user is not None and any(d["reviewer"] == user.username and d["decision"] in DECIDING for d in item.decisions)
+        others = [d for d in item.decisions if user is None or d["reviewer"] != user.username]
         context = {
             "item": item,
+            # blind double review: what others decided shows only once the passage is settled or
+            # this reviewer has decided it too, so a second opinion is not anchored on the first
+            "decisions": item.decisions if settled or mine else [],
+            "hidden_decisions": 0 if settled or mine else len({d["reviewer"] for d in others if d["decision"] in DECIDING}),
+            # that reviewers disagree is itself a hint: said only to those who may see the decisions
+            "disputed": not settled and (mine or bool(user and user.is_admin)) and store.disputed(settings.taxonomy.name, item.passage_id),
+            "top_rows": sorted((r for r in rows if r.shown), key=lambda r: (not r.suggested, -(r.score or 0))),
             "rows": rows,
             "marked": passage_html(item.text, item.entities, item.figures),
             "query": _query(filters),
@@ -307,10 +359,11 @@ def create_app(
     @app.get("/item/{passage_id}", response_class=HTMLResponse)
     def item_page(request: Request, passage_id: str) -> Response:
         user_of(request)
+        filters = Filters.parse(dict(request.query_params))
         item = queue.item(passage_id)
         if item is None:
             return page(request, "error.html", {"message": "That passage is no longer in the database."}, status=404)
-        return item_response(request, item, Filters.parse(dict(request.query_params)))
+        return item_response(request, item, filters)
 
     @app.post("/item/{passage_id}/decide")
     async def decide(request: Request, passage_id: str) -> Response:
@@ -320,7 +373,12 @@ def create_app(
         shown_goals = _goals(form.all("shown_goals")) if "shown_goals" in form else None
         if not form.get("token") or not form.get("shown"):
             raise InputError("The form is missing what it was drawn with (its token and version). Reload the page and decide again.")
+        filters = Filters.parse({k: form.get(k, "") for k in FILTER_KEYS})  # checked before anything is stored
         decision = form.get("decision", "")
+        if queue.full(passage_id, user.username):  # with 2 or more reviewers per passage: no extra opinion by URL
+            raise InputError(
+                f"This passage already has the {queue.reviewers_per_passage} reviews it needs; nothing was saved. Take the next passage from the queue."
+            )
         try:
             review_id = queue.decide(
                 passage_id, user.username, decision, goals=goals if decision == "change" or (decision == "accept" and "goals_sent" in form) else None,
@@ -330,11 +388,10 @@ def create_app(
             raise
         except DecisionError as error:
             raise InputError(f"{error}.") from None
-        filters = Filters.parse({k: form.get(k, "") for k in FILTER_KEYS})
         stored = store.review(review_id)
         if stored is not None:
             kept = " ".join(map(str, stored["goals_after"])) or "none"
-            request.session["flash"] = {"text": f"Saved: {stored['decision'].replace('_', ' ')} (goals {kept}) for passage {passage_id}.", "review": review_id}
+            request.session["flash"] = {"text": f"Saved: {stored['decision'].replace('_', ' ')} (goals {kept}) for “{_snippet(stored['passage_text'])}”.", "review": review_id}
         progress = request.session.get("progress") or {"done": 0, "started": time.time()}
         progress["done"] += 1
         request.session["progress"] = progress
@@ -347,7 +404,9 @@ def create_app(
         user = user_of(request)
         form = await form_of(request)
         wanted = form.get("review", "")
-        undone = queue.undo(int(wanted), user.username) if wanted.isdigit() else queue.undo_last(user.username)
+        if wanted and not (DIGITS.match(wanted) and int(wanted) <= MAX_ID):
+            raise InputError(f"'{wanted[:20]}' is not a decision's number; use the Undo button of the decision to take back")
+        undone = queue.undo(int(wanted), user.username) if wanted else queue.undo_last(user.username)
         if undone is None:
             request.session["flash"] = {"text": "Nothing to undo: that decision is already taken back, or not yours."}
             return RedirectResponse("/queue", status_code=303)
@@ -362,8 +421,7 @@ def create_app(
     @app.get("/mine", response_class=HTMLResponse)
     def my_decisions(request: Request) -> Response:
         user = user_of(request)
-        number = request.query_params.get("page", "1")
-        number_int = max(1, min(int(number), 100_000)) if number.isdigit() else 1
+        number_int = _page_number(request.query_params.get("page", "1"))
         rows = queue.mine(user.username, limit=PAGE_SIZE + 1, offset=(number_int - 1) * PAGE_SIZE)
         return page(request, "mine.html", {"rows": rows[:PAGE_SIZE], "page_number": number_int, "more": len(rows) > PAGE_SIZE})
 
@@ -389,7 +447,7 @@ def create_app(
         admin_of(request)
         form = await form_of(request)
         try:
-            await run_in_threadpool(accounts.add_user, store, form.get("username", "").strip(), form.get("password", ""), form.get("role", "reviewer"))
+            await run_in_threadpool(functools.partial(accounts.add_user, replace=False), store, form.get("username", ""), form.get("password", ""), form.get("role", "reviewer"))
         except InputError as error:  # shown on the page
             return page(request, "users.html", {"users": accounts.list_users(store), "error": str(error)}, status=400)
         return RedirectResponse("/admin/users", status_code=303)
@@ -399,16 +457,45 @@ def create_app(
         admin_of(request)
         return page(request, "disagreements.html", {"rows": queue.disagreements()})
 
-    @app.post("/admin/settle/{passage_id}")
+    def settle_response(request: Request, passage_id: str, *, error: str | None = None, note: str = "", chosen: list[int] | None = None) -> HTMLResponse:
+        item = queue.item(passage_id)
+        if item is None:
+            return page(request, "error.html", {"message": "That passage is no longer in the database."}, status=404)
+        reviewers: dict[str, dict[str, Any]] = {}
+        for d in item.decisions:
+            if d["decision"] in DECIDING:
+                reviewers[d["reviewer"]] = {"decision": d["decision"], "goals": sorted(d["goals_after"] or []), "note": d["note"]}
+        context = {
+            "item": item, "marked": passage_html(item.text, item.entities, item.figures), "reviewers": reviewers,
+            "rows": goal_rows(settings.taxonomy, item.suggestions), "error": error, "note": note, "chosen": chosen or [],
+            "settled": any(d["decision"] == SETTLE for d in item.decisions),
+        }
+        return page(request, "settle.html", context, status=400 if error else 200)
+
+    @app.get("/admin/settle/{passage_id}", response_class=HTMLResponse)
+    def settle_page(request: Request, passage_id: str) -> Response:
+        """One disagreement: the passage in its context, the model's suggestion and each reviewer's
+        goals side by side, and the form to settle it."""
+        admin_of(request)
+        return settle_response(request, passage_id)
+
+    @app.post("/admin/settle/{passage_id}", response_class=HTMLResponse)
     async def settle(request: Request, passage_id: str) -> Response:
-        """An administrator's label for a passage reviewers disagree on."""
+        """An administrator's label for a passage reviewers disagree on; a mistake comes back to
+        the form with what was typed kept."""
         admin = admin_of(request)
         form = await form_of(request)
+        note = form.get("note", "")
         try:
-            queue.settle(passage_id, admin.username, _goals(form.all("goals")), goal_ids=settings.taxonomy.goal_ids, note=form.get("note"))
-        except DecisionError as error:
-            raise InputError(f"{error}.") from None
-        request.session["flash"] = {"text": f"Settled passage {passage_id}: reports, exports and training now use this label."}
+            goals = _goals(form.all("goals"))
+            queue.settle(passage_id, admin.username, goals, goal_ids=settings.taxonomy.goal_ids, note=note)
+        except (DecisionError, InputError) as error:
+            text = str(error)
+            return settle_response(request, passage_id, error=text[0].upper() + text[1:].rstrip(".") + ". Nothing was saved.", note=note)
+        item = queue.item(passage_id)
+        label = " ".join(map(str, goals)) or "no goal"
+        where = f"“{_snippet(item.text)}”" if item else "the passage"
+        request.session["flash"] = {"text": f"Settled {where} as {label}: reports, exports and training now use this label."}
         return RedirectResponse("/admin/disagreements", status_code=303)
 
     @app.get("/export/reviews.csv")
@@ -439,6 +526,7 @@ def create_app(
         return PlainTextResponse("ok")
 
     app.state.settings = settings
+    app.add_middleware(RequestGuard, limit=MAX_BODY)  # outermost: before sessions, forms and logins
     return app
 
 
@@ -530,6 +618,87 @@ def _goals(values: list[str]) -> list[int]:
     if bad:
         raise InputError(f"'{bad[0][:20]}' is not a goal number; goals are numbers such as 3 or 14")
     return [int(part) for part in parts]
+
+
+DIGITS = re.compile(r"^[0-9]{1,10}$")  # ASCII digits only: "²".isdigit() is true, int("²") fails
+
+
+def _page_number(value: str) -> int:
+    """A page number from the query string: 1 to 100,000, ASCII digits; anything else is a 400."""
+    if not DIGITS.match(value) or not 1 <= int(value) <= 100_000:
+        raise InputError(f"'{value[:20]}' is not a page number; use 1, 2, 3 …")
+    return int(value)
+
+
+def _snippet(text: str, size: int = 60) -> str:
+    """The start of a passage, to name it in a message (never its hash)."""
+    flat = " ".join(readable_text(text).split())
+    return flat if len(flat) <= size else flat[: size - 1].rsplit(" ", 1)[0] + "…"
+
+
+class TooLarge(Exception):
+    """A request body went past MAX_BODY while it was read."""
+
+
+def _too_large(exc: BaseException) -> bool:
+    """``TooLarge``, also as it comes out of a task group (wrapped in an exception group)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_too_large(inner) for inner in exc.exceptions)
+    return isinstance(exc, TooLarge)
+
+
+TOO_LARGE_PAGE = (
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too large · levelup evidence</title></head>"
+    "<body><p role=\"alert\">What was sent is too large. A note can have up to 2,000 characters; shorten it and try again.</p>"
+    "<p><a href=\"/queue\">Back to the queue</a></p></body></html>"
+)
+BAD_REQUEST_PAGE = (
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Problem · levelup evidence</title></head>"
+    "<body><p role=\"alert\">The address has a character no page uses (a NUL). Check the link and try again.</p>"
+    "<p><a href=\"/queue\">Back to the queue</a></p></body></html>"
+)
+
+
+class RequestGuard:
+    """Checks every request before anything reads it: a body larger than ``limit`` bytes is refused
+    (413) by its Content-Length, or, without one, as soon as it grows past the limit, so no form is
+    parsed, no session loaded and no password hashed for it; an address with a NUL character is a
+    400 (a database would refuse the character, PostgreSQL with an error)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
+            await _plain(send, 400, BAD_REQUEST_PAGE)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await _plain(send, 413, TOO_LARGE_PAGE)
+            return
+        received = 0
+
+        async def bounded() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise TooLarge
+            return message
+
+        await self.app(scope, bounded, send)
+
+
+async def _plain(send: Send, status: int, body: str) -> None:
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"connection", b"close"), (b"cache-control", b"no-store")]
+    headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body.encode()})
 
 
 def _digest(sid: str) -> str:

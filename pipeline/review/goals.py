@@ -4,20 +4,26 @@ taxonomy's description, includes and excludes as the reviewer's guideline.
 
 Thresholds come from the model that made the suggestion: a trained model's ``metrics.json``
 (read as JSON; the pickled model is never loaded here), or the zero-shot threshold in params.
+Both are looked for where the app was configured (``$LEVELUP_MODELS_DIR``, ``./params.yaml``) and
+then in the project the package belongs to, so ``review serve`` started from another folder
+still knows them.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import load_params, models_dir
+from pipeline.config import DEFAULT_PARAMS_FILE, load_params, models_dir
 from pipeline.errors import ConfigError
 from pipeline.taxonomy import Taxonomy
+
+PROJECT = Path(__file__).resolve().parents[2]  # the checkout the package runs from
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,11 @@ def goal_rows(taxonomy: Taxonomy, suggestions: Sequence[dict[str, Any]], root: P
     """One row per goal of the taxonomy, in goal order."""
     by_goal = {int(s["goal"]): s for s in suggestions}
     model = next((str(s["model"]) for s in suggestions), "")
-    limits = thresholds(model, root or models_dir(), taxonomy.goal_ids)
+    limits = {}
+    for folder in [root] if root else [models_dir(), PROJECT / "models"]:
+        limits = thresholds(model, folder, taxonomy.goal_ids)
+        if limits:
+            break
     rows = []
     for goal in taxonomy.goals:
         s = by_goal.get(goal.id)
@@ -63,9 +73,33 @@ def goal_rows(taxonomy: Taxonomy, suggestions: Sequence[dict[str, Any]], root: P
     return rows
 
 
+REASONS = {
+    "uncertain": "the score is close to this goal's threshold",
+    "disagree": "the trained model and the simpler baseline model disagree",
+    "new_for_organisation": "it would be this organisation's first evidence for this goal",
+}
+_VETO = re.compile(r"P\(no goal\)\s*=\s*([0-9.]+)\s*(?:≥|>=)\s*([0-9.]+)")
+
+
+def plain_reason(reason: str) -> str:
+    """A flag's reason in words a reviewer reads without knowing the model ("vetoed: P(no goal)=0.88
+    ≥ 0.56" -> "the score passed ..., but the model thinks the passage shows no goal at all (88 %
+    likely; it drops goals from 56 %)")."""
+    if reason in REASONS:
+        return REASONS[reason]
+    veto = _VETO.search(reason)
+    if veto:
+        return (f"the score passed the threshold, but the model thinks the passage shows no goal at all "
+                f"({float(veto.group(1)):.0%} likely; it drops goals from {float(veto.group(2)):.0%})")
+    if reason.startswith("vetoed"):
+        return "the score passed the threshold, but the model thinks the passage shows no goal at all"
+    return reason.replace("_", " ")
+
+
 def why_not(score: float | None, threshold: float | None, explanation: dict[str, Any] | None) -> str:
     if explanation and explanation.get("vetoed"):
-        return f"vetoed by the \"no goal\" rule: {explanation['vetoed']}"
+        reason = str(explanation["vetoed"])
+        return plain_reason(reason) if _VETO.search(reason) else f"overruled by the \"no goal\" check: {reason}"
     if score is not None and threshold is not None and score < threshold:
         return f"score {score:.2f} is under this goal's threshold {threshold:.2f}"
     if score is not None and threshold is not None:
@@ -90,7 +124,8 @@ def _thresholds(model_id: str, root: str, goal_ids: tuple[int, ...]) -> tuple[tu
             return ()
     if parts[0] == "zero-shot":
         try:
-            threshold = float(load_params().tag.threshold)
+            here = DEFAULT_PARAMS_FILE if DEFAULT_PARAMS_FILE.exists() else PROJECT / DEFAULT_PARAMS_FILE
+            threshold = float(load_params(here if here.exists() else None).tag.threshold)
         except ConfigError:
             return ()
         return tuple((goal, threshold) for goal in goal_ids)

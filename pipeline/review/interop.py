@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -93,13 +94,16 @@ def import_annotations(queue: ReviewQueue, data: Any, *, reviewer: str, goal_ids
     nothing (each becomes a review with a token made from the passage and its goals)."""
     if not isinstance(data, list):
         raise InputError("expected a JSON list of Label Studio tasks or Argilla records")
+    if not REVIEWER.match(reviewer):
+        raise InputError(f"--reviewer {reviewer!r} is not a reviewer's name; use 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit")
     rows, problems = [], []
     for number, entry in enumerate(data, start=1):
         try:
-            passage_id, goals = _label_studio(entry) if "data" in entry else _argilla(entry)
+            passage_id, raw = _label_studio(entry) if "data" in entry else _argilla(entry)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             problems.append(f"item {number}: not a Label Studio task or Argilla record ({error})")
             continue
+        goals = None if raw is None else _goal_numbers(raw, number)
         if goals is None:
             continue  # not annotated yet
         try:
@@ -115,22 +119,49 @@ def import_annotations(queue: ReviewQueue, data: Any, *, reviewer: str, goal_ids
     return len(tokens - before), problems
 
 
-def _label_studio(task: dict[str, Any]) -> tuple[str, list[int] | None]:
+REVIEWER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")  # as a username: never empty, never a spreadsheet formula
+_GOAL_TEXT = re.compile(r"^[0-9]{1,3}$")
+
+
+def _goal_numbers(values: Any, number: int) -> list[int]:
+    """The goals of an annotation, strictly: a JSON list of whole numbers or of their digits as
+    text ("3"); a string ("12" is not goals 1 and 2), true, 3.9 or 1e400 is an ``InputError``:
+    the file is not what the tool exports."""
+    if not isinstance(values, list):
+        raise InputError(f"item {number}: the goals must be a JSON list such as [\"3\", \"14\"], not {json.dumps(values)[:40]}")
+    goals = []
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1000:
+            goals.append(value)
+        elif isinstance(value, str) and _GOAL_TEXT.match(value):
+            goals.append(int(value))
+        else:
+            raise InputError(f"item {number}: {json.dumps(value)[:40]} is not a goal number; goals are whole numbers such as 3 or \"14\"")
+    return sorted(set(goals))
+
+
+def _label_studio(task: dict[str, Any]) -> tuple[str, Any]:
     passage_id = str(task["data"]["passage_id"])
     annotations = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
     if not annotations:
         return passage_id, None
     latest = max(annotations, key=lambda a: str(a.get("updated_at") or a.get("created_at") or ""))
-    choices = [c for r in latest.get("result", []) if r.get("from_name") == GOALS for c in r["value"]["choices"]]
-    return passage_id, sorted({int(c) for c in choices})
+    choices: list[Any] = []
+    for r in latest.get("result", []):
+        if r.get("from_name") == GOALS:
+            found = r["value"]["choices"]
+            if not isinstance(found, list):
+                return passage_id, found  # refused by _goal_numbers: a lone "12" is not goals 1 and 2
+            choices += found
+    return passage_id, choices
 
 
-def _argilla(record: dict[str, Any]) -> tuple[str, list[int] | None]:
+def _argilla(record: dict[str, Any]) -> tuple[str, Any]:
     passage_id = str(record["id"])
     submitted = [r for r in record.get("responses") or [] if r.get("status", "submitted") == "submitted" and r.get("question_name", GOALS) == GOALS]
     if not submitted:
         return passage_id, None
-    return passage_id, sorted({int(v) for v in submitted[-1]["value"]})
+    return passage_id, submitted[-1]["value"]
 
 
 def _iso(value: Any) -> Any:

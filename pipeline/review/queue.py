@@ -29,23 +29,26 @@ token, so a double submission stores one review.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from hashlib import sha256
-from itertools import combinations
 from typing import Any
 
-from pipeline.errors import DecisionError, StaleDecision
+from pipeline.errors import DecisionError, InputError, StaleDecision
+from pipeline.evidence.standing import agreement, agreement_by_goal, agreement_by_reviewer, model_precision
 from pipeline.evidence.store import DECIDING, LABELLING_DECISIONS, SETTLE, Store, now
 
 DECISIONS = ("accept", "reject", "change", "no_goal", "skip")
-__all__ = ["DECISIONS", "LABELLING_DECISIONS", "Filters", "Item", "QueueItem", "ReviewQueue"]
+__all__ = ["DECISIONS", "LABELLING_DECISIONS", "Filters", "Item", "QueueItem", "ReviewQueue", "agreement", "agreement_by_goal", "agreement_by_reviewer", "model_precision"]
 ENTITY_KEYS = ("label", "text", "start", "end", "canonical", "role")  # what the review page shows
 FIGURE_KEYS = ("text", "start", "end", "value", "unit", "counted")
 SUGGESTION_KEYS = ("goal", "score", "predicted", "flagged", "priority", "reasons", "explanation", "model", "created_at")
 MAX_NOTE = 2000  # characters; a longer note is refused, not cut
+MAX_FILTER = 200  # characters of a filter value
+_GOAL = re.compile(r"^[0-9]{1,3}$")  # ASCII digits only
 
 
 @dataclass(frozen=True)
@@ -59,15 +62,29 @@ class Filters:
 
     @classmethod
     def parse(cls, values: dict[str, str]) -> Filters:
-        """From query-string values; blank means no filter, a bad goal or date is ignored."""
+        """From query-string (or carried form) values; blank means no filter. A value no filter can
+        use (a goal that is not 1-3 ASCII digits, a date not YYYY-MM-DD, text over 200 characters or
+        with a NUL) is an ``InputError`` (a 400), raised before anything is read or stored."""
+        for key in ("organisation", "source", "search", "date_from", "date_to", "goal"):
+            value = values.get(key, "")
+            if len(value) > MAX_FILTER or "\x00" in value:
+                raise InputError(f"the {key.replace('_', ' ')} filter is too long or has a NUL character; use at most {MAX_FILTER} plain characters")
         goal = values.get("goal", "").strip()
+        if goal and not _GOAL.match(goal):
+            raise InputError(f"the goal filter '{goal[:20]}' is not a goal number; pick a goal from the list, or none")
+        dates = {}
+        for key in ("date_from", "date_to"):
+            text = values.get(key, "").strip()
+            dates[key] = _iso(text)
+            if text and dates[key] is None:
+                raise InputError(f"'{text[:20]}' is not a date; write dates as YYYY-MM-DD, e.g. 2026-05-01")
         return cls(
             organisation=values.get("organisation", "").strip() or None,
-            goal=int(goal) if goal.isdigit() else None,
+            goal=int(goal) if goal else None,
             source=values.get("source", "").strip() or None,
-            date_from=_iso(values.get("date_from", "")),
-            date_to=_iso(values.get("date_to", "")),
-            search=" ".join(values.get("search", "").split())[:200] or None,
+            date_from=dates["date_from"],
+            date_to=dates["date_to"],
+            search=" ".join(values.get("search", "").split()) or None,
         )
 
     def query(self) -> dict[str, str]:
@@ -198,7 +215,20 @@ class ReviewQueue:
         ``goals`` (the ticked goals), "accept" saves them; without, it keeps the model's.
         """
         row = self.review_row(passage_id, reviewer, decision, goals=goals, note=note, goal_ids=goal_ids, shown=shown, shown_goals=shown_goals, token=token)
-        return self.store.add_reviews([row])[0]
+        review_id = self.store.add_reviews([row])[0]
+        stored = self.store.review(review_id) if token else None
+        if stored is not None and stored["passage_id"] != passage_id:  # the token of a page about another passage
+            raise DecisionError("this form was already used for a decision on another passage; nothing was saved. Reload the page and decide again")
+        return review_id
+
+    def full(self, passage_id: str, reviewer: str) -> bool:
+        """Under double (or wider) review, whether the passage already has the ``reviewers_per_passage``
+        reviewers it needs without ``reviewer``, who then may not decide it (an extra opinion would
+        skew the measured agreement; revising one's own decision is always allowed)."""
+        if not self.reviewers_per_passage or self.reviewers_per_passage < 2:  # sharing the work out: a second look is welcome
+            return False
+        deciders = {d["reviewer"] for d in self.store.passage_reviews(self.taxonomy, passage_id) if d["decision"] in DECIDING}
+        return reviewer not in deciders and len(deciders) >= self.reviewers_per_passage
 
     def decide_all(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Store review rows made by ``review_row`` in one transaction: all of them or none."""
@@ -295,75 +325,29 @@ class ReviewQueue:
         return self.store.standing_reviews(self.taxonomy)
 
     def status(self, today: date | None = None) -> dict[str, Any]:
-        effective = self.effective()
+        """What /status shows, from aggregates the store keeps on every review write (``review_counts``,
+        ``passage_standing.disputed``) and covering indexes: no read of the review history."""
         day = today or now().date()
-        decided = [r for r in effective if r["decision"] in DECIDING]
+        start = datetime.combine(day, time.min, tzinfo=UTC)
+        found = self.store.status_counts(self.taxonomy, start, start + timedelta(days=1))
+        by_decision = found["by_decision"]
+        sums: dict[str, dict[str, tuple[int, int, int]]] = defaultdict(dict)
+        for kind, key, n, m, passages in found["sums"]:
+            sums[kind][key] = (n, m, passages)
+        pairs, agreeing, shared = sums["pair"].get("", (0, 0, 0))
+        suggested, kept, _ = sums["model"].get("", (0, 0, 0))
         return {
             "queue": self.size(),
-            "reviews_today": sum(1 for r in decided if _day(r["created_at"]) == day),
-            "reviews": len(decided),
-            "reviewers": len({r["reviewer"] for r in decided}),
-            "by_decision": {d: sum(1 for r in effective if r["decision"] == d) for d in (*DECISIONS, SETTLE)},
-            "agreement": agreement(decided),
-            "agreement_by_reviewer": agreement_by_reviewer(decided),
-            "agreement_by_goal": agreement_by_goal(decided),
-            "disagreements": len(self.disagreements()),
-            "model_precision": model_precision(decided),
+            "reviews_today": found["today"],
+            "reviews": sum(by_decision.get(d, 0) for d in DECIDING),
+            "reviewers": found["reviewers"],
+            "by_decision": {d: by_decision.get(d, 0) for d in (*DECISIONS, SETTLE)},
+            "agreement": {"passages": shared, "pairs": pairs, "rate": round(agreeing / pairs, 3) if pairs else None},
+            "agreement_by_reviewer": {who: {"pairs": n, "rate": round(m / n, 3)} for who, (n, m, _) in sorted(sums["reviewer"].items()) if n},
+            "agreement_by_goal": {int(goal): {"pairs": n, "rate": round(m / n, 3)} for goal, (n, m, _) in sorted(sums["goal"].items(), key=lambda kv: int(kv[0])) if n},
+            "disagreements": found["disputed"],
+            "model_precision": {"suggested": suggested, "kept": kept, "precision": round(kept / suggested, 3) if suggested else None},
         }
-
-
-def _latest_by_passage(reviews: Sequence[dict[str, Any]]) -> dict[str, dict[str, list[int]]]:
-    """Per passage, each reviewer's latest goals."""
-    latest: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    for r in sorted(reviews, key=lambda r: (r["created_at"], r["id"])):
-        latest[r["passage_id"]][r["reviewer"]] = sorted(r["goals_after"] or [])
-    return latest
-
-
-def agreement(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """How often two reviewers of the same passage settled on the same goals (latest decision
-    of each reviewer; pairs of reviewers per passage)."""
-    latest = _latest_by_passage(reviews)
-    pairs = agreeing = 0
-    for by_reviewer in latest.values():
-        for a, b in combinations(by_reviewer.values(), 2):
-            pairs += 1
-            agreeing += a == b
-    shared = sum(1 for by_reviewer in latest.values() if len(by_reviewer) > 1)
-    return {"passages": shared, "pairs": pairs, "rate": round(agreeing / pairs, 3) if pairs else None}
-
-
-def agreement_by_reviewer(reviews: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per reviewer: of the passages they share with another reviewer, the pairs that agree."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for by_reviewer in _latest_by_passage(reviews).values():
-        for (a, goals_a), (b, goals_b) in combinations(by_reviewer.items(), 2):
-            for who in (a, b):
-                counts[who][0] += 1
-                counts[who][1] += goals_a == goals_b
-    return {who: {"pairs": n, "rate": round(agree / n, 3)} for who, (n, agree) in sorted(counts.items())}
-
-
-def agreement_by_goal(reviews: Sequence[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Per goal: of the reviewer pairs where at least one chose it, the share where both did
-    (positive agreement)."""
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for by_reviewer in _latest_by_passage(reviews).values():
-        for goals_a, goals_b in combinations(by_reviewer.values(), 2):
-            for goal in set(goals_a) | set(goals_b):
-                counts[goal][0] += 1
-                counts[goal][1] += goal in goals_a and goal in goals_b
-    return {goal: {"pairs": n, "rate": round(both / n, 3)} for goal, (n, both) in sorted(counts.items())}
-
-
-def model_precision(reviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Of the goals the model suggested on reviewed passages, the share the reviewers kept."""
-    suggested = kept = 0
-    for r in reviews:
-        before = set(r["goals_before"] or [])
-        suggested += len(before)
-        kept += len(before & set(r["goals_after"] or []))
-    return {"suggested": suggested, "kept": kept, "precision": round(kept / suggested, 3) if suggested else None}
 
 
 def _token_key(reviewer: str, token: str | None) -> str | None:
@@ -380,7 +364,3 @@ def _iso(value: str) -> str | None:
         return date.fromisoformat(value.strip()).isoformat()
     except ValueError:
         return None
-
-
-def _day(value: datetime | str) -> date:
-    return (datetime.fromisoformat(value) if isinstance(value, str) else value).date()

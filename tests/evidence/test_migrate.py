@@ -88,3 +88,43 @@ def test_a_migration_that_fails_half_way_leaves_no_half_schema(db_url: str, monk
         assert migrate.current_revision(engine) == revisions()[-1]
     finally:
         engine.dispose()
+
+
+def test_0012_marks_passages_reviewers_disagree_on_as_disputed_and_keeps_the_status_counts(db_url: str):
+    """Reviews made before 0012: a disagreement stops standing, and /status's sums are filled in."""
+    engine = engine_for(db_url)
+    try:
+        migrate.upgrade(engine, "0011")
+        from datetime import UTC, datetime
+
+        from sqlalchemy import MetaData, Table, insert
+
+        with engine.begin() as connection:
+            reviews = Table("reviews", MetaData(), autoload_with=connection)
+            kept = Table("passage_standing", MetaData(), autoload_with=connection)
+            made = [("p1", "rita", []), ("p1", "bob", [3, 5]), ("p2", "rita", [3]), ("p2", "bob", [3])]
+            connection.execute(insert(reviews), [
+                {"id": number, "passage_id": passage, "passage_text": "text", "taxonomy": "levelling-up", "decision": "change", "goals_before": [3],
+                 "goals_after": goals, "reviewer": reviewer, "created_at": datetime(2026, 1, number, tzinfo=UTC), "stands": True}
+                for number, (passage, reviewer, goals) in enumerate(made, start=1)
+            ])  # fmt: skip
+            connection.execute(insert(kept), [
+                {"taxonomy": "levelling-up", "passage_id": "p1", "decided_id": 2, "label_id": 2, "reviewers": 2},
+                {"taxonomy": "levelling-up", "passage_id": "p2", "decided_id": 4, "label_id": 4, "reviewers": 2},
+            ])  # fmt: skip
+    finally:
+        engine.dispose()
+    store = Store.open(db_url)  # migrates the rest of the way
+    try:
+        assert store.disputed("levelling-up", "p1") and not store.disputed("levelling-up", "p2")
+        assert store.reviewed_labels("levelling-up") == [("text", [3])]  # p2 only: p1's last reviewer does not win
+        sums = {(kind, key): (n, m) for kind, key, n, m, _ in store.status_counts("levelling-up", *_days())["sums"]}
+        assert sums[("pair", "")] == (2, 1) and sums[("reviewer", "rita")] == (2, 1) and sums[("goal", "3")] == (2, 1)
+    finally:
+        store.dispose()
+
+
+def _days():
+    from datetime import UTC, datetime
+
+    return datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)

@@ -86,10 +86,22 @@ def test_goals_by_organisation_join_model_goals_and_standing_labelling_reviews(s
 def test_goals_by_organisation_take_an_administrators_settled_label_over_the_reviewers(seeded: Store):
     predicted = {3, 5, 10, 13}
     review(seeded, "p2", "change", [12], reviewer="rita")
-    review(seeded, "p2", "change", [11], reviewer="ada")  # the latest reviewer's label stands until settled
-    assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted | {11}}
+    review(seeded, "p2", "change", [11], reviewer="ada")  # disputed: neither reviewer's label stands until settled
+    assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted}
+    assert seeded.reviewed_labels(TAXONOMY) == []
     review(seeded, "p2", "settle", [7], reviewer="admin")
     assert seeded.goals_by_organisation(TAXONOMY) == {"Example NHS Trust": predicted | {7}}
+
+
+def test_a_disagreement_is_no_standing_label_until_settled_and_agreeing_again_ends_it(seeded: Store):
+    review(seeded, "p2", "no_goal", [], reviewer="rita")
+    assert seeded.reviewed_labels(TAXONOMY) == [("text of p2", [])]
+    review(seeded, "p2", "change", [3, 5, 8], reviewer="ada")  # the last reviewer does not win
+    assert seeded.disputed(TAXONOMY, "p2") and seeded.reviewed_labels(TAXONOMY) == []
+    assert seeded.reviewed_goals(TAXONOMY).empty  # reports: no reviewed goals for it
+    assert [d["passage_id"] for d in seeded.disagreements(TAXONOMY)] == ["p2"]
+    review(seeded, "p2", "no_goal", [], reviewer="ada")  # ada comes round: agreement, the label stands
+    assert not seeded.disputed(TAXONOMY, "p2") and seeded.reviewed_labels(TAXONOMY) == [("text of p2", [])]
 
 
 def kept_rows(store: Store) -> dict[str, tuple[int | None, int | None, float | None]]:

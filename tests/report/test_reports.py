@@ -81,6 +81,20 @@ def test_evidence_table_holds_what_stands_and_round_trips(db: str, tmp_path: Pat
     assert pd.to_datetime(csv["document_date"]).dt.year.tolist() == parquet["document_date"].dt.year.tolist()
 
 
+def test_a_disputed_passage_is_no_review_in_the_evidence_table_and_says_disputed(db: str, tmp_path: Path):
+    queue = ReviewQueue(Store.open(db), "levelling-up", reviewers_per_passage=2)
+    queue.decide("p0", "rita", "no_goal")
+    queue.decide("p0", "bob", "change", goals=[3, 5, 8])  # the last reviewer does not win
+    assert runner.invoke(app, ["export", "--db", db, "--out", str(tmp_path / "a")]).exit_code == 0
+    parquet, _ = _evidence(tmp_path / "a")
+    p0 = parquet[parquet["passage_id"] == "p0"]
+    assert list(zip(p0["goal"], p0["source"], strict=True)) == [(3, "disputed")] and p0["reviewer"].isna().all()
+    queue.settle("p0", "ada", [8])
+    assert runner.invoke(app, ["export", "--db", db, "--out", str(tmp_path / "b")]).exit_code == 0
+    p0 = _evidence(tmp_path / "b")[0].query("passage_id == 'p0'")
+    assert list(zip(p0["goal"], p0["source"], strict=True)) == [(8, "review")]
+
+
 def test_evidence_table_follows_undo_and_reject(db: str, tmp_path: Path):
     queue = ReviewQueue(Store.open(db), "levelling-up")
     assert queue.undo_last("ada") is not None  # takes back the change on p2: the model's goal 10 stands again

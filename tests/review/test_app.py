@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from markupsafe import escape
 
 from pipeline.evidence.store import Store
+from pipeline.review import accounts
 from pipeline.review.queue import ReviewQueue
 
 from .conftest import HOSTILE, PASSWORDS, csrf, decide, login
@@ -334,7 +335,7 @@ def test_the_session_cookie_is_secure_with_https(db_url: str):
 
     from pipeline.review.app import create_app
 
-    client = TestClient(create_app(db_url, secret="s" * 40, https_only=True), base_url="https://127.0.0.1")
+    client = TestClient(create_app(db_url, secret="an https test secret, long enough and varied", https_only=True), base_url="https://127.0.0.1")
     assert "secure" in login(client, "rita").headers["set-cookie"].lower()
 
 
@@ -400,7 +401,7 @@ def test_each_decision_is_confirmed_with_an_undo_and_progress(client, db_url: st
     login(client, "rita")
     decide(client, "p0", "accept")
     page = client.get("/item/p1").text
-    assert "Saved: accept (goals 3) for passage p0." in page and 'name="review"' in page
+    assert "Saved: accept (goals 3) for “The trust took on 120 apprentices from the local area,…”." in page and 'name="review"' in page
     assert "1/4 · " in page and "left" in page  # one done, three waiting
     assert "Saved:" not in client.get("/item/p1").text  # said once
     decide(client, "p1", "no_goal")
@@ -474,7 +475,7 @@ def test_an_admin_settles_a_disagreement_and_reports_exports_and_training_use_it
     queue.decide("p0", "bob", "accept")  # agreeing: nothing to settle
     login(client, "ada")
     page = client.get("/admin/disagreements").text
-    assert "/admin/settle/p1" in page and "/admin/settle/p0" not in page and "goals 14" in page
+    assert "/admin/settle/p1" in page and "/admin/settle/p0" not in page and "14. Achieve equality" in page
     status = client.get("/status").text
     assert "Agreement per reviewer" in status and "disagreements to settle</th><td>1" in status
     response = client.post("/admin/settle/p1", data={"csrf_token": csrf(page), "goals": "3 5", "note": "both goals apply"}, follow_redirects=False)
@@ -488,6 +489,64 @@ def test_an_admin_settles_a_disagreement_and_reports_exports_and_training_use_it
     assert dict(store.reviewed_labels("levelling-up"))[HOSTILE] == [3, 5]
     bad = client.post("/admin/settle/p1", data={"csrf_token": csrf(page), "goals": "²"}, follow_redirects=False)
     assert bad.status_code == 400
+
+
+def test_the_settle_page_shows_context_titles_the_model_and_both_reviewers_and_keeps_the_note_on_a_mistake(client, db_url: str):
+    queue = ReviewQueue(Store.open(db_url), "levelling-up", reviewers_per_passage=2)
+    queue.decide("p0", "rita", "no_goal")
+    queue.decide("p0", "bob", "change", goals=[3, 5, 8])
+    login(client, "ada")
+    page = client.get("/admin/settle/p0")
+    assert page.status_code == 200
+    html = page.text
+    assert "Strong foundations in early years" in html and "Positive destinations post 16+" in html  # goal titles
+    assert "<strong>suggested</strong> 0.80" in html  # the model's suggestion (goal 3)
+    assert "<th>rita</th>" in html and "<th>bob</th>" in html and "no goal" in html  # side by side
+    assert 'class="context"' in html  # the neighbouring passages, as context
+    typo = client.post("/admin/settle/p0", data={"csrf_token": csrf(html), "goals": "health", "note": "read the report"}, follow_redirects=False)
+    assert typo.status_code == 400 and 'value="read the report"' in typo.text and "is not a goal number" in typo.text
+    assert 'action="/admin/settle/p0"' in typo.text  # back on the form, not a dead end
+    done = client.post("/admin/settle/p0", data={"csrf_token": csrf(html), "goals": ["3", "8"], "note": "read the report"})
+    assert done.status_code == 200 and "Settled “The trust took on 120 apprentices" in done.text and "p0" not in done.text.split("Settled")[1][:120]
+
+
+def test_double_review_is_blind_until_one_has_decided_and_a_dispute_is_shown_as_disputed(db_url: str):
+    from fastapi.testclient import TestClient
+
+    from pipeline.review.app import create_app
+
+    client = TestClient(create_app(db_url, secret="a test secret that is long enough", reviewers_per_passage=2), base_url="http://127.0.0.1")
+    login(client, "ada")
+    decide(client, "p0", "no_goal", note="nothing here")
+    client.cookies.clear()
+    login(client, "rita")
+    before = client.get("/item/p0").text
+    assert "ada" not in before.split("<main")[1] and "nothing here" not in before  # not anchored on ada's decision
+    assert "1 other reviewer(s) decided this passage" in before and 'id="disputed"' not in before
+    decide(client, "p0", "change", goals="3 5 8", page=before)
+    after = client.get("/item/p0").text
+    assert "ada: no goal" in after and 'id="disputed"' in after  # decided: now both show, and the dispute
+    store = Store.open(db_url)
+    assert store.reviewed_labels("levelling-up") == []  # neither label stands
+    assert "ada" not in {row["reviewer"] for row in store.standing_evidence("levelling-up")[1].to_dict("records")}
+    assert store.standing_evidence("levelling-up")[1].empty
+
+
+def test_a_third_reviewer_cannot_decide_by_url_under_double_review(db_url: str):
+    from fastapi.testclient import TestClient
+
+    from pipeline.review.app import create_app
+
+    store = Store.open(db_url)
+    accounts.add_user(store, "carol", "carol-password-1", "reviewer")
+    queue = ReviewQueue(store, "levelling-up", reviewers_per_passage=2)
+    queue.decide("p0", "rita", "accept")
+    queue.decide("p0", "ada", "accept")
+    client = TestClient(create_app(db_url, secret="a test secret that is long enough", reviewers_per_passage=2), base_url="http://127.0.0.1")
+    login(client, "carol", "carol-password-1")
+    response = decide(client, "p0", "change", goals="9")
+    assert response.status_code == 400 and "already has the 2 reviews it needs" in response.text
+    assert {r["reviewer"] for r in reviews(db_url)} == {"rita", "ada"}
 
 
 def test_reviewers_cannot_settle(client, db_url: str):

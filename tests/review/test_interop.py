@@ -94,3 +94,23 @@ def test_cli_add_user_export_and_import(db_url: str, tmp_path: Path):
     broken.write_text("{not json")
     failed = runner.invoke(app, ["review", "import", str(broken), "--reviewer", "carol", "--db", db_url])
     assert failed.exit_code == 2 and "not valid JSON" in failed.stderr
+
+
+def test_import_refuses_goal_values_of_the_wrong_type_with_one_line_and_exit_2(db_url: str, tmp_path: Path):
+    for value in ('"12"', "[true]", "[3.9]", "[1e400]", '["3 5"]', "[-1]"):
+        (tmp_path / "records.json").write_text(f'[{{"id": "p2", "responses": [{{"question_name": "goals", "value": {value}, "status": "submitted"}}]}}]')
+        result = runner.invoke(app, ["review", "import", str(tmp_path / "records.json"), "--reviewer", "carol", "--db", db_url])
+        assert result.exit_code == 2, (value, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1 and "item 1:" in result.stderr and "internal error" not in result.stderr, value
+    tasks = [{"data": {"passage_id": "p2"}, "annotations": [{"result": [{"from_name": "goals", "value": {"choices": "12"}}]}]}]
+    (tmp_path / "tasks.json").write_text(json.dumps(tasks))
+    assert runner.invoke(app, ["review", "import", str(tmp_path / "tasks.json"), "--reviewer", "carol", "--db", db_url]).exit_code == 2
+    assert Store.open(db_url).reviews("levelling-up") == []
+
+
+def test_import_refuses_an_empty_or_formula_like_reviewer(db_url: str, tmp_path: Path):
+    (tmp_path / "records.json").write_text('[{"id": "p2", "responses": [{"question_name": "goals", "value": ["10"], "status": "submitted"}]}]')
+    for reviewer in ("", "  ", "=HYPERLINK(\"http://x\")", "+cmd", "@SUM(A1)"):
+        result = runner.invoke(app, ["review", "import", str(tmp_path / "records.json"), "--reviewer", reviewer, "--db", db_url])
+        assert result.exit_code == 2 and "--reviewer" in result.stderr, (reviewer, result.output)
+    assert Store.open(db_url).reviews("levelling-up") == []

@@ -67,7 +67,7 @@ def test_flagged_but_not_suggested_goals_are_shown_unticked_with_why(client, db_
     page = client.get("/item/p3").text
     assert 'id="goal-8" checked' not in page and 'id="goal-8"' in page
     assert "Confirm: no goal" in page  # nothing suggested: accept confirms "no goal"
-    assert "vetoed by the" in page and "reads as no goal (0.81 over 0.60)" in page and "0.78" in page
+    assert "overruled by the" in page and "reads as no goal (0.81 over 0.60)" in page and "0.78" in page
     response = decide(client, "p3", "accept", goals="8", page=page)  # the reviewer ticks goal 8
     assert response.status_code == 303
     (row,) = reviews(db_url)
