@@ -54,6 +54,11 @@ class SegmentParams(Section):
     # tagged (marked unprocessed, counted in the run summary), so one monster page cannot hold a
     # nightly run hostage; the stage commands (levelup segment, extract, tag) process everything
     max_passages: int = Field(2000, ge=1, description="Passages per document extracted and tagged by run and ingest; the rest are stored unprocessed.")
+    # a table is one passage however many cells it has: one of 50,000 cells took 96 s and ~1 GB
+    # to extract (20,626 figures); 10,000 cells is ~15 s, far more than any report's tables hold
+    max_table_cells: int = Field(
+        10_000, ge=0, description="Table cells per document extracted and tagged by run and ingest; tables past this are stored unprocessed."
+    )
 
 
 class ExtractParams(Section):
