@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 
 from pipeline.evidence import schema
 from pipeline.evidence.base import StoreBase
+from pipeline.evidence.transaction import chunks
 from pipeline.extract.gazetteer import Gazetteer, load_gazetteer, normalise_name
 
 TABLES = ("documents", "passages", "entities", "figures", "quotes", "suggestions", "reviews", "runs")
@@ -68,7 +69,7 @@ class DocumentReads(StoreBase):
         if not urls:
             return set()
         f = schema.fetches
-        return {row.url for row in self._read(select(f.c.url).where(f.c.url.in_(list(urls))).distinct())}
+        return {row.url for chunk in chunks(urls) for row in self._read(select(f.c.url).where(f.c.url.in_(chunk)).distinct())}
 
     def organisations(self) -> list[str]:
         """Every organisation some document is about, alphabetically."""
