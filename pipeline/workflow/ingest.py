@@ -39,7 +39,7 @@ from pipeline.collect.discover import discover, normalise
 from pipeline.collect.http import Fetched, Fetcher
 from pipeline.collect.sources import Source
 from pipeline.config import Params, data_dir
-from pipeline.errors import FetchError, IngestLocked, InputError
+from pipeline.errors import FetchError, IngestLocked, InputError, OutOfTime
 from pipeline.evidence.store import FetchLog, Store
 from pipeline.progress import Track, no_progress
 from pipeline.records import Document, Provenance
@@ -211,6 +211,10 @@ class _Deadline:
 
     def start(self) -> None:
         self.started = self.clock()
+
+    def left(self) -> float | None:
+        """Seconds left of the budget (None: no budget)."""
+        return None if self.seconds is None else self.seconds - (self.clock() - self.started)
 
     def passed(self) -> bool:
         if self.seconds is not None and not self.reached and self.clock() - self.started >= self.seconds:
@@ -411,7 +415,13 @@ class _Crawl:
                 continue
             etag, modified = previous.get(url, (None, None))
             try:
-                answer: Fetched | FetchError = fetcher.fetch(url, etag=etag, last_modified=modified)
+                answer: Fetched | FetchError = fetcher.fetch(url, etag=etag, last_modified=modified, time_left=self.deadline.left)
+            except OutOfTime as error:  # a retry would end past the budget: the budget is spent for this run
+                log.warning("%s; left for the next run", error)
+                self.deadline.reached = True
+                self.stop.set()
+                left += 1
+                continue
             except FetchError as error:
                 answer = error
             self._put(_Fetched(source, url, answer))
