@@ -170,6 +170,12 @@ def test_run_missing_path_exits_2_and_leaves_database_as_it_was(tmp_path: Path, 
     assert Store.open(db).counts() == before
 
 
+def test_run_on_a_missing_path_creates_no_database(tmp_path: Path):
+    result = invoke("run", str(tmp_path / "missing.html"), "--db", f"sqlite:///{tmp_path / 'new' / 'evidence.db'}")
+    assert result.exit_code == 2 and "no such file or folder" in result.stderr
+    assert not (tmp_path / "new").exists()  # issue 27: the store was opened (and created) before the inputs were checked
+
+
 def test_bad_database_url_is_a_usage_error():
     result = invoke("report", "--db", "nonsense")
     assert result.exit_code == 2 and "not a database URL" in result.stderr
@@ -316,12 +322,15 @@ def test_a_locked_database_is_a_one_line_exit_4_and_v_shows_the_sql(db_url: str,
     assert _add_user(db_url).exit_code == 0  # and once the lock is gone, the same command works
 
 
-def test_a_read_only_database_is_a_one_line_exit_2(db_url: str, tmp_path: Path):
+def test_a_read_only_database_is_a_one_line_exit_2(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     Store.open(db_url).dispose()
     read_only = f"sqlite:///file:{tmp_path / 'evidence.db'}?mode=ro&uri=true"
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     result = _add_user(read_only)
     assert result.exit_code == 2, result.output
     assert "the database is read-only" in _one_line(result)
+    assert list((tmp_path / "cwd").iterdir()) == []  # the URI was once read as a folder path: ./file:/tmp/...
 
 
 def test_a_database_error_that_escapes_the_store_is_still_one_line(monkeypatch: pytest.MonkeyPatch):
