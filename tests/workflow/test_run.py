@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
+from pipeline.collect import Failure
 from pipeline.config import Params
 from pipeline.evidence import schema
 from pipeline.evidence.store import Store
@@ -120,3 +121,15 @@ def test_a_50000_cell_table_is_stored_unprocessed_and_the_prose_after_it_is_not(
     report = RunReport("r")
     run_module.count(report, batch)
     assert report.counts["passages_unprocessed"] == 1 and report.counts["documents_capped"] == 1
+
+
+def test_an_ingest_with_no_new_page_and_one_failure_is_partial_not_failed():
+    """Regression (issue 27): unchanged pages were not counted as done, so a night with nothing
+    new and one bad page was recorded `failed` while the ingest exited 0."""
+    report = RunReport("r")
+    report.counts.update(pages_unchanged=12, pages_failed=1)
+    report.failures.append(Failure("https://example.org/broken", "HTTP 500"))
+    assert report.status == "partial"
+    report.counts.update(pages_unchanged=-12, pages_duplicate=1)
+    assert report.status == "partial"
+    assert RunReport("r", failures=[Failure("x", "HTTP 500")]).status == "failed"
