@@ -228,6 +228,16 @@ def test_run_reads_inputs_from_a_list_file(tmp_path: Path, tagger):
     assert Store.open(db).counts()["documents"] == 2
 
 
+@pytest.mark.parametrize("line", ["htp://www.trust.nhs.uk/news/a", "ftp://www.trust.nhs.uk/a.pdf", "www.trust.nhs.uk/news/a"])
+def test_a_bad_url_in_a_list_file_is_called_a_bad_url(tmp_path: Path, line: str):
+    """Regression (issue 27): it was called "no such file or folder"."""
+    listed = tmp_path / "inputs.txt"
+    listed.write_text(f"{line}\n")
+    result = invoke("run", "--list", str(listed), "--db", f"sqlite:///{tmp_path / 'evidence.db'}")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {line}: not an http(s) URL; give an address starting http:// or https://, or a local path"
+
+
 def test_run_without_inputs_is_a_usage_error(tmp_path: Path):
     result = invoke("run", "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert result.exit_code == 2 and "at least one file" in result.output
