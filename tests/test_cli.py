@@ -36,6 +36,28 @@ def test_every_command_is_documented_in_the_readme(command: str):
     assert f"levelup {command}" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
+def _help(*args: str) -> str:
+    return runner.invoke(app, [*args, "--help"], env={"COLUMNS": "240", "NO_COLOR": "1", "TERM": "dumb"}).output
+
+
+def test_help_opens_with_the_three_commands_a_newcomer_needs():
+    """Issue 27: 18 commands with no "start here"."""
+    text = _help()
+    assert "Start here: 'levelup run corpus/sample'" in text
+    listed = [line.split()[1] for line in text.split("─ Commands ─", 1)[1].splitlines()[1:4]]
+    assert listed == ["run", "report", "analyze"]
+    assert "print each passage with its goals (text on a terminal)" in text  # was cut in two at "goals"
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in COMMANDS)])
+def test_help_shows_no_value_for_a_flag_and_no_sentence_cut_in_two(command: list[str]):
+    """Issue 27: flags showed <bool> as if they took a value; docstrings' line breaks cut sentences."""
+    assert "<bool>" not in _help(*command)
+    group = typer.main.get_command(app)
+    help_text = (group.commands[command[0]] if command else group).help or ""  # type: ignore[attr-defined]
+    assert all("\n" not in paragraph for paragraph in help_text.split("\n\n")), help_text
+
+
 def test_no_arguments_shows_help():
     result = invoke()
     assert "Usage:" in result.output
