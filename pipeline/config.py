@@ -18,6 +18,7 @@ from pipeline.errors import ConfigError
 DEFAULT_PARAMS_FILE = Path("params.yaml")
 DATA_DIR_ENV = "LEVELUP_DATA_DIR"
 MODELS_DIR_ENV = "LEVELUP_MODELS_DIR"
+TAG_MODEL_ENV = "LEVELUP_TAG_MODEL"  # overrides tag.model: e.g. zero-shot where no model is trained (the tests)
 DB_URL_ENV = "LEVELUP_DB"
 
 
@@ -85,7 +86,7 @@ class TagParams(Section):
     batch_size: int = Field(16, ge=1, description="Texts per encoder call; small batches of similar length pad least.")
     model: str = Field(
         "supervised",
-        description="'supervised' (the latest trained model in models/<taxonomy>/, else zero-shot), "
+        description="'supervised' (the latest trained model in models/<taxonomy>/; none is an error), "
         "'zero-shot', or a trained model folder.",
     )
     cache: bool = Field(True, description="Keep embeddings in data/cache/embeddings.sqlite (encoder id + text hash).")

@@ -111,9 +111,11 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session", autouse=True)
 def models_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Tests never see models trained by hand into ./models: they start from an empty models
-    folder (so the default tagger is the zero-shot fallback) unless they ask for ``trained``."""
+    folder, and ask for the zero-shot tagger ($LEVELUP_TAG_MODEL: a missing trained model is an
+    error), unless they ask for ``trained``."""
     root = tmp_path_factory.mktemp("models")
     os.environ["LEVELUP_MODELS_DIR"] = str(root)
+    os.environ["LEVELUP_TAG_MODEL"] = "zero-shot"
     # The quantised encoder set-up exported into ./models is not a trained model: a copy saves
     # every session the export (about 15 s); without one, the first tagger exports it afresh.
     exported = ROOT / "models" / "encoders"

@@ -192,6 +192,17 @@ def test_run_missing_path_exits_2_and_leaves_database_as_it_was(tmp_path: Path, 
     assert Store.open(db).counts() == before
 
 
+def test_a_missing_trained_model_is_a_one_line_error_unless_zero_shot_is_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Issue 27: with no model found, analyze warned and went on zero-shot, with other scores."""
+    monkeypatch.delenv("LEVELUP_TAG_MODEL")
+    monkeypatch.setenv("LEVELUP_MODELS_DIR", str(tmp_path / "models"))
+    result = invoke("analyze", str(FIXTURES / "release.txt"), "--format", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert _one_line(result).startswith(f"error: no trained model for taxonomy 'levelling-up' in {tmp_path / 'models'}; train one")
+    asked = invoke("analyze", str(FIXTURES / "release.txt"), "--format", "json", "--model", "zero-shot")
+    assert asked.exit_code == 0 and asked.stdout.count("\n") > 0
+
+
 def test_run_on_a_missing_path_creates_no_database(tmp_path: Path):
     result = invoke("run", str(tmp_path / "missing.html"), "--db", f"sqlite:///{tmp_path / 'new' / 'evidence.db'}")
     assert result.exit_code == 2 and "no such file or folder" in result.stderr
