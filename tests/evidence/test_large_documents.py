@@ -65,4 +65,6 @@ def test_save_document_stores_a_100000_passage_document_in_bounded_memory(store:
         figures = connection.execute(select(func.count()).select_from(schema.figures)).scalar_one()
     assert ids == {p.id for p in changed}
     assert figures == 0  # the first 2,000 passages were replaced, with their figures
+    every = [p.id for p in changed]  # reads by passage id: an IN list per chunk, not one of 100,000
+    assert len(store.passages_with_documents(every)) == PASSAGES and store.figures(every) == [] and store.scores(every, "levelling-up") == {}
     assert peak < MEMORY_LIMIT_MB * 2**20, f"one save allocated {peak / 2**20:.0f} MB"
