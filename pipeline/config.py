@@ -17,6 +17,8 @@ from pipeline.errors import ConfigError
 
 DEFAULT_PARAMS_FILE = Path("params.yaml")
 DATA_DIR_ENV = "LEVELUP_DATA_DIR"
+MODELS_DIR_ENV = "LEVELUP_MODELS_DIR"
+TAG_MODEL_ENV = "LEVELUP_TAG_MODEL"  # overrides tag.model: e.g. zero-shot where no model is trained (the tests)
 DB_URL_ENV = "LEVELUP_DB"
 
 
@@ -54,6 +56,11 @@ class SegmentParams(Section):
     # tagged (marked unprocessed, counted in the run summary), so one monster page cannot hold a
     # nightly run hostage; the stage commands (levelup segment, extract, tag) process everything
     max_passages: int = Field(2000, ge=1, description="Passages per document extracted and tagged by run and ingest; the rest are stored unprocessed.")
+    # a table is one passage however many cells it has: one of 50,000 cells took 96 s and ~1 GB
+    # to extract (20,626 figures); 10,000 cells is ~15 s, far more than any report's tables hold
+    max_table_cells: int = Field(
+        10_000, ge=0, description="Table cells per document extracted and tagged by run and ingest; tables past this are stored unprocessed."
+    )
 
 
 class ExtractParams(Section):
@@ -85,7 +92,7 @@ class TagParams(Section):
     batch_size: int = Field(16, ge=1, description="Texts per encoder call; small batches of similar length pad least.")
     model: str = Field(
         "supervised",
-        description="'supervised' (the latest trained model in models/<taxonomy>/, else zero-shot), "
+        description="'supervised' (the latest trained model in models/<taxonomy>/; none is an error), "
         "'zero-shot', or a trained model folder.",
     )
     cache: bool = Field(True, description="Keep embeddings in data/cache/embeddings.sqlite (encoder id + text hash).")
@@ -131,11 +138,14 @@ class Params(Section):
 
 
 def load_params(path: Path | None = None) -> Params:
-    """Load and validate a params file; with no path, ``./params.yaml`` if present, else defaults."""
+    """Load and validate a params file; with no path, ``./params.yaml`` if present, else the
+    project's (so a command run from another folder uses the same settings), else defaults."""
     if path is None:
-        if not DEFAULT_PARAMS_FILE.exists():
+        root = project_root()
+        found = [p for p in (DEFAULT_PARAMS_FILE, root / DEFAULT_PARAMS_FILE if root else None) if p is not None and p.is_file()]
+        if not found:
             return Params()
-        path = DEFAULT_PARAMS_FILE
+        path = found[0]
     if not path.is_file():
         raise ConfigError(f"params file {path} does not exist; pass an existing YAML file to --params")
     try:
@@ -168,14 +178,32 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {error['msg']} (got {error.get('input')!r})"
 
 
+def project_root() -> Path | None:
+    """The checkout this package runs from (an editable install, or on ``PYTHONPATH``): the folder
+    above ``pipeline/`` when it holds ``pyproject.toml``; None for a package installed on its own."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def _project_folder(name: str) -> Path:
+    """``name`` in the project's checkout, else in the user's data folder: never the working
+    folder, so a command gives the same results, and writes in the same place, from any folder."""
+    root = project_root()
+    if root is not None:
+        return root / name
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "levelup-evidence" / name
+
+
 def data_dir() -> Path:
-    """The project's data folder: ``$LEVELUP_DATA_DIR`` or ``./data``."""
-    return Path(os.environ.get(DATA_DIR_ENV, "data"))
+    """The data folder (database, embedding cache, raw pages): ``$LEVELUP_DATA_DIR``, else the
+    project's ``data/`` (see ``_project_folder``)."""
+    return Path(os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else _project_folder("data")
 
 
 def models_dir() -> Path:
-    """Where trained models and exported encoders live: ``$LEVELUP_MODELS_DIR``, else ``./models``."""
-    return Path(os.environ.get("LEVELUP_MODELS_DIR", "models"))
+    """Where trained models and exported encoders live: ``$LEVELUP_MODELS_DIR``, else the
+    project's ``models/`` (see ``_project_folder``)."""
+    return Path(os.environ[MODELS_DIR_ENV]) if os.environ.get(MODELS_DIR_ENV) else _project_folder("models")
 
 
 def default_db_url() -> str:

@@ -56,6 +56,11 @@ class FetchError(InputError):
         self.status = status
 
 
+class OutOfTime(FetchError):
+    """A fetch given up because the caller's time budget would run out first (a long
+    ``Retry-After``): not the page's fault, so it is left for the next run, not failed."""
+
+
 class DecisionError(InputError):
     """A review decision names an unknown passage, decision or goal."""
 

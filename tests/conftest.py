@@ -33,8 +33,9 @@ TOOL_FOLDERS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_
 
 
 def checkout_files(root: Path) -> dict[str, tuple[int, int]]:
-    """Size and modification time of every untracked or ignored file in a git checkout (tools'
-    own folders left out); empty outside git."""
+    """Size and modification time of every untracked or ignored file in a git checkout, and every
+    empty folder in it as ``"path/"`` (git lists no empty folder: a test made ``file:/tmp/...``
+    folders unseen); tools' own folders left out; empty outside git."""
     try:
         status = subprocess.run(
             ["git", "status", "--porcelain", "--ignored", "-z"], cwd=root, capture_output=True, text=True, check=True
@@ -53,7 +54,17 @@ def checkout_files(root: Path) -> dict[str, tuple[int, int]]:
             if not _tool_owned(relative) and path.is_file():
                 stat = path.stat()
                 files[relative.as_posix()] = (stat.st_size, stat.st_mtime_ns)
-    return files
+    return files | dict.fromkeys(empty_folders(root), (0, 0))
+
+
+def empty_folders(root: Path) -> list[str]:
+    """Every empty folder under ``root`` (tools' own folders not walked), as ``"path/"``."""
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in TOOL_FOLDERS]
+        if not subfolders and not names and Path(folder) != root:
+            found.append(Path(folder).relative_to(root).as_posix() + "/")
+    return found
 
 
 def _tool_owned(relative: Path) -> bool:
@@ -100,9 +111,11 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session", autouse=True)
 def models_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Tests never see models trained by hand into ./models: they start from an empty models
-    folder (so the default tagger is the zero-shot fallback) unless they ask for ``trained``."""
+    folder, and ask for the zero-shot tagger ($LEVELUP_TAG_MODEL: a missing trained model is an
+    error), unless they ask for ``trained``."""
     root = tmp_path_factory.mktemp("models")
     os.environ["LEVELUP_MODELS_DIR"] = str(root)
+    os.environ["LEVELUP_TAG_MODEL"] = "zero-shot"
     # The quantised encoder set-up exported into ./models is not a trained model: a copy saves
     # every session the export (about 15 s); without one, the first tagger exports it afresh.
     exported = ROOT / "models" / "encoders"
@@ -224,12 +237,3 @@ def store(db_url: str):
     store = Store.open(db_url)
     yield store
     store.dispose()
-
-
-@pytest.fixture
-def in_tmp_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run with the working folder (and so the default data folder) inside a temporary folder."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LEVELUP_DB", raising=False)
-    monkeypatch.delenv("LEVELUP_DATA_DIR", raising=False)
-    return tmp_path

@@ -36,6 +36,28 @@ def test_every_command_is_documented_in_the_readme(command: str):
     assert f"levelup {command}" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
+def _help(*args: str) -> str:
+    return runner.invoke(app, [*args, "--help"], env={"COLUMNS": "240", "NO_COLOR": "1", "TERM": "dumb"}).output
+
+
+def test_help_opens_with_the_three_commands_a_newcomer_needs():
+    """Issue 27: 18 commands with no "start here"."""
+    text = _help()
+    assert "Start here: 'levelup run corpus/sample'" in text
+    listed = [line.split()[1] for line in text.split("─ Commands ─", 1)[1].splitlines()[1:4]]
+    assert listed == ["run", "report", "analyze"]
+    assert "print each passage with its goals (text on a terminal)" in text  # was cut in two at "goals"
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in COMMANDS)])
+def test_help_shows_no_value_for_a_flag_and_no_sentence_cut_in_two(command: list[str]):
+    """Issue 27: flags showed <bool> as if they took a value; docstrings' line breaks cut sentences."""
+    assert "<bool>" not in _help(*command)
+    group = typer.main.get_command(app)
+    help_text = (group.commands[command[0]] if command else group).help or ""  # type: ignore[attr-defined]
+    assert all("\n" not in paragraph for paragraph in help_text.split("\n\n")), help_text
+
+
 def test_no_arguments_shows_help():
     result = invoke()
     assert "Usage:" in result.output
@@ -170,6 +192,23 @@ def test_run_missing_path_exits_2_and_leaves_database_as_it_was(tmp_path: Path, 
     assert Store.open(db).counts() == before
 
 
+def test_a_missing_trained_model_is_a_one_line_error_unless_zero_shot_is_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Issue 27: with no model found, analyze warned and went on zero-shot, with other scores."""
+    monkeypatch.delenv("LEVELUP_TAG_MODEL")
+    monkeypatch.setenv("LEVELUP_MODELS_DIR", str(tmp_path / "models"))
+    result = invoke("analyze", str(FIXTURES / "release.txt"), "--format", "json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert _one_line(result).startswith(f"error: no trained model for taxonomy 'levelling-up' in {tmp_path / 'models'}; train one")
+    asked = invoke("analyze", str(FIXTURES / "release.txt"), "--format", "json", "--model", "zero-shot")
+    assert asked.exit_code == 0 and asked.stdout.count("\n") > 0
+
+
+def test_run_on_a_missing_path_creates_no_database(tmp_path: Path):
+    result = invoke("run", str(tmp_path / "missing.html"), "--db", f"sqlite:///{tmp_path / 'new' / 'evidence.db'}")
+    assert result.exit_code == 2 and "no such file or folder" in result.stderr
+    assert not (tmp_path / "new").exists()  # issue 27: the store was opened (and created) before the inputs were checked
+
+
 def test_bad_database_url_is_a_usage_error():
     result = invoke("report", "--db", "nonsense")
     assert result.exit_code == 2 and "not a database URL" in result.stderr
@@ -220,6 +259,16 @@ def test_run_reads_inputs_from_a_list_file(tmp_path: Path, tagger):
     result = invoke("run", "--list", str(listed), "--db", db, "--no-report")
     assert result.exit_code == 0, result.output
     assert Store.open(db).counts()["documents"] == 2
+
+
+@pytest.mark.parametrize("line", ["htp://www.trust.nhs.uk/news/a", "ftp://www.trust.nhs.uk/a.pdf", "www.trust.nhs.uk/news/a"])
+def test_a_bad_url_in_a_list_file_is_called_a_bad_url(tmp_path: Path, line: str):
+    """Regression (issue 27): it was called "no such file or folder"."""
+    listed = tmp_path / "inputs.txt"
+    listed.write_text(f"{line}\n")
+    result = invoke("run", "--list", str(listed), "--db", f"sqlite:///{tmp_path / 'evidence.db'}")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {line}: not an http(s) URL; give an address starting http:// or https://, or a local path"
 
 
 def test_run_without_inputs_is_a_usage_error(tmp_path: Path):
@@ -316,12 +365,15 @@ def test_a_locked_database_is_a_one_line_exit_4_and_v_shows_the_sql(db_url: str,
     assert _add_user(db_url).exit_code == 0  # and once the lock is gone, the same command works
 
 
-def test_a_read_only_database_is_a_one_line_exit_2(db_url: str, tmp_path: Path):
+def test_a_read_only_database_is_a_one_line_exit_2(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     Store.open(db_url).dispose()
     read_only = f"sqlite:///file:{tmp_path / 'evidence.db'}?mode=ro&uri=true"
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     result = _add_user(read_only)
     assert result.exit_code == 2, result.output
     assert "the database is read-only" in _one_line(result)
+    assert list((tmp_path / "cwd").iterdir()) == []  # the URI was once read as a folder path: ./file:/tmp/...
 
 
 def test_a_database_error_that_escapes_the_store_is_still_one_line(monkeypatch: pytest.MonkeyPatch):

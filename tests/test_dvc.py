@@ -157,6 +157,7 @@ def test_dvc_repro_metrics_and_an_experiment_in_a_copy_of_the_repo(tmp_path: Pat
             shutil.copy2(ROOT / name, copy / name)
     env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "HF_HUB_OFFLINE": "1", "LEVELUP_MODELS_DIR": str(copy / "models"), "LEVELUP_DATA_DIR": str(copy / "data")}
     env.pop("LEVELUP_DB", None)
+    env.pop("LEVELUP_TAG_MODEL", None)  # the tag stage uses the model the train stage made
 
     def run(*command: str) -> str:
         done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=900)

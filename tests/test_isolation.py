@@ -27,5 +27,7 @@ def test_checkout_files_sees_new_and_changed_untracked_and_ignored_files(tmp_pat
     (tmp_path / "data" / "old.db").write_text("changed")
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "__pycache__" / "x.pyc").write_text("bytecode is not data")
+    (tmp_path / "file:" / "tmp" / "pytest").mkdir(parents=True)  # an SQLite URI once read as a folder path
     after = checkout_files(tmp_path)
-    assert {path for path, seen in after.items() if before.get(path) != seen} == {"data/cache/embeddings.sqlite", "data/old.db"}
+    written = {path for path, seen in after.items() if before.get(path) != seen}
+    assert written == {"data/cache/embeddings.sqlite", "data/old.db", "file:/tmp/pytest/"}

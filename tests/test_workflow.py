@@ -115,12 +115,14 @@ def supervised_db(tmp_path_factory: pytest.TempPathFactory, trained: Path):
     import os
 
     db = f"sqlite:///{tmp_path_factory.mktemp('e2e-supervised') / 'evidence.db'}"
-    before = os.environ["LEVELUP_MODELS_DIR"]
+    before, asked = os.environ["LEVELUP_MODELS_DIR"], os.environ.pop("LEVELUP_TAG_MODEL", None)
     os.environ["LEVELUP_MODELS_DIR"] = str(trained.parent.parent)
     try:
         yield db, run(str(SAMPLE), "--db", db)
     finally:
         os.environ["LEVELUP_MODELS_DIR"] = before
+        if asked is not None:
+            os.environ["LEVELUP_TAG_MODEL"] = asked
 
 
 @pytest.mark.slow

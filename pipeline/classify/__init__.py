@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from pipeline.classify.flag import flag
 from pipeline.classify.mentions import MENTION_SCORE, heading_goals, mentioned_goals
 from pipeline.classify.scored import Outcome, Scored
 from pipeline.classify.zeroshot import ZeroShotTagger
-from pipeline.config import TagParams, data_dir
+from pipeline.config import MODELS_DIR_ENV, TAG_MODEL_ENV, TagParams, data_dir
 from pipeline.errors import ConfigError, ModelError
 from pipeline.progress import Track, no_progress
 from pipeline.records import Passage, Suggestion
@@ -108,7 +109,8 @@ def load_tagger(params: TagParams, *, taxonomy: str | None = None, model_dir: Pa
 
     ``model_dir`` (``--model``) or ``tag.model`` choose: a trained model folder; ``zero-shot``;
     a local sentence-transformers folder (zero-shot with that encoder); or ``supervised``, the
-    latest model trained for the taxonomy under ``models/`` (zero-shot, with a warning, if none).
+    latest model trained for the taxonomy in the models folder (``config.models_dir``): none there
+    is a ``ModelError``. ``$LEVELUP_TAG_MODEL`` overrides ``tag.model`` (``--model`` overrides both).
     """
     return _build(choose_tagger(params, taxonomy=taxonomy, model_dir=model_dir), params)
 
@@ -138,16 +140,17 @@ class TaggerChoice:
 def choose_tagger(params: TagParams, *, taxonomy: str | None = None, model_dir: Path | None = None) -> TaggerChoice:
     """What ``load_tagger`` loads for these settings (see there)."""
     tax = load_taxonomy(taxonomy or params.taxonomy)
-    choice = str(model_dir) if model_dir is not None else params.model
+    choice = str(model_dir) if model_dir is not None else os.environ.get(TAG_MODEL_ENV) or params.model
     if model_dir is not None and choice != ZERO_SHOT and not model_dir.is_dir():
         raise ConfigError(f"model directory {model_dir} does not exist; pass a trained model folder, an encoder folder or 'zero-shot' to --model")
     if choice == SUPERVISED:
         folder = artifact.latest_model_dir(tax.name)
-        if folder is None:
-            log.warning(
-                "no trained model for taxonomy '%s' in %s; using zero-shot (train one with 'levelup train --taxonomy %s')",
-                tax.name, artifact.models_dir(), tax.name,
-            )  # fmt: skip
+        if folder is None:  # never a silent zero-shot: its scores differ (goal 8: 0.65 against 0.86)
+            raise ModelError(
+                f"no trained model for taxonomy '{tax.name}' in {artifact.models_dir()}; train one (levelup train --taxonomy {tax.name}, "
+                f"or bash scripts/setup.sh), point ${MODELS_DIR_ENV} at a models folder, or ask for zero-shot scoring with "
+                f"--model zero-shot (tag.model: zero-shot, or ${TAG_MODEL_ENV}=zero-shot)"
+            )
         return TaggerChoice(tax, folder, params.encoder)
     if choice == ZERO_SHOT:
         return TaggerChoice(tax, None, params.encoder)

@@ -18,6 +18,7 @@ Errors are turned into one-line messages here, in ``LevelupGroup.invoke``, and n
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,8 +34,22 @@ from pipeline.errors import PipelineError
 log = logging.getLogger("pipeline")
 
 
+START_HERE = ("run", "report", "analyze")  # what a newcomer needs first, listed first in --help
+PANELS = {"stages": "Stages, one at a time", "research": "Reports and exports", "models": "Models", "ops": "Operations"}
+
+
 class LevelupGroup(TyperGroup):
-    """Turns library errors into one-line messages and exit codes, in one place."""
+    """Turns library errors into one-line messages and exit codes, in one place; lists the
+    commands a newcomer needs first in ``--help``, the rest by audience."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        first = {name: self.commands[name] for name in START_HERE if name in self.commands}
+        self.commands = first | {name: command for name, command in self.commands.items() if name not in first}
+        for name, command in self.commands.items():
+            if name not in first and not getattr(command, "rich_help_panel", None):
+                command.rich_help_panel = _PANEL_OF.get(name, PANELS["ops"])  # type: ignore[attr-defined]  # typer's own attribute
+        tidy_help(self)
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer passes its own Context; the base names its vendored click one
         try:
@@ -60,16 +75,42 @@ def _fail(ctx: typer.Context, message: str, code: int, exc: BaseException) -> No
     raise typer.Exit(code)
 
 
+def tidy_help(command: Any) -> None:  # a command of typer's own click
+    """Help that reads well: paragraphs unwrapped (a docstring's line breaks cut sentences in two
+    in the rich layout) and no "<bool>" type shown for a flag, which takes no value."""
+    if command.help:
+        command.help = re.sub(r"(?<!\n)\n(?!\n)", " ", command.help.strip())
+    for param in command.params:
+        if getattr(param, "is_flag", False) and param.metavar is None:  # typer's options are its own click's
+            param.metavar = ""
+    original = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = original(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option  # the --help flag, made anew per call
+    for sub in getattr(command, "commands", {}).values():
+        tidy_help(sub)
+
+
 app = typer.Typer(
     name="levelup",
     cls=LevelupGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    help="Evidence for the Levelling Up Goals from UK organisations' press releases and reports.",
+    help="Evidence for the Levelling Up Goals from UK organisations' press releases and reports.\n\n"
+    "Start here: 'levelup run corpus/sample' runs the whole pipeline on the sample corpus into the database; "
+    "'levelup report' shows the evidence it found, per organisation and goal; "
+    "'levelup analyze FILE' runs one file through the pipeline without a database.",
 )
-for _module in (stages, research, models, ops):
+_PANEL_OF: dict[str, str] = {}
+for _name, _module in (("stages", stages), ("research", research), ("models", models), ("ops", ops)):
     app.registered_commands.extend(_module.app.registered_commands)
+    _PANEL_OF |= {info.name or (info.callback.__name__ if info.callback else ""): PANELS[_name] for info in _module.app.registered_commands}
 app.add_typer(review.app, name="review")
 
 

@@ -13,7 +13,7 @@ from pipeline.config import Params, data_dir, default_db_url, load_params
 
 EXIT_OK, EXIT_ITEMS_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (SQLAlchemy). Default: $LEVELUP_DB or sqlite:///data/evidence.db.")]
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (SQLAlchemy). Default: $LEVELUP_DB, else evidence.db in the data folder ($LEVELUP_DATA_DIR or the project's data/).")]
 TaxonomyOption = Annotated[str | None, typer.Option("--taxonomy", help="levelling-up (default), sdg, or a taxonomy YAML file.")]
 ModelOption = Annotated[
     Path | None,

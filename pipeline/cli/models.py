@@ -68,7 +68,7 @@ def train_cli(
     labels: LabelsOption = None,
     db: DbOption = None,
     no_reviews: Annotated[bool, typer.Option("--no-reviews", help="Ignore staff reviews in the database.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Models folder (default $LEVELUP_MODELS_DIR or ./models).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Models folder (default $LEVELUP_MODELS_DIR or the project's models/).")] = None,
     metrics: Annotated[Path | None, typer.Option("--metrics", help="Also write the headline cross-validated metrics here (JSON, for dvc metrics).")] = None,
     plots: Annotated[Path | None, typer.Option("--plots", help="Also write per-goal F1 here (CSV, for dvc plots).")] = None,
 ) -> None:

@@ -56,6 +56,8 @@ def ingest_cli(
     if report.budget_reached:
         skipped = f" (sources not reached: {', '.join(report.skipped_sources)})" if report.skipped_sources else ""
         typer.echo(f"budget reached, {report.left} left{skipped}: the next run fetches them first", err=True)
+    elif report.left:
+        typer.echo(f"{report.left} new URLs past the sources' page_budget left: the next run fetches them first", err=True)
     raise typer.Exit(EXIT_ITEMS_FAILED if report.failed_sources else EXIT_OK)
 
 

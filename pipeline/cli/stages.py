@@ -149,11 +149,13 @@ def run_cli(
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Process on an existing Dask cluster, e.g. tcp://scheduler:8786.")] = None,
 ) -> None:
     """Run collect → segment → extract → tag → store on new or changed inputs, then report."""
+    from pipeline.collect import expand_inputs
     from pipeline.workflow import run
 
     params = common.params(ctx)
-    store = common.open_store(db)
     given = common.inputs(inputs, listed)
+    expand_inputs(given)  # a mistyped path stops here, before a database is created for nothing
+    store = common.open_store(db)
     if workers is None and scheduler is None:
         report = run(given, params, store, force=force, track=common.track())
     else:

@@ -2,19 +2,25 @@
 and a focused crawl of listing pages; URLs normalised with courlan.
 
 Every request goes through the caller's ``Fetcher`` (robots.txt, delays, retries). The result is
-capped at the source's page budget, in the order the source lists them (newest first, usually).
+newest first: a feed's items by their dates (in the feed's own order when some item has none),
+other sources in the order they list them. ``Discovered.urls`` is what fits the source's page
+budget; ``Discovered.beyond`` the rest, so the caller can fetch URLs never tried before those
+it has (and report what it left), instead of the same first ``page_budget`` every night.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import courlan
 import lxml.html
-from trafilatura.feeds import FeedParameters, extract_links
+from trafilatura.feeds import FeedParameters, find_links, handle_link_list
 from trafilatura.sitemaps import SitemapObject
 
 from pipeline.collect.http import Fetcher, accepts
@@ -30,7 +36,8 @@ PAGE_TYPES = accepts({"html"})
 
 @dataclass
 class Discovered:
-    urls: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)  # newest first, at most the source's page budget
+    beyond: list[str] = field(default_factory=list)  # wanted too, past the page budget (newest first)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason) of discovery pages
     pages: int = 0  # discovery pages fetched
 
@@ -63,9 +70,7 @@ def discover(source: Source, fetcher: Fetcher) -> Discovered:
         if canonical is None or canonical in seen or not source.wants(canonical):
             continue
         seen.add(canonical)
-        found.urls.append(canonical)
-        if len(found.urls) >= source.page_budget:
-            break
+        (found.urls if len(found.urls) < source.page_budget else found.beyond).append(canonical)
     return found
 
 
@@ -86,13 +91,68 @@ def _from_feeds(source: Source, fetcher: Fetcher, found: Discovered) -> list[str
         text = _get(feed_url, fetcher, found, FEED_TYPES)
         if text is None:
             continue
-        parts = urlsplit(feed_url)
-        domain = courlan.extract_domain(feed_url) or parts.netloc
-        links = extract_links(text.lstrip("\ufeff"), FeedParameters(f"{parts.scheme}://{parts.netloc}", domain, feed_url))
+        links = feed_links(text.lstrip("\ufeff").strip(), feed_url)
         if not links:
             found.failures.append((feed_url, f"{feed_url}: no links found; is it an RSS, Atom or JSON feed?"))
         urls.extend(links)
     return urls
+
+
+def feed_links(text: str, feed_url: str) -> list[str]:
+    """The item links of an RSS, Atom or JSON feed, newest first, checked as trafilatura checks
+    them (its own ``extract_links`` sorts them alphabetically: a budget would then keep the same
+    URLs every night and never reach a new item whose address sorts late)."""
+    parts = urlsplit(feed_url)
+    params = FeedParameters(f"{parts.scheme}://{parts.netloc}", courlan.extract_domain(feed_url) or parts.netloc, feed_url)
+    raw = list(dict.fromkeys(link.strip() for link in find_links(text, params)))
+    dates = item_dates(text)
+    if dates and None not in dates.values():  # every item dated; links that are not items (the channel's own) go last
+        oldest = datetime.min.replace(tzinfo=UTC)
+        raw.sort(key=lambda link: dates.get(link) or oldest, reverse=True)  # stable: ties keep the feed's order
+    checked = (link for item in raw for link in handle_link_list([item], params))
+    return [link for link in checked if link != feed_url and link.count("/") > 2]
+
+
+_ITEM = re.compile(r"<(item|entry)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
+_ITEM_LINK = re.compile(r"<link\b[^>]*?href=[\"']([^\"']+)[\"'][^>]*>|<link>\s*(?:<!\[CDATA\[)?\s*([^<\]]+?)\s*(?:\]\]>)?\s*</link>", re.IGNORECASE)
+_ITEM_DATE = re.compile(r"<(pubDate|dc:date|published|updated|a10:updated)>\s*([^<]+?)\s*</\1>", re.IGNORECASE)
+
+
+def item_dates(text: str) -> dict[str, datetime | None]:
+    """Each feed item's link and date (RSS ``pubDate`` or ``dc:date``, Atom ``published`` or
+    ``updated``, JSON Feed ``date_published`` or ``date_modified``); None for an item without one."""
+    if text.startswith("{"):
+        try:
+            items = json.loads(text).get("items", [])
+        except (ValueError, AttributeError, RecursionError):
+            return {}
+        pairs = [
+            (item.get("url") or item.get("id"), item.get("date_published") or item.get("date_modified"))
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, dict)
+        ]
+    else:
+        pairs = []
+        for match in _ITEM.finditer(text):
+            link, date = _ITEM_LINK.search(match.group()), _ITEM_DATE.search(match.group())
+            pairs.append(((link.group(1) or link.group(2)) if link else None, date.group(2) if date else None))
+    dates: dict[str, datetime | None] = {}
+    for link, value in pairs:
+        if isinstance(link, str):
+            dates.setdefault(link.strip(), _parse_date(value) if isinstance(value, str) else None)
+    return dates
+
+
+def _parse_date(value: str) -> datetime | None:
+    """An RFC 822 (RSS) or ISO 8601 (Atom, JSON Feed) date, in UTC; None if it is neither."""
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        try:
+            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _from_sitemaps(source: Source, fetcher: Fetcher, found: Discovered) -> list[str]:

@@ -32,7 +32,12 @@ class RawInput:
 
 
 def is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
+    return value.lower().startswith(("http://", "https://"))
+
+
+def _looks_like_url(value: str) -> bool:
+    """An address, not a path: a scheme ("htp://...", "ftp://...") or a bare "www." host."""
+    return "://" in value or value.lower().startswith("www.")
 
 
 def file_url(path: Path) -> str:
@@ -67,6 +72,8 @@ def expand_inputs(inputs: list[str]) -> list[str]:
                     f"{value}: unsupported file type '{path.suffix}'; give .html, .htm, .pdf or .txt files"
                 )
             expanded.append(value)
+        elif _looks_like_url(value):
+            raise InputError(f"{value}: not an http(s) URL; give an address starting http:// or https://, or a local path")
         else:
             raise InputError(f"{value}: no such file or folder; check the path")
     return expanded

@@ -36,7 +36,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from pipeline.config import CollectParams
-from pipeline.errors import FetchError
+from pipeline.errors import FetchError, OutOfTime
 
 DOCUMENT_TYPES = {"text/html": "html", "application/xhtml+xml": "html", "application/pdf": "pdf", "text/plain": "txt"}
 DISCOVERY_TYPES = {
@@ -133,8 +133,14 @@ class Fetcher:
         types: dict[str, str] = DOCUMENT_TYPES,
         etag: str | None = None,
         last_modified: str | None = None,
+        time_left: Callable[[], float | None] | None = None,
     ) -> Fetched:
-        """GET ``url`` politely; raises ``FetchError`` with a one-line reason."""
+        """GET ``url`` politely; raises ``FetchError`` with a one-line reason.
+
+        ``time_left`` gives the seconds left of the caller's time budget (None: no limit): a retry
+        whose wait (a ``Retry-After: 100``, say) would end past it is not waited for; the fetch
+        stops with ``OutOfTime``, so the caller can leave the URL for its next run.
+        """
         if not self.allowed(url):
             raise FetchError(url, "robots", "disallowed by robots.txt; not fetched")
         headers = {}
@@ -150,8 +156,11 @@ class Fetcher:
                 attempt += 1
                 if attempt > self.retries:
                     raise FetchError(url, retry.reason, f"{retry.detail}; gave up after {self.retries} retries", retry.status) from None
-                wait = retry.after if retry.after is not None else self.backoff * 2 ** (attempt - 1)
-                self.sleep(min(wait, self.max_wait))
+                wait = min(retry.after if retry.after is not None else self.backoff * 2 ** (attempt - 1), self.max_wait)
+                left = time_left() if time_left is not None else None
+                if left is not None and wait >= left:
+                    raise OutOfTime(url, "budget", f"{retry.detail}; a retry in {wait:g} s would end past the time budget ({max(left, 0):.0f} s left)", retry.status) from None
+                self.sleep(wait)
 
     def allowed(self, url: str) -> bool:
         host = _host(url)

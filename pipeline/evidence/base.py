@@ -4,7 +4,7 @@ database failures come out as ``StoreError`` with a one-line message (never the 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from pipeline.errors import DatabaseLocked, InputError, StoreError
-from pipeline.evidence.transaction import Transaction
+from pipeline.evidence.transaction import Transaction, chunks
 
 _LOCKED = ("database is locked", "database table is locked", "lock timeout", "could not obtain lock")
 _READ_ONLY = ("readonly database", "read-only", "read only")
@@ -79,3 +79,10 @@ class StoreBase:
 
     def _dicts(self, statement: Any) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in self._read(statement)]
+
+    def _dicts_for(self, statement: Callable[[list[str]], Any], ids: Sequence[str], order: Callable[[dict[str, Any]], Any] | None = None) -> list[dict[str, Any]]:
+        """The rows of ``statement(chunk)`` for each chunk of ``ids`` (an ``IN`` list per chunk:
+        a 100,000-passage document's ids would pass PostgreSQL's 65,535 bind parameters), sorted
+        by ``order`` as the one statement's ``ORDER BY`` would have."""
+        rows = [row for chunk in chunks(dict.fromkeys(ids)) for row in self._dicts(statement(chunk))]
+        return sorted(rows, key=order) if order is not None else rows

@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 
 from pipeline.evidence import schema
 from pipeline.evidence.base import StoreBase
+from pipeline.evidence.transaction import chunks
 from pipeline.extract.gazetteer import Gazetteer, load_gazetteer, normalise_name
 
 TABLES = ("documents", "passages", "entities", "figures", "quotes", "suggestions", "reviews", "runs")
@@ -68,7 +69,7 @@ class DocumentReads(StoreBase):
         if not urls:
             return set()
         f = schema.fetches
-        return {row.url for row in self._read(select(f.c.url).where(f.c.url.in_(list(urls))).distinct())}
+        return {row.url for chunk in chunks(urls) for row in self._read(select(f.c.url).where(f.c.url.in_(chunk)).distinct())}
 
     def organisations(self) -> list[str]:
         """Every organisation some document is about, alphabetically."""
@@ -125,37 +126,36 @@ class DocumentReads(StoreBase):
     def passages_with_documents(self, passage_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """By passage id: id, text, ``table``, ordinal, page, and the document's url, title and date."""
         p, d = schema.passages, schema.documents
-        rows = self._dicts(
-            select(p.c.id, p.c.text, p.c.table_rows.label("table"), p.c.ordinal, p.c.page, d.c.url, d.c.title, d.c.date)
+        rows = self._dicts_for(
+            lambda ids: select(p.c.id, p.c.text, p.c.table_rows.label("table"), p.c.ordinal, p.c.page, d.c.url, d.c.title, d.c.date)
             .join(d, d.c.id == p.c.document_id)
-            .where(p.c.id.in_(list(passage_ids)))
+            .where(p.c.id.in_(ids)),
+            passage_ids,
         )
         return {row["id"]: row for row in rows}
 
     def entities(self, passage_ids: Sequence[str], *, label: str | None = None) -> list[dict[str, Any]]:
         """Entity rows of the passages (of one ``label`` if given), by position in the passage."""
         e = schema.entities
-        statement = select(e).where(e.c.passage_id.in_(list(passage_ids)))
-        if label is not None:
-            statement = statement.where(e.c.label == label)
-        return self._dicts(statement.order_by(e.c.start, e.c.end, e.c.id))
+        labelled = (e.c.label == label,) if label is not None else ()
+        return self._dicts_for(lambda ids: select(e).where(e.c.passage_id.in_(ids), *labelled), passage_ids, lambda row: (row["start"], row["end"], row["id"]))
 
     def figures(self, passage_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Figure rows of the passages, by position in the passage."""
         f = schema.figures
-        return self._dicts(select(f).where(f.c.passage_id.in_(list(passage_ids))).order_by(f.c.start, f.c.end, f.c.id))
+        return self._dicts_for(lambda ids: select(f).where(f.c.passage_id.in_(ids)), passage_ids, lambda row: (row["start"], row["end"], row["id"]))
 
     def quotes(self, passage_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Quote rows of the passages, by position in the passage."""
         q = schema.quotes
-        return self._dicts(select(q).where(q.c.passage_id.in_(list(passage_ids))).order_by(q.c.start, q.c.part, q.c.id))
+        return self._dicts_for(lambda ids: select(q).where(q.c.passage_id.in_(ids)), passage_ids, lambda row: (row["start"], row["part"], row["id"]))
 
     def suggestions(self, passage_ids: Sequence[str], taxonomy: str) -> list[dict[str, Any]]:
         """Suggestion rows of the passages for ``taxonomy``, highest score first (ties by goal:
         the same order on every database)."""
         s = schema.suggestions
-        return self._dicts(
-            select(s).where(s.c.passage_id.in_(list(passage_ids)), s.c.taxonomy == taxonomy).order_by(s.c.score.desc(), s.c.goal)
+        return self._dicts_for(
+            lambda ids: select(s).where(s.c.passage_id.in_(ids), s.c.taxonomy == taxonomy), passage_ids, lambda row: (-row["score"], row["goal"])
         )
 
     def tagged_with(self, taxonomy: str, model: str) -> set[str]:

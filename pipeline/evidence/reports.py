@@ -67,12 +67,8 @@ class ReportReads(StoreBase):
         """By passage id: every column of the passage (its ``table`` too, where the schema has
         one), and its document's url, title and date."""
         p, d = schema.passages, schema.documents
-        statement = (
-            select(p, d.c.url, d.c.title, d.c.date)
-            .join(d, d.c.id == p.c.document_id)
-            .where(p.c.id.in_(list(passage_ids)))
-        )
-        return {row["id"]: row for row in self._dicts(statement)}
+        rows = self._dicts_for(lambda ids: select(p, d.c.url, d.c.title, d.c.date).join(d, d.c.id == p.c.document_id).where(p.c.id.in_(ids)), passage_ids)
+        return {row["id"]: row for row in rows}
 
     def standing_evidence(self, taxonomy: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The two halves of the evidence that stands for ``taxonomy``.
@@ -121,8 +117,8 @@ class ReportReads(StoreBase):
     def scores(self, passage_ids: Sequence[str], taxonomy: str) -> dict[tuple[str, int], float]:
         """The model's score by (passage id, goal)."""
         s = schema.suggestions
-        rows = self._read(select(s.c.passage_id, s.c.goal, s.c.score).where(s.c.passage_id.in_(list(passage_ids)), s.c.taxonomy == taxonomy))
-        return {(row.passage_id, row.goal): row.score for row in rows}
+        rows = self._dicts_for(lambda ids: select(s.c.passage_id, s.c.goal, s.c.score).where(s.c.passage_id.in_(ids), s.c.taxonomy == taxonomy), passage_ids)
+        return {(row["passage_id"], row["goal"]): row["score"] for row in rows}
 
     def table_frame(self, name: str, columns: Sequence[str], *, json_text: bool = True) -> pd.DataFrame:
         """Table ``name`` with ``columns`` in that order; JSON-valued columns as JSON text (or as

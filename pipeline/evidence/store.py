@@ -58,7 +58,7 @@ class Store(DocumentReads, ReviewStore, UserStore, ReportReads, LockStore, Store
         cannot be reached or refuses the login is a ``StoreError`` (with the password hidden)."""
         shown = display_url(url)
         parsed = sqlalchemy_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") and not _sqlite_uri(parsed):
             try:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -98,6 +98,12 @@ def sqlalchemy_url(url: str) -> URL:
     if parsed.drivername in ("postgresql", "postgres"):
         return parsed.set(drivername=f"postgresql+{POSTGRESQL_DRIVER}")
     return parsed
+
+
+def _sqlite_uri(url: URL) -> bool:
+    """Whether an SQLite URL names its file as an SQLite URI (``sqlite:///file:/path?mode=ro&uri=true``):
+    SQLite opens exactly what it says (read-only, say), and it is no folder path to create."""
+    return str(url.query.get("uri", "")).lower() in ("true", "1") and str(url.database or "").startswith("file:")
 
 
 def _engine(url: URL) -> Engine:

@@ -9,10 +9,11 @@ Every write is keyed by a content-derived id, so storing the same records twice 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
@@ -39,6 +40,21 @@ class FetchLog(Record):
     raw_sha256: str | None = None
     document_id: str | None = None
     error: str | None = None
+
+# Rows per write statement and ids per IN (...) list: a statement's bind parameters stay far below
+# SQLite's 32,766 and PostgreSQL's 65,535 however many passages one document has, and the rows of
+# a 100,000-passage document are built a chunk at a time instead of all at once.
+CHUNK = 1000
+
+T = TypeVar("T")
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``, in order."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -71,32 +87,35 @@ class Transaction:
         found = {k: v for k, v in (provenance or Provenance()).to_dict().items() if v is not None and k != "organisation"}
         row = document.to_dict() | {"collected_at": now(), "run_id": run_id, "organisation": organisation} | found
         _upsert(self.connection, schema.documents, [row], ["id"])
-        keep = [p.id for p in passages]
-        gone = schema.passages.c.document_id == document.id, schema.passages.c.id.not_in(keep)
-        drop_from_queue(self.connection, [row.id for row in self.connection.execute(select(schema.passages.c.id).where(*gone))])
-        self.connection.execute(delete(schema.passages).where(*gone))
-        _upsert(self.connection, schema.passages, [passage_row(p) | {"unprocessed": p.id in unprocessed} for p in passages], ["id"])
+        p = schema.passages
+        keep = {passage.id for passage in passages}
+        stored = self.connection.execute(select(p.c.id).where(p.c.document_id == document.id)).scalars()
+        gone = [passage_id for passage_id in stored if passage_id not in keep]  # worked out here: no NOT IN (<every id>)
+        drop_from_queue(self.connection, gone)
+        for chunk in chunks(gone):
+            self.connection.execute(delete(p).where(p.c.id.in_(chunk)))
+        _upsert(self.connection, p, (passage_row(passage) | {"unprocessed": passage.id in unprocessed} for passage in passages), ["id"])
 
     def save_extractions(self, extractions: Sequence[Extraction]) -> None:
         """Replace the entities, figures and quotes of each passage with the new ones."""
-        ids = [x.passage_id for x in extractions]
-        for table in (schema.entities, schema.figures, schema.quotes):
-            self.connection.execute(delete(table).where(table.c.passage_id.in_(ids)))
-        entity_rows = [
+        for ids in chunks(x.passage_id for x in extractions):
+            for table in (schema.entities, schema.figures, schema.quotes):
+                self.connection.execute(delete(table).where(table.c.passage_id.in_(ids)))
+        entity_rows = (
             e.to_dict() | {"id": stable_id("entity", e.passage_id, e.label, e.start, e.end), "model": x.model}
             for x in extractions
             for e in x.entities
-        ]
-        figure_rows = [
+        )
+        figure_rows = (
             f.to_dict() | {"id": stable_id("figure", f.passage_id, f.start, f.end), "model": x.model}
             for x in extractions
             for f in x.figures
-        ]
-        quote_rows = [
+        )
+        quote_rows = (
             q.to_dict() | {"id": stable_id("quote", q.passage_id, q.start, q.end), "model": x.model}
             for x in extractions
             for q in x.quotes
-        ]
+        )
         _insert(self.connection, schema.entities, entity_rows)
         _insert(self.connection, schema.figures, figure_rows)
         _insert(self.connection, schema.quotes, quote_rows)
@@ -148,9 +167,13 @@ def passage_row(passage: Passage) -> dict[str, Any]:
     return row
 
 
-def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    if not rows:
-        return
+def _upsert(connection: Connection, table: Table, rows: Iterable[dict[str, Any]], keys: list[str]) -> None:
+    """Insert ``rows``, or update those whose ``keys`` are already stored; ``CHUNK`` rows a statement."""
+    for chunk in chunks(rows):
+        connection.execute(_upsert_statement(connection, table, chunk[0], keys), [_row_for(table, row) for row in chunk])
+
+
+def _upsert_statement(connection: Connection, table: Table, first: dict[str, Any], keys: list[str]) -> Any:
     if connection.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -161,16 +184,13 @@ def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]], ke
         statement = postgresql_insert(table)
     else:
         raise StoreError(f"database '{connection.dialect.name}' is not supported; use SQLite or PostgreSQL")
-    columns = [c.name for c in table.columns if c.name not in keys and c.name in rows[0]]
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={name: statement.excluded[name] for name in columns}
-    )
-    connection.execute(statement, [_row_for(table, row) for row in rows])
+    columns = [c.name for c in table.columns if c.name not in keys and c.name in first]
+    return statement.on_conflict_do_update(index_elements=keys, set_={name: statement.excluded[name] for name in columns})
 
 
-def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(table.insert(), [_row_for(table, row) for row in rows])
+def _insert(connection: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    for chunk in chunks(rows):
+        connection.execute(table.insert(), [_row_for(table, row) for row in chunk])
 
 
 def _row_for(table: Table, row: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ first mention (``figures.merge_duplicates``).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterator, Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from pipeline.config import ExtractParams
 from pipeline.extract.entities import find_entities
 from pipeline.extract.figures import find_figures, find_table_figures, merge_duplicates
 from pipeline.extract.gazetteer import Gazetteer, load_gazetteer
+from pipeline.extract.language import guess_language, is_english
 from pipeline.extract.nlp import load_nlp, model_id, pipeline_name
 from pipeline.extract.organisations import resolve_names
 from pipeline.extract.quotes import find_quotes
@@ -28,6 +30,8 @@ from pipeline.records import Entity, Extraction, Passage
 if TYPE_CHECKING:  # spaCy loads only when a document needs parsing (a no-op nightly run never does)
     from spacy.language import Language
     from spacy.tokens import Doc
+
+log = logging.getLogger(__name__)
 
 # Passages longer than this are parsed in pieces (split at whitespace) and joined back, so a
 # 200-page PDF with no paragraph breaks neither exceeds spaCy's max_length nor its memory.
@@ -40,9 +44,13 @@ def run(passages: Sequence[Passage], params: ExtractParams, *, track: Track = no
     gazetteer = load_gazetteer(tuple(params.gazetteers)) if params.use_gazetteer else None
     labels = set(params.entity_labels)
     model = model_id(nlp)
+    english = [passage.table is not None or is_english(passage.text) for passage in passages]
+    _warn_not_english(passages, english)
     found = [
         (find_entities(doc, passage.id, labels), find_table_figures(passage) if passage.table else find_figures(doc, passage.id))
-        for passage, doc in zip(track(passages, "extract", len(passages)), parse(nlp, passages, params.batch_size), strict=True)
+        if readable
+        else ([], [])  # the English models read nonsense into other languages: nothing rather than that
+        for passage, doc, readable in zip(track(passages, "extract", len(passages)), parse(nlp, passages, params.batch_size), english, strict=True)
     ]
     extractions: list[Extraction] = []
     indexed = list(zip(passages, found, strict=True))
@@ -57,6 +65,18 @@ def run(passages: Sequence[Passage], params: ExtractParams, *, track: Track = no
             for passage, mine, theirs, said in zip(document_passages, entities, figures, quotes, strict=True)
         )
     return extractions
+
+
+def _warn_not_english(passages: Sequence[Passage], english: Sequence[bool]) -> None:
+    """One warning per document with passages not in English (the extractors read English only)."""
+    by_document: dict[str, list[Passage]] = {}
+    for passage, readable in zip(passages, english, strict=True):
+        if not readable:
+            by_document.setdefault(passage.document_id, []).append(passage)
+    for document_id, foreign in by_document.items():
+        total = sum(p.document_id == document_id for p in passages)
+        log.warning("document %s: %d of %d passages are %s, not English; no entities or figures are extracted from them "
+                    "(the models read English only)", document_id, len(foreign), total, guess_language(" ".join(p.text for p in foreign[:5])) or "in another language")
 
 
 def parse(nlp: Language, passages: Sequence[Passage], batch_size: int) -> Iterator[Doc]:

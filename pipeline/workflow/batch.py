@@ -34,7 +34,7 @@ class Batch:
     extractions: dict[str, Extraction]  # by passage id
     suggestions: dict[str, list[Suggestion]] = field(default_factory=dict)  # by passage id
     organisations: dict[str, str | None] = field(default_factory=dict)  # by document id
-    # by document id: passages past segment.max_passages, stored but neither extracted nor tagged
+    # by document id: passages past segment.max_passages or max_table_cells, stored but neither extracted nor tagged
     unprocessed: dict[str, list[Passage]] = field(default_factory=dict)
 
     def all_passages(self) -> list[Passage]:
@@ -95,13 +95,14 @@ def process(
 ) -> Batch:
     """Segment, extract, attribute and tag a batch; ``flag_budget`` overrides ``tag.flag_budget``.
 
-    Only a document's first ``segment.max_passages`` passages are extracted and tagged; the rest
-    go to ``Batch.unprocessed`` (stored, marked, counted), so the work per document is bounded.
+    Only a document's first ``segment.max_passages`` passages, with tables of at most
+    ``segment.max_table_cells`` cells in all, are extracted and tagged; the rest go to
+    ``Batch.unprocessed`` (stored, marked, counted), so the work per document is bounded.
     """
     by_document: dict[str, list[Passage]] = defaultdict(list)
     for passage in segment.run(documents, params.segment):
         by_document[passage.document_id].append(passage)
-    unprocessed = cap_passages(by_document, params.segment.max_passages)
+    unprocessed = cap_passages(by_document, params.segment.max_passages, params.segment.max_table_cells)
     kept = [p for d in documents for p in by_document.get(d.id, [])]
     found = extract.run(kept, params.extract, track=track)
     batch = Batch(list(documents), dict(by_document), {x.passage_id: x for x in found}, unprocessed=unprocessed)
@@ -110,14 +111,24 @@ def process(
     return batch
 
 
-def cap_passages(by_document: dict[str, list[Passage]], cap: int) -> dict[str, list[Passage]]:
-    """Cut each document's passages to the first ``cap`` in place; the cut ones, by document id."""
+def cap_passages(by_document: dict[str, list[Passage]], cap: int, max_cells: int | None = None) -> dict[str, list[Passage]]:
+    """Cut each document's passages, in place, to those within its budget: at most ``cap``
+    passages, and table passages only while their cells add up to at most ``max_cells`` (a table
+    past that is cut, the prose after it is not). The cut ones, by document id."""
     rest: dict[str, list[Passage]] = {}
     for document_id, passages in by_document.items():
-        if len(passages) > cap:
-            by_document[document_id], rest[document_id] = passages[:cap], passages[cap:]
-            log.warning("document %s has %d passages: the first %d are extracted and tagged, %d stored unprocessed "
-                        "(segment.max_passages)", document_id, len(passages), cap, len(passages) - cap)
+        kept: list[Passage] = []
+        cut: list[Passage] = []
+        cells = 0
+        for passage in passages:
+            size = sum(len(row) for row in passage.table or [])
+            within = len(kept) < cap and (max_cells is None or cells + size <= max_cells)
+            (kept if within else cut).append(passage)
+            cells += size if within else 0
+        if cut:
+            by_document[document_id], rest[document_id] = kept, cut
+            log.warning("document %s has %d passages: %d are extracted and tagged, %d stored unprocessed "
+                        "(segment.max_passages %d, segment.max_table_cells %s)", document_id, len(passages), len(kept), len(cut), cap, max_cells)
     return rest
 
 

@@ -39,7 +39,7 @@ from pipeline.collect.discover import discover, normalise
 from pipeline.collect.http import Fetched, Fetcher
 from pipeline.collect.sources import Source
 from pipeline.config import Params, data_dir
-from pipeline.errors import FetchError, IngestLocked, InputError
+from pipeline.errors import FetchError, IngestLocked, InputError, OutOfTime
 from pipeline.evidence.store import FetchLog, Store
 from pipeline.progress import Track, no_progress
 from pipeline.records import Document, Provenance
@@ -58,8 +58,8 @@ class SourceReport:
     discovered: int = 0
     counts: Counter[str] = field(default_factory=Counter)  # outcome -> count
     errors: list[str] = field(default_factory=list)
-    left: int = 0  # URLs not fetched because the run's time budget ran out
-    skipped: bool = False  # not even discovered, for the same reason
+    left: int = 0  # URLs never fetched and not fetched now: the time budget ran out, or past the page budget
+    skipped: bool = False  # not even discovered, because the time budget ran out
 
     @property
     def failed_entirely(self) -> bool:
@@ -78,7 +78,8 @@ class IngestReport:
 
     @property
     def left(self) -> int:
-        """URLs discovered but not fetched (the time budget ran out); the next run fetches them first."""
+        """URLs discovered but not fetched (the time budget ran out, or never fetched and past a
+        source's page budget); the next run fetches them first."""
         return sum(s.left for s in self.sources)
 
     @property
@@ -185,10 +186,13 @@ def ingest(
         raise
     report.run.counts["sources"] = len(sources)
     report.run.counts["sources_failed"] = len(report.failed_sources)
+    if report.left:
+        report.run.counts["left_for_next_run"] = report.left
     if crawl.deadline.reached:
         report.budget_reached = True
-        report.run.counts["left_for_next_run"] = report.left
         log.warning("time budget of %g s reached, %d URLs left for the next run", budget, report.left)
+    elif report.left:
+        log.warning("%d new URLs past the sources' page_budget left for the next run", report.left)
     for failed in report.failed_sources:
         report.run.failures.append(Failure(f"source {failed}", "failed entirely: " + "; ".join(next(s for s in report.sources if s.name == failed).errors[:3])))
     status = "failed" if report.failed_sources and len(report.failed_sources) == len(sources) else report.run.status
@@ -207,6 +211,10 @@ class _Deadline:
 
     def start(self) -> None:
         self.started = self.clock()
+
+    def left(self) -> float | None:
+        """Seconds left of the budget (None: no budget)."""
+        return None if self.seconds is None else self.seconds - (self.clock() - self.started)
 
     def passed(self) -> bool:
         if self.seconds is not None and not self.reached and self.clock() - self.started >= self.seconds:
@@ -295,7 +303,7 @@ class _Fetched:
 @dataclass
 class _SourceDone:
     source: Source
-    left: int  # URLs not fetched: the time budget ran out
+    left: int  # URLs not fetched: the time budget ran out, or never fetched and past the page budget
     skipped: bool = False  # not even discovered
 
 
@@ -392,19 +400,28 @@ class _Crawl:
             return
         fetcher, store = self.work.fetcher, self.work.store
         found = discover(source, fetcher)
-        self._put(_Discovered(source, len(found.urls), [reason for _, reason in found.failures]))
-        previous = store.last_fetches(found.urls)
-        tried = store.fetched_urls(found.urls)
-        # URLs never tried first: what a run cut short by its time budget left is fetched first next time
-        ordered = [u for u in found.urls if u not in tried] + [u for u in found.urls if u in tried]
-        left = 0
+        candidates = found.urls + found.beyond  # newest first
+        self._put(_Discovered(source, len(candidates), [reason for _, reason in found.failures]))
+        tried = store.fetched_urls(candidates)
+        # URLs never tried first (newest first), then those to check again, up to the page budget:
+        # what a run cut short by its time budget or a source's page budget left is fetched first next time
+        ordered = [u for u in candidates if u not in tried] + [u for u in candidates if u in tried]
+        ordered, over = ordered[: source.page_budget], ordered[source.page_budget :]
+        previous = store.last_fetches(ordered)
+        left = sum(url not in tried for url in over)  # never fetched, past the page budget
         for url in ordered:
             if self.stop.is_set():
                 left += 1
                 continue
             etag, modified = previous.get(url, (None, None))
             try:
-                answer: Fetched | FetchError = fetcher.fetch(url, etag=etag, last_modified=modified)
+                answer: Fetched | FetchError = fetcher.fetch(url, etag=etag, last_modified=modified, time_left=self.deadline.left)
+            except OutOfTime as error:  # a retry would end past the budget: the budget is spent for this run
+                log.warning("%s; left for the next run", error)
+                self.deadline.reached = True
+                self.stop.set()
+                left += 1
+                continue
             except FetchError as error:
                 answer = error
             self._put(_Fetched(source, url, answer))

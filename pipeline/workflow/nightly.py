@@ -148,6 +148,6 @@ def _read(item: str, params: CollectParams, client: httpx.Client | None) -> RawI
     if is_url(item):
         if client is None:
             raise InputError(f"{item}: no HTTP client given for a URL input")
-        return fetch_url(item, client, max_bytes=max_bytes)
+        return fetch_url(item, client, max_bytes=max_bytes, deadline=params.deadline_s)  # as collect and ingest do
     return read_file(Path(item), max_bytes=max_bytes)
 

@@ -33,10 +33,12 @@ class RunReport:
 
     @property
     def status(self) -> str:
+        """ok; partial: some items failed, others were done (stored, or found unchanged: by
+        ``run``, or by ``ingest`` as an unchanged or duplicate page); failed: nothing was."""
         if not self.failures:
             return "ok"
-        stored = self.counts["documents_stored"] + self.counts["documents_unchanged"]
-        return "failed" if stored == 0 else "partial"
+        done = sum(self.counts[key] for key in ("documents_stored", "documents_unchanged", "pages_unchanged", "pages_duplicate"))
+        return "failed" if done == 0 else "partial"
 
 
 def run(

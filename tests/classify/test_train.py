@@ -105,10 +105,15 @@ def test_training_refuses_too_few_labels(tmp_path: Path, params):
 
 
 def test_default_tagger_is_the_latest_trained_model(params, trained: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("LEVELUP_TAG_MODEL")
     monkeypatch.setenv("LEVELUP_MODELS_DIR", str(trained.parent.parent))
     assert load_tagger(params.tag).model_id.startswith("supervised/")
     monkeypatch.setenv("LEVELUP_MODELS_DIR", str(trained.parent.parent / "nowhere"))
-    assert load_tagger(params.tag).model_id.startswith("zero-shot/")  # falls back, with a warning
+    with pytest.raises(ModelError, match=r"no trained model for taxonomy 'levelling-up' in .*nowhere; train one .* --model zero-shot"):
+        load_tagger(params.tag)  # issue 27: it fell back to zero-shot, with other scores, and a warning only
+    assert load_tagger(params.tag.model_copy(update={"model": "zero-shot"})).model_id.startswith("zero-shot/")  # when asked for
+    monkeypatch.setenv("LEVELUP_TAG_MODEL", "zero-shot")
+    assert load_tagger(params.tag).model_id.startswith("zero-shot/")
 
 
 def test_broken_or_mismatched_models_are_one_line_errors(params, trained: Path, tmp_path: Path):

@@ -17,9 +17,12 @@ TAGS = ["<p>", "</p>", "<h1>", "</h1>", "<h2>", "</h2>", "<div>", "</div>", "<ta
 
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=400)  # every code point, surrogates too
 wordy = st.lists(st.sampled_from(WORDS) | st.text(max_size=12), max_size=120).map(" ".join)
+# Hostile input for the readers (files, pages, JSON lines), encoded to bytes ("surrogatepass"):
+# lone surrogates included, since a file can hold their bytes.
 texts = any_text | wordy
-# what a passage can hold: valid Unicode (the readers and JSON-lines reading, fuzzed too, let no
-# lone surrogate through; spaCy cannot take one)
+# What the readers produce, so what every later stage (segmenter, extractors, store) is fuzzed
+# with: valid Unicode, no lone surrogate (the reader tests check the readers let none through;
+# text_hash and spaCy cannot take one). A stage's strategy must never draw past this.
 unicode_texts = st.text(st.characters(codec="utf-8"), max_size=400) | wordy
 html_like = st.lists(st.sampled_from(TAGS) | wordy, max_size=60).map("".join)
 raw_bytes = st.binary(max_size=2000)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
+from pipeline.collect import Failure
 from pipeline.config import Params
 from pipeline.evidence import schema
 from pipeline.evidence.store import Store
@@ -93,3 +94,42 @@ def test_a_5mb_page_is_processed_within_the_passage_cap(store: Store, tagger):
     report = RunReport("r")
     run_module.count(report, batch)
     assert report.counts["passages_unprocessed"] == total - 100 and report.counts["documents_capped"] == 1
+
+
+def _table_document(cells: int, columns: int = 10) -> Document:
+    """Prose, one pipe table of ``cells`` cells (a header and rows of figures), then more prose."""
+    header = "| Ward | " + " | ".join(f"Year {2000 + c}" for c in range(columns - 1)) + " |"
+    rows = [f"| Ward {r} | " + " | ".join(f"{(r * c) % 997} people" for c in range(1, columns)) + " |" for r in range(cells // columns - 1)]
+    before = "The council trained local apprentices in digital skills across the borough this year."
+    after = "The council also opened new health hubs for residents in every ward of the borough."
+    text = "\n\n".join([before, "\n".join([header, *rows]), after])
+    return Document("tables", "https://example.org/tables", "html", text, text_hash(text), title="Ward tables")
+
+
+def test_a_50000_cell_table_is_stored_unprocessed_and_the_prose_after_it_is_not(store: Store, tagger):
+    """Regression (issue 27): a table is one passage whatever its size, so a 50,000-cell table
+    passed the passage cap (96 s, ~1 GB, 20,626 figures)."""
+    monster, small = _table_document(50_000), _table_document(200)
+    batch = process([monster], Params(), tagger, KnownGoals())
+    (table,) = batch.unprocessed["tables"]
+    assert table.table is not None and sum(len(row) for row in table.table) == 50_000
+    assert [p.text[:14] for p in batch.passages["tables"]] == ["The council tr", "The council al"]  # the prose either side
+    assert len(batch.extractions) == 2
+    small_batch = process([small], Params(), tagger, KnownGoals())
+    assert "tables" not in small_batch.unprocessed and len(small_batch.passages["tables"]) == 3  # a small table is extracted
+    save(store, batch, run_id="r")
+    report = RunReport("r")
+    run_module.count(report, batch)
+    assert report.counts["passages_unprocessed"] == 1 and report.counts["documents_capped"] == 1
+
+
+def test_an_ingest_with_no_new_page_and_one_failure_is_partial_not_failed():
+    """Regression (issue 27): unchanged pages were not counted as done, so a night with nothing
+    new and one bad page was recorded `failed` while the ingest exited 0."""
+    report = RunReport("r")
+    report.counts.update(pages_unchanged=12, pages_failed=1)
+    report.failures.append(Failure("https://example.org/broken", "HTTP 500"))
+    assert report.status == "partial"
+    report.counts.update(pages_unchanged=-12, pages_duplicate=1)
+    assert report.status == "partial"
+    assert RunReport("r", failures=[Failure("x", "HTTP 500")]).status == "failed"
