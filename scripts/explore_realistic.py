@@ -1,7 +1,8 @@
 """Try variants of the goal classifier by cross-validation on the realistic passages, before one
 goes into ``levelup train``: each variant is scored exactly as ``levelup experiment realistic``
-scores the shipped one (5 folds over web-passages.jsonl, our own labels always in training,
-thresholds and the "no goal" rule chosen on the training fold's out-of-fold scores).
+scores the shipped one (5 folds over web-passages.jsonl and web-passages-2.jsonl grouped by source
+page, our own labels always in training, thresholds and the "no goal" rule chosen on the training
+fold's out-of-fold scores, themselves grouped by page).
 
 Variants (JSON objects, one per line of the grid; unnamed keys keep params.yaml's value):
 
@@ -35,7 +36,6 @@ from rich.table import Table
 from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
 
 from pipeline.classify import load_embedder
 from pipeline.classify import supervised as model
@@ -43,7 +43,7 @@ from pipeline.classify.evaluate import evaluate
 from pipeline.classify.experiments import _Data
 from pipeline.config import load_params
 
-LABELS = [Path("corpus/labels/levelling-up.jsonl"), Path("corpus/labels/web-passages.jsonl")]
+LABELS = [Path("corpus/labels/levelling-up.jsonl"), Path("corpus/labels/web-passages.jsonl"), Path("corpus/labels/web-passages-2.jsonl")]
 
 
 def calibrated(c: float, seed: int, folds: int) -> CalibratedClassifierCV:
@@ -59,9 +59,9 @@ def probabilities(models: list[CalibratedClassifierCV], x: Any) -> np.ndarray:
     return np.column_stack([m.predict_proba(x)[:, 1] for m in models])
 
 
-def out_of_fold(x: Any, y: np.ndarray, w: np.ndarray, c: float, seed: int, folds: int) -> tuple[np.ndarray, np.ndarray]:
+def out_of_fold(x: Any, y: np.ndarray, w: np.ndarray, c: float, seed: int, folds: int, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     goals, none = np.zeros(y.shape), np.zeros(len(y))
-    for train, test in KFold(folds, shuffle=True, random_state=seed).split(x):
+    for train, test in model.splits(x, folds, seed, groups):
         goals[test] = probabilities(fit_goals(x[train], y[train], w[train], c, seed, folds), x[test])
         empty = (y[train].sum(axis=1) == 0).astype(int)
         none[test] = calibrated(c, seed, folds).fit(x[train], empty, sample_weight=w[train]).predict_proba(x[test])[:, 1]
@@ -91,15 +91,15 @@ class Explorer:
         decisions, folds, seed = variant.get("decisions", settings.decisions), settings.folds, settings.seed
         real, own = np.flatnonzero(data.realistic), np.flatnonzero(~data.realistic)
         predicted: dict[int, list[int]] = {}
-        outer = KFold(5, shuffle=True, random_state=seed if split_seed is None else split_seed)
-        for fold_train, fold_test in outer.split(real):
+        for fold_train, fold_test in model.splits(real, 5, seed if split_seed is None else split_seed, data.groups[real]):
             train, test = np.r_[own, real[fold_train]], real[fold_test]
             texts, embeddings, y = [data.texts[i] for i in train], data.embeddings[train], data.y[train]
-            realistic, w = data.realistic[train], np.where(data.realistic[train], weight, 1.0)
+            realistic, w, groups = data.realistic[train], np.where(data.realistic[train], weight, 1.0), data.groups[train]
             if variant.get("taxonomy_rows"):
                 texts = texts + self.taxonomy_texts
                 embeddings, y = np.vstack([embeddings, self.taxonomy_embeddings()]), np.vstack([y, self.taxonomy_y])
                 realistic, w = np.r_[realistic, np.zeros(len(self.taxonomy_texts), bool)], np.r_[w, np.ones(len(self.taxonomy_texts))]
+                groups = np.r_[groups, [f"taxonomy:{i}" for i in range(len(self.taxonomy_texts))]]
             tests = [data.texts[i] for i in test]
             train_parts, test_parts = [], []
             if words > 0 or chars > 0:
@@ -108,7 +108,7 @@ class Explorer:
                 test_parts.append(vocabulary.transform(tests))
             x_train = model.features(embeddings, None, sparse.hstack(train_parts).tocsr() if train_parts else None)
             x_test = model.features(data.embeddings[test], None, sparse.hstack(test_parts).tocsr() if test_parts else None)
-            oof, oof_none = out_of_fold(x_train, y, w, c, seed, folds)
+            oof, oof_none = out_of_fold(x_train, y, w, c, seed, folds, groups)
             if decisions == "realistic-f1":
                 chosen, _ = model.tune_decisions(oof[realistic], oof_none[realistic], y[realistic], max_goals=self.params.tag.max_goals, per_goal=model.f1_thresholds(oof, y))
             else:
@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="score each variant over this many different splits (outer seeds 0, 1, ...) and report the mean")
     args = parser.parse_args()
     explorer = Explorer()
-    table = Table(title="realistic cross-validation (web-passages.jsonl, 5 folds)")
+    table = Table(title="realistic cross-validation (web-passages*.jsonl, 5 folds grouped by source page)")
     for column in ("variant", "macro-F1", "no-goal P", "no-goal R", "seconds"):
         table.add_column(column)
     for variant in json.loads(args.grid):

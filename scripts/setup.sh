@@ -26,7 +26,7 @@ fi
 # after install. Retrained only when the labels, the classifier code or params.yaml change.
 MODELS="${LEVELUP_MODELS_DIR:-models}"
 MODELS_STAMP="$MODELS/.trained"
-MODELS_WANT="$(cat corpus/labels/levelling-up.jsonl corpus/labels/web-passages.jsonl corpus/labels/sdg.jsonl pipeline/classify/*.py pipeline/taxonomies/*.yaml pipeline/taxonomy.py params.yaml 2>/dev/null | sha256sum | cut -d' ' -f1)"
+MODELS_WANT="$(cat corpus/labels/levelling-up.jsonl corpus/labels/web-passages.jsonl corpus/labels/web-passages-2.jsonl corpus/labels/sdg.jsonl pipeline/classify/*.py pipeline/taxonomies/*.yaml pipeline/taxonomy.py params.yaml 2>/dev/null | sha256sum | cut -d' ' -f1)"
 if [ "${LEVELUP_SKIP_TRAIN:-0}" != "1" ] && [ "$(cat "$MODELS_STAMP" 2>/dev/null)" != "$MODELS_WANT" ]; then
   echo "setup: training the default goal classifiers (about a minute; LEVELUP_SKIP_TRAIN=1 skips)" >&2
   for taxonomy in levelling-up sdg; do

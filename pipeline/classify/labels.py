@@ -20,6 +20,10 @@ class Labelled:
     # how a realistic label was decided ("inferred", "explicit", "negative", ...): present on
     # labels of real-style passages (corpus/labels/web-passages.jsonl), which decisions are tuned on
     basis: str | None = None
+    # the public page a real-style passage was written from (``source_url``): passages of one page
+    # stay on one side of every cross-validation split
+    source: str | None = None
+    kind: str | None = None  # press, report, quote, negative: the kind of text a realistic passage is
 
 
 def read_labels(path: Path, taxonomy: Taxonomy) -> list[Labelled]:
@@ -63,5 +67,9 @@ def _record(line: Line, path: Path, taxonomy: Taxonomy) -> Labelled:
     unknown = sorted(set(goals) - known)
     if unknown:
         raise InputError(f"{where}: goals {unknown} are not in taxonomy '{taxonomy.name}' ({min(known)}-{max(known)})")
-    basis = value.get("label_basis")
-    return Labelled(value["text"], sorted(set(goals)), basis if isinstance(basis, str) else None)
+    return Labelled(value["text"], sorted(set(goals)), _text(value, "label_basis"), _text(value, "source_url"), _text(value, "kind"))
+
+
+def _text(value: dict, key: str) -> str | None:
+    found = value.get(key)
+    return found if isinstance(found, str) and found else None

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 MIN_REALISTIC = 40  # realistic labelled rows needed to tune decisions on them (fewer: too noisy)
 # Realistic labels trained on by default, beside corpus/labels/<taxonomy>.jsonl (real-style
 # passages paraphrased from public pages, with how each label was decided).
-REALISTIC_LABELS = {"levelling-up": ["web-passages.jsonl"]}
+REALISTIC_LABELS = {"levelling-up": ["web-passages.jsonl", "web-passages-2.jsonl"]}
 
 
 def default_labels(taxonomy: str) -> list[Path]:
@@ -76,6 +76,12 @@ def gather(taxonomy: Taxonomy, labels: Sequence[Path], reviews: Sequence[Labelle
     records = [record for record, _ in by_text.values()]
     _check_enough(records, taxonomy)
     return records, [source for _, source in by_text.values()]
+
+
+def groups(records: Sequence[Labelled]) -> np.ndarray:
+    """Each record's cross-validation group: the page a real-style passage was written from, or
+    the passage itself (our own labels and reviews have no page)."""
+    return np.array([r.source or "text:" + hashlib.sha256(r.text.encode()).hexdigest()[:16] for r in records])
 
 
 def _check_enough(records: list[Labelled], taxonomy: Taxonomy) -> None:
@@ -110,7 +116,9 @@ def train(
     y = MultiLabelBinarizer(classes=tax.goal_ids).fit_transform([r.goals for r in records])
 
     realistic = np.array([r.basis is not None or source == "review" for r, source in zip(records, sources, strict=True)])
-    model, fitted = fit_model(texts, embeddings, baseline, y, realistic, settings, taxonomy=tax, encoder=encoder.id, max_goals=params.tag.max_goals)
+    model, fitted = fit_model(
+        texts, embeddings, baseline, y, realistic, settings, taxonomy=tax, encoder=encoder.id, max_goals=params.tag.max_goals, groups=groups(records),
+    )  # fmt: skip
     decisions, oof, oof_none = fitted.decisions, fitted.oof, fitted.oof_none
 
     gold = [r.goals for r in records]
@@ -163,17 +171,20 @@ def fit_model(
     taxonomy: Taxonomy,
     encoder: str,
     max_goals: int,
+    groups: np.ndarray | None = None,
 ) -> tuple[GoalModel, Fitted]:
     """The one way a goal model is fitted: by ``levelup train`` and by every experiment.
 
     ``texts``/``embeddings``/``baseline`` (zero-shot similarities) are the training rows;
-    ``realistic`` marks rows of real-style text (labels with a ``label_basis``, or staff reviews).
+    ``realistic`` marks rows of real-style text (labels with a ``label_basis``, or staff reviews);
+    ``groups`` (see :func:`groups`) keeps each source page on one side of the folds that choose
+    the thresholds and the "no goal" rule.
     """
     settings = in_effect(settings, realistic)
     text_features = settings.word_features > 0 or settings.char_features > 0
     words = WordFeatures.fit(texts, settings.word_features, settings.char_features) if text_features else None
     x = features(embeddings, baseline if settings.zero_shot_features else None, words.transform(texts) if words else None)
-    fitted = fit(x, y, realistic, settings, max_goals=max_goals, goal_ids=taxonomy.goal_ids)
+    fitted = fit(x, y, realistic, settings, max_goals=max_goals, goal_ids=taxonomy.goal_ids, groups=groups)
     model = GoalModel(
         taxonomy.name, taxonomy.goal_ids, encoder, fitted.estimator, fitted.decisions, settings.model_dump(),
         settings.zero_shot_features, fitted.no_goal_estimator, words,
@@ -196,7 +207,9 @@ def in_effect(settings: TrainParams, realistic: np.ndarray) -> TrainParams:
     return settings
 
 
-def fit(x: Features, y: np.ndarray, realistic: np.ndarray, settings: TrainParams, *, max_goals: int, goal_ids: Sequence[int]) -> Fitted:
+def fit(
+    x: Features, y: np.ndarray, realistic: np.ndarray, settings: TrainParams, *, max_goals: int, goal_ids: Sequence[int], groups: np.ndarray | None = None
+) -> Fitted:
     """Fit the goal and "no goal" classifiers and choose their decisions from out-of-fold scores.
 
     With ``train.decisions: realistic-f1`` and at least ``MIN_REALISTIC`` realistic rows (labels
@@ -204,8 +217,8 @@ def fit(x: Features, y: np.ndarray, realistic: np.ndarray, settings: TrainParams
     out-of-fold scores: thresholds, the "no goal" rule and the level above which a goal overrides
     it. Otherwise the precision targets of ``train`` choose them on all rows.
     """
-    oof = out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed)
-    oof_none = no_goal_out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed)
+    oof = out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed, groups=groups)
+    oof_none = no_goal_out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed, groups=groups)
     if settings.decisions == "realistic-f1" and realistic.sum() >= MIN_REALISTIC:
         decisions, _ = tune_decisions(oof[realistic], oof_none[realistic], y[realistic], max_goals=max_goals, per_goal=f1_thresholds(oof, y))
         tuned_on = "realistic"

@@ -7,12 +7,13 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from pipeline.cli import _common as common
 from pipeline.cli._common import EXIT_ITEMS_FAILED, EXIT_OK, DbOption, ModelOption, TaxonomyOption
+from pipeline.progress import terminal_track
 
 app = typer.Typer()
 
@@ -175,13 +176,15 @@ def experiment_cli(
     taxonomy: TaxonomyOption = None,
     labels: LabelsOption = None,
     metrics: Annotated[Path | None, typer.Option("--metrics", help="Write the results here (JSON, for dvc metrics); default: print them.")] = None,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="realistic only: grouped cross-validation splits to average (outer seeds train.seed, +1, ...).")] = 3,
 ) -> None:
     """Measure a design choice of params.yaml on our own labels, with the training code and values of 'levelup train'."""
     from pipeline.classify import experiments
     from pipeline.report.outputs import write_json
 
     run = {Experiment.classifiers: experiments.nested_cv, Experiment.cross_style: experiments.cross_style, Experiment.zero_shot: experiments.zero_shot_sweep, Experiment.realistic: experiments.realistic_cv}[name]
-    result = run(common.params(ctx), taxonomy=common.taxonomy_name(ctx, taxonomy), labels=labels)
+    options: dict[str, Any] = {"repeats": repeats, "track": terminal_track()} if name is Experiment.realistic else {}
+    result = run(common.params(ctx), taxonomy=common.taxonomy_name(ctx, taxonomy), labels=labels, **options)
     if metrics is None:
         typer.echo(json.dumps(result, indent=2))
     else:

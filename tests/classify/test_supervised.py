@@ -115,3 +115,17 @@ def test_word_features_pickled_before_character_ngrams_still_transform():
     restored.__dict__.clear()
     restored.__dict__.update(state)
     assert np.allclose(restored.transform(texts).toarray(), old.transform(texts).toarray())
+
+
+def test_grouped_splits_keep_every_page_on_one_side_and_cover_every_row():
+    from pipeline.classify.supervised import splits
+
+    groups = np.array([f"page-{i // 3}" for i in range(30)])  # ten pages of three passages
+    x = np.zeros((30, 2))
+    folds = splits(x, 5, 0, groups)
+    assert sorted(np.concatenate([test for _, test in folds]).tolist()) == list(range(30))
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+    ungrouped = splits(x, 5, 0)
+    assert any(set(groups[train]) & set(groups[test]) for train, test in ungrouped)  # the leak grouping removes
+    assert [t.tolist() for _, t in splits(x, 5, 1, groups)] != [t.tolist() for _, t in folds]  # the seed shuffles pages
