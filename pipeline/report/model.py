@@ -131,6 +131,11 @@ class GoalChapter:
         return f"Goal {self.id}: {self.title}"
 
     @property
+    def shown(self) -> int:
+        """Passages of evidence shown in this goal's own section: what "at a glance" counts."""
+        return len(self.evidence)
+
+    @property
     def elsewhere(self) -> int:
         """Passages of evidence for this goal shown under a goal they fit better."""
         return max(self.count - len(self.evidence), 0)
@@ -160,11 +165,14 @@ class ImpactReport:
 
     @property
     def with_evidence(self) -> list[GoalChapter]:
-        return [c for c in self.chapters if c.count]
+        """The goals with a section: those with a passage of their own to show."""
+        return [c for c in self.chapters if c.evidence]
 
     @property
     def without_evidence(self) -> list[GoalChapter]:
-        return [c for c in self.chapters if not c.count]
+        """The goals with no passage of their own (some may be touched on by a passage shown
+        under a goal it fits better)."""
+        return [c for c in self.chapters if not c.evidence]
 
     @property
     def reviewed(self) -> bool:
@@ -189,7 +197,7 @@ class ImpactReport:
         )
         if not goals:
             return text + " No passage has been tagged to a goal yet."
-        strongest = sorted(goals, key=lambda c: -c.count)[:3]
+        strongest = sorted(goals, key=lambda c: (-c.shown, -c.count, c.id))[:3]
         return text + (
             f" It finds evidence for {len(goals)} of the {len(self.chapters)} goals,"
             f" most of all {_join([c.title for c in strongest])}."
@@ -208,6 +216,11 @@ class ImpactReport:
             headings.append(WITHOUT)
         headings.append(SOURCES)
         return headings
+
+
+def touched(chapter: GoalChapter) -> str:
+    """What a goal without a section of its own is told about passages that touch on it."""
+    return f"Touched on by {plural(chapter.count, 'passage')} shown under the goal {'it fits' if chapter.count == 1 else 'they fit'} better, or left out as weaker."
 
 
 def plural(count: int, noun: str) -> str:

@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pipeline.errors import InputError
 from pipeline.evidence.store import Store
 from pipeline.extract.people import confirmed_people
-from pipeline.report import model
+from pipeline.report import model, sentences
 from pipeline.report.model import Evidence, FigureItem, GoalChapter, ImpactReport, QuoteItem, SummaryPoint
 from pipeline.report.summary import evidence_links
 from pipeline.taxonomy import Taxonomy
@@ -39,7 +39,7 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
     links = evidence_links(store, taxonomy)
     links = links[links["organisation"] == name]
     passages = store.report_passages(sorted(set(links["passage_id"])))
-    passages = {pid: p for pid, p in passages.items() if not _is_heading(p, taxonomy)}
+    passages = {pid: p for pid, p in _without_boilerplate(passages).items() if not _is_heading(p, taxonomy)}
     scores = store.scores(list(passages), taxonomy.name)
     goals_of: dict[str, dict[int, bool]] = defaultdict(dict)  # passage -> goal -> reviewed
     for row in links.itertuples():
@@ -77,6 +77,18 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
     return report
 
 
+def _without_boilerplate(passages: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The passages with their boilerplate sentences taken out ("The full ... Report is available
+    from the ... website."); a passage with nothing else left is no evidence."""
+    kept = {}
+    for pid, passage in passages.items():
+        if passage.get("table") or "|" in str(passage.get("text") or ""):
+            kept[pid] = passage
+        elif text := sentences.without_boilerplate(str(passage.get("text") or "")):
+            kept[pid] = {**passage, "text": text}
+    return kept
+
+
 def _people(store: Store, passage_ids: list[str]) -> list[model.PersonItem]:
     """The persons the shown evidence names: PERSON mentions confirmed by a title, a role or a
     quote (:func:`pipeline.extract.people.confirmed_people`), so no place or programme."""
@@ -91,7 +103,7 @@ def render(report: ImpactReport, fmt: str) -> str:
     environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     environment.filters["md"] = _markdown_escape
     environment.filters["plural"] = model.plural
-    top = max((c.count for c in report.chapters), default=0) or 1
+    top = max((c.shown for c in report.chapters), default=0) or 1
     context = {"r": report, "m": model, "top": top, "top_period": max(report.by_period.values(), default=1)}
     return environment.get_template(f"organisation.{fmt}").render(**context)
 
@@ -191,7 +203,7 @@ def _summary(report: ImpactReport) -> list[SummaryPoint]:
     passages first: extractive, so every sentence is the organisation's own."""
     points = []
     for chapter in sorted(report.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.count, c.id)):
-        sentence = next((s for e in chapter.evidence if (s := _key_sentence(e.text))), None)
+        sentence = next((s for e in chapter.evidence if (s := _key_sentence(e.text, report.organisation))), None)
         if sentence:
             reviewed = any(e.reviewed for e in chapter.evidence if sentence in e.text)
             points.append(SummaryPoint(sentence, chapter.id, chapter.title, reviewed))
@@ -200,11 +212,13 @@ def _summary(report: ImpactReport) -> list[SummaryPoint]:
     return points
 
 
-def _key_sentence(text: str) -> str | None:
-    """The first sentence with a number in it, else the first; none from a quotation."""
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z£0-9])", " ".join(text.split()))]
-    sentences = [s for s in sentences if 8 <= len(s.split()) <= 60 and s.endswith((".", "!", "?")) and not s.startswith(("“", '"', "‘"))]
-    return next((s for s in sentences if re.search(r"\d", s)), sentences[0] if sentences else None)
+def _key_sentence(text: str, organisation: str) -> str | None:
+    """The first sentence that stands on its own (names the organisation, leans on no sentence
+    before it; :func:`pipeline.report.sentences.stands_alone`) with a number in it, else the
+    first that stands on its own; none from a quotation."""
+    found = [s for s in sentences.split_sentences(text) if 8 <= len(s.split()) <= 60 and s.endswith((".", "!", "?"))]
+    found = [s for s in found if sentences.stands_alone(s, organisation)]
+    return next((s for s in found if re.search(r"\d", s)), found[0] if found else None)
 
 
 def _headline(report: ImpactReport) -> list[FigureItem]:

@@ -42,11 +42,11 @@ def render_docx(report: ImpactReport) -> bytes:
             document.add_paragraph(person.described + (" (quoted)" if person.quoted else ""), style="List Bullet")
     if report.without_evidence:
         document.add_heading(model.WITHOUT, level=1)
-        document.add_paragraph(f"No published passage by {report.organisation} has been tagged to these goals yet. Each says what evidence would count.")
+        document.add_paragraph(f"No published passage by {report.organisation} is shown under these goals yet. Each says what evidence would count.")
         for chapter in report.without_evidence:
             paragraph = document.add_paragraph(style="List Bullet")
             paragraph.add_run(chapter.heading + ". ").bold = True
-            paragraph.add_run(chapter.description)
+            paragraph.add_run(chapter.description + (" " + model.touched(chapter) if chapter.count else ""))
     document.add_heading(model.SOURCES, level=1)
     document.add_paragraph(
         f"Made by levelup-evidence on {report.drafted.isoformat()} from {model.plural(report.documents, 'published document')} by "
@@ -88,9 +88,9 @@ def _summary(document: Document, report: ImpactReport) -> None:
 
 def _glance(document: Document, report: ImpactReport) -> None:
     document.add_heading(model.GLANCE, level=1)
-    top = max((c.count for c in report.chapters), default=0) or 1
+    top = max((c.shown for c in report.chapters), default=0) or 1
     rows = [("Goal", "Passages of evidence", "")]
-    rows += [(f"{c.id}. {c.title}", str(c.count), "█" * round(20 * c.count / top)) for c in report.chapters]
+    rows += [(f"{c.id}. {c.title}", str(c.shown), "█" * round(20 * c.shown / top)) for c in report.chapters]
     _grid(document, rows, header=True)
     if len(report.by_period) > 1:
         _grid(document, [("Year", "Passages of evidence"), *((p, str(n)) for p, n in report.by_period.items())], header=True)

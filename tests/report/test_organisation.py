@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.evidence.store import Store
-from pipeline.report import model, organisation
+from pipeline.report import model, organisation, sentences
 from pipeline.report.word import render_docx
 from pipeline.taxonomy import load_taxonomy
 from tests.report.conftest import LOCAL_ORG
@@ -92,17 +92,60 @@ def test_draft_has_the_impact_report_shape(report_db: str):
     report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
     _check_report(report)
     assert report.section_headings()[:3] == [model.SUMMARY, model.HEADLINE, model.GLANCE]
-    assert report.period == "March 2024" and report.summary and report.summary[0].text.startswith("The company took on 64")
+    assert report.period == "March 2024" and report.summary and report.summary[0].text.startswith("Northern Widgets took on 64")
+    assert all(not p.text.startswith("Of the seven") for p in report.summary)  # leans on the sentence before it
     chapter = {c.id: c for c in report.with_evidence}
-    assert set(chapter) == {3, 4, 5}  # the heading alone gave goal 11 nothing
-    assert all(e.text != "Positive destinations post 16+" for c in report.chapters for e in c.evidence)
-    assert chapter[5].count == 1 and not chapter[5].evidence and chapter[5].elsewhere == 1  # shown once, under goal 3
+    assert set(chapter) == {3, 4, 6}  # the heading alone gave goal 11 nothing, the boilerplate goal 14 nothing
+    assert all(e.text != "Positive destinations post 16+" and "available from" not in e.text for c in report.chapters for e in c.evidence)
+    five = next(c for c in report.chapters if c.id == 5)
+    assert five.count == 1 and not five.evidence and five in report.without_evidence  # shown once, under goal 3: no empty section
     assert chapter[3].description.startswith("Routes into further education")
     assert ("more than 750", "Apprentices in learning (2021/22)") in [(f.text, f.counted) for f in chapter[3].figures]
     assert "16" not in [f.text for f in chapter[3].figures]  # part of a row label, not a figure
     assert [q.attribution for q in chapter[4].quotes] == ["Jane Doe, chief executive"]
     assert [p.described for p in report.people] == ["Jane Doe, chief executive"]  # not "Barnsley"
     assert model.PEOPLE in report.section_headings()
+
+
+def test_at_a_glance_counts_what_the_sections_show(report_db: str):
+    report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
+    glance = re.search(r"## Evidence at a glance\n(.+?)\n## ", organisation.render(report, "md"), re.DOTALL)
+    counts = {int(goal): int(n) for goal, n in re.findall(r"^\| (\d+)\. .+? \| (\d+) \|$", glance.group(1) if glance else "", re.MULTILINE)}
+    assert counts == {c.id: len(c.evidence) for c in report.chapters} and counts[5] == 0 and counts[3] == 2
+    assert all(c.evidence for c in report.with_evidence)
+
+
+@pytest.mark.parametrize(
+    ("org", "sentence", "alone"),
+    [
+        ("Sodexo", "Sodexo has made gender balance in leadership a global priority and reports on it every year.", True),
+        ("Cadent Gas Ltd", "Women now make up 31 per cent of Cadent’s workforce and a growing share of its engineering apprentices.", True),
+        ("Sheffield Hallam University", "All SHU undergraduates have the chance to take a placement year or a shorter work-based project.", True),
+        ("Sheffield Hallam University", "More than 2,000 apprentices are currently studying with the University while working for 500 employers.", True),
+        ("Sodexo", "Similar programmes at Sodexo are open to care leavers, veterans and people who have been long-term unemployed.", False),
+        ("Sheffield Hallam University", "Of the seven cohorts so far at Hallam, 43% of participants have moved into a higher-graded role.", False),
+        ("Cadent Gas Ltd", "It led the HyDeploy trials, which showed that a blend of up to 20% hydrogen can be used safely by Cadent.", False),
+        ("Cadent Gas Ltd", "Carbon monoxide poisoning can be fatal and is more common in poorly maintained homes.", False),
+        ("Cadent Gas Ltd", "In 2022 the Foundation awarded £250,000 to advice services working in the West Midlands alone.", False),
+        ("Cadent Gas Ltd", "The full Cadent Levelling Up Impact Report is available from the Purpose Coalition website.", False),
+        ("Sodexo", "Trained student tutors give small-group maths tuition, and the University runs reading programmes.", False),
+    ],
+)
+def test_a_summary_sentence_stands_on_its_own(org: str, sentence: str, alone: bool):
+    assert sentences.stands_alone(sentence, org) is alone
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("The full Levelling Up Impact Report is available from the Purpose Coalition website.", ""),
+        ("We ran 40 clinics. For more information visit our website.", "We ran 40 clinics."),
+        ("See the full report for the methodology.", ""),
+        ("Our apprentices built 12 homes.\n\nThey were handed over in May.", "Our apprentices built 12 homes.\n\nThey were handed over in May."),
+    ],
+)
+def test_boilerplate_is_never_evidence(text: str, kept: str):
+    assert sentences.without_boilerplate(text) == kept
 
 
 def test_html_draft_renders_tables_names_local_files_and_has_print_styles(report_db: str):
