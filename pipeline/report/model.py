@@ -20,6 +20,7 @@ HEADLINE = "Headline numbers"
 GLANCE = "Evidence at a glance"
 PEOPLE = "People named in the evidence"
 WITHOUT = "Goals without evidence yet"
+SOURCE_LIST = "Sources"
 SOURCES = "About this draft"
 
 
@@ -88,6 +89,25 @@ class PersonItem:
         return ", ".join(part for part in (name, self.role, self.organisation) if part)
 
 
+@dataclass(frozen=True)
+class SourceItem:
+    """One document of the numbered source list, cited by its number from each passage."""
+
+    number: int
+    title: str  # the document's title, or its file name
+    link: str | None  # a web address to follow; None for a local file
+    file: str | None  # a local file's name (shown, never linked)
+    date: str | None  # ISO date of the document
+
+    @property
+    def details(self) -> str:
+        """What follows the title in the list: "2023-07-11, file impact-report.pdf"."""
+        parts = [self.date or "undated"]
+        if self.file and self.file != self.title:
+            parts.append(f"file {self.file}")
+        return ", ".join(parts)
+
+
 @dataclass
 class Evidence:
     """One passage of evidence, shown once in the whole report."""
@@ -100,6 +120,9 @@ class Evidence:
     page: int | None
     reviewed: bool
     score: float
+    file: str | None = None  # a local file's name
+    disputed: bool = False  # reviewers disagree and nobody has settled it: not reviewed
+    number: int = 0  # its document's number in the source list
 
     @property
     def text(self) -> str:
@@ -107,12 +130,13 @@ class Evidence:
 
     @property
     def citation(self) -> str:
-        parts = [self.source]
-        if self.date:
-            parts.append(self.date)
-        if self.page:
-            parts.append(f"page {self.page}")
-        return ", ".join(parts)
+        """"[1, page 3]": the source list's number, and the page where there is one."""
+        return f"[{self.number}{f', page {self.page}' if self.page else ''}]"
+
+    @property
+    def standing(self) -> str:
+        """"reviewed", "disputed: reviewers disagree", or "" for the model's tagging alone."""
+        return "reviewed" if self.reviewed else "disputed: reviewers disagree" if self.disputed else ""
 
 
 @dataclass
@@ -162,6 +186,7 @@ class ImpactReport:
     headline: list[FigureItem] = field(default_factory=list)
     by_period: dict[str, int] = field(default_factory=dict)  # year -> passages of evidence
     people: list[PersonItem] = field(default_factory=list)
+    sources: list[SourceItem] = field(default_factory=list)
 
     @property
     def with_evidence(self) -> list[GoalChapter]:
@@ -214,6 +239,8 @@ class ImpactReport:
             headings.append(PEOPLE)
         if self.without_evidence:
             headings.append(WITHOUT)
+        if self.sources:
+            headings.append(SOURCE_LIST)
         headings.append(SOURCES)
         return headings
 
@@ -233,8 +260,21 @@ def source_name(url: str, title: str | None) -> tuple[str, str | None]:
     name, with no link (a file path is a dead link for whoever reads the report)."""
     if re.match(r"https?://", url):
         return title or url, url
-    name = PureWindowsPath(url).name if "\\" in url else PurePosixPath(url).name
-    return title or name, None
+    return title or file_name(url), None
+
+
+def file_name(url: str) -> str:
+    return PureWindowsPath(url).name if "\\" in url else PurePosixPath(url).name
+
+
+def number_sources(evidence: list[Evidence]) -> list[SourceItem]:
+    """The documents ``evidence`` (in report order) comes from, numbered in order of first
+    citation; each passage gets its document's number."""
+    numbers: dict[tuple[str, str | None, str | None, str | None], int] = {}
+    for item in evidence:
+        key = (item.source, item.link, item.file, item.date)
+        item.number = numbers.setdefault(key, len(numbers) + 1)
+    return [SourceItem(n, title, link, file, day) for (title, link, file, day), n in numbers.items()]
 
 
 def blocks_of(text: str, table: Any = None) -> list[Block]:

@@ -41,6 +41,7 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
     passages = store.report_passages(sorted(set(links["passage_id"])))
     passages = {pid: p for pid, p in _without_boilerplate(passages).items() if not _is_heading(p, taxonomy)}
     scores = store.scores(list(passages), taxonomy.name)
+    disputed = store.disputed_passages(taxonomy.name, list(passages))
     goals_of: dict[str, dict[int, bool]] = defaultdict(dict)  # passage -> goal -> reviewed
     for row in links.itertuples():
         if row.passage_id in passages:
@@ -52,7 +53,7 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
         for goal in goals:
             chapters[goal].count += 1
         best = max(goals, key=lambda g: (goals[g], scores.get((pid, g), 0.0), -g))
-        assigned[best].append(_evidence(passages[pid], goals[best], scores.get((pid, best), 0.0)))
+        assigned[best].append(_evidence(passages[pid], goals[best], scores.get((pid, best), 0.0), pid in disputed))
     for goal, evidence in assigned.items():
         evidence.sort(key=lambda e: (not e.reviewed, -e.score, e.date or "", e.passage_id))
         chapters[goal].evidence = evidence[:STRONGEST]
@@ -74,6 +75,7 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
     years = [str(passages[pid]["date"])[:4] for pid in goals_of if passages[pid].get("date")]
     report.by_period = {year: years.count(year) for year in sorted(set(years))}
     report.people = _people(store, [e.passage_id for c in report.chapters for e in c.evidence])
+    report.sources = model.number_sources([e for c in report.with_evidence for e in c.evidence])
     return report
 
 
@@ -136,7 +138,7 @@ def _is_heading(passage: dict[str, Any], taxonomy: Taxonomy) -> bool:
     return len(text.split()) <= HEADING_WORDS and not re.search(r"[.!?;\"”]\s*$|\d", text)
 
 
-def _evidence(passage: dict[str, Any], reviewed: bool, score: float) -> Evidence:
+def _evidence(passage: dict[str, Any], reviewed: bool, score: float, disputed: bool) -> Evidence:
     source, link = model.source_name(str(passage["url"]), passage.get("title"))
     return Evidence(
         passage_id=passage["id"],
@@ -147,6 +149,8 @@ def _evidence(passage: dict[str, Any], reviewed: bool, score: float) -> Evidence
         page=passage.get("page"),
         reviewed=reviewed,
         score=score,
+        file=None if link else model.file_name(str(passage["url"])),
+        disputed=disputed and not reviewed,
     )
 
 

@@ -47,11 +47,21 @@ def render_docx(report: ImpactReport) -> bytes:
             paragraph = document.add_paragraph(style="List Bullet")
             paragraph.add_run(chapter.heading + ". ").bold = True
             paragraph.add_run(chapter.description + (" " + model.touched(chapter) if chapter.count else ""))
+    if report.sources:
+        document.add_heading(model.SOURCE_LIST, level=1)
+        for item in report.sources:
+            paragraph = document.add_paragraph(style="List Number")
+            if item.link:
+                _hyperlink(paragraph, item.title, item.link)
+                paragraph.add_run(f", {item.details}. {item.link}")
+            else:
+                paragraph.add_run(f"{item.title}, {item.details}")
     document.add_heading(model.SOURCES, level=1)
     document.add_paragraph(
         f"Made by levelup-evidence on {report.drafted.isoformat()} from {model.plural(report.documents, 'published document')} by "
         f"{report.organisation}{' (' + report.period + ')' if report.period else ''}. Each passage appears once, under the goal it fits "
-        "best; passages confirmed by a reviewer come first and are marked reviewed. Figures are quoted as written, with what they count."
+        "best; passages confirmed by a reviewer come first and are marked reviewed; a passage reviewers disagree on, not yet settled, is "
+        "marked disputed. The number after each passage is its source in the list above. Figures are quoted as written, with what they count."
     )
     out = io.BytesIO()
     document.save(out)
@@ -122,14 +132,8 @@ def _evidence(document: Document, evidence: Evidence) -> None:
             _table(document, block)
         else:
             document.add_paragraph(block.text)
-    source = document.add_paragraph()
-    _run(source, "Source: ", size=9, color=GREY)
-    if evidence.link:
-        _hyperlink(source, evidence.source, evidence.link)
-    else:
-        _run(source, evidence.source, size=9, color=GREY)
-    rest = evidence.citation[len(evidence.source) :]
-    _run(source, rest + (" (reviewed)" if evidence.reviewed else ""), size=9, color=GREY)
+    standing = f" ({evidence.standing})" if evidence.standing else ""
+    _run(document.add_paragraph(), evidence.citation + standing, size=9, color=GREY)
 
 
 def _table(document: Document, block: Block) -> None:

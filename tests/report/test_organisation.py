@@ -18,6 +18,7 @@ from pipeline.cli import app
 from pipeline.evidence.store import Store
 from pipeline.report import model, organisation, sentences
 from pipeline.report.word import render_docx
+from pipeline.review.queue import ReviewQueue
 from pipeline.taxonomy import load_taxonomy
 from tests.report.conftest import LOCAL_ORG
 
@@ -146,6 +147,26 @@ def test_a_summary_sentence_stands_on_its_own(org: str, sentence: str, alone: bo
 )
 def test_boilerplate_is_never_evidence(text: str, kept: str):
     assert sentences.without_boilerplate(text) == kept
+
+
+def test_sources_are_listed_once_and_a_dispute_is_never_printed_as_reviewed(report_db: str):
+    store = Store.open(report_db)
+    queue = ReviewQueue(store, "levelling-up", reviewers_per_passage=2)
+    queue.decide("w2", "ada", "change", goals=[3, 5], goal_ids=range(1, 15))
+    queue.decide("w2", "rita", "change", goals=[3], goal_ids=range(1, 15))  # they disagree; nobody settles it
+    report = organisation.build(store, load_taxonomy("levelling-up"), LOCAL_ORG)
+    _check_report(report)
+    assert [(s.number, s.title, s.file, s.date) for s in report.sources] == [(1, "northern-widgets-2024.html", "northern-widgets-2024.html", "2024-03-05")]
+    shown = {e.passage_id: e for c in report.chapters for e in c.evidence}
+    assert shown["w2"].disputed and not shown["w2"].reviewed and all(e.number == 1 for e in shown.values())
+    for fmt, text in _all_text(report):
+        visible = "".join(_parse(text).text) if fmt == "html" else text
+        assert "Source:" not in visible and visible.count("northern-widgets-2024.html") == 1, fmt  # once, in the list
+        after = visible[visible.rindex("Northern Widgets took on 64") :][:400]  # the passage, not the summary
+        assert "[1]" in after and "disputed: reviewers disagree" in after and "reviewed)" not in after.split("disputed")[0], fmt
+    trust = organisation.build(store, load_taxonomy("levelling-up"), "example nhs trust")
+    assert len(trust.sources) == 1 and trust.sources[0].link == "https://example.org/news/<b>1</b>"
+    assert any(e.reviewed and e.standing == "reviewed" for c in trust.chapters for e in c.evidence)
 
 
 def test_html_draft_renders_tables_names_local_files_and_has_print_styles(report_db: str):
