@@ -51,11 +51,48 @@ class Block:
         return self.rows[(1 if self.caption else 0) + (1 if self.header else 0) :]
 
 
+# Singular nouns a share is "of" ("31 per cent of workforce"), besides any plural.
+GROUPS = {"workforce", "staff", "population", "people", "intake", "cohort", "leadership", "board", "management", "team", "budget", "spend", "total"}
+
+
 @dataclass(frozen=True)
 class FigureItem:
     text: str  # as written: "more than 750", "56 per cent"
     counted: str  # what it counts: "apprentices in learning (2021/22)"
-    year: int | None = None
+    year: int | None = None  # only when the text ties the figure to it
+    from_table: bool = False  # a table cell: the table already shows it where the passage is shown
+
+    @property
+    def is_share(self) -> bool:
+        return bool(re.search(r"%|\bper\s*cent\b|\bpercent\b", self.text, re.IGNORECASE))
+
+    @property
+    def counts(self) -> str:
+        """What it counts, read after the figure: "of participants" after "43%" (never "43%
+        participants"), "apprentices" after "more than 2,000"."""
+        last = self.counted.split()[-1].lower() if self.counted.split() else ""
+        whole = last.endswith("s") or last in GROUPS  # a share of a group ("43% of participants"), not "20% hydrogen"
+        if self.is_share and whole and not self.from_table and not re.match(r"(?:of|in|at|from|for)\b", self.counted, re.IGNORECASE):
+            return f"of {self.counted}"
+        return self.counted
+
+    @property
+    def label(self) -> str:
+        """The figure as one phrase: "43% of participants (2022)", "Women in senior leadership: 48%"
+        (a table's row label comes first, as the table reads)."""
+        text = f"{self.counted}: {self.text}" if self.from_table else f"{self.text} {self.counts}"
+        return text + (f" ({self.year})" if self.year and str(self.year) not in text else "")
+
+    @property
+    def caption(self) -> str:
+        """What a headline box prints under the figure: what it counts, and its year if tied."""
+        return self.counts + (f" ({self.year})" if self.year and str(self.year) not in self.counts else "")
+
+    @property
+    def key(self) -> str:
+        """The number itself ("48%" and "48 per cent" alike): one headline figure per number."""
+        number = re.sub(r"\s*(?:per\s*cent|percent)\b", "%", self.text, flags=re.IGNORECASE)
+        return re.sub(r"[^\d.%£$€]", "", number)
 
 
 @dataclass(frozen=True)
@@ -228,6 +265,12 @@ class ImpactReport:
             f" most of all {_join([c.title for c in strongest])}."
         )
 
+    def numbers(self, chapter: GoalChapter) -> list[FigureItem]:
+        """A goal's "In numbers": its figures less those its tables already show and any number
+        the headline box or one of the goal's tables already prints, so no figure is printed twice."""
+        printed = {f.key for f in self.headline} | {f.key for f in chapter.figures if f.from_table}
+        return [f for f in chapter.figures if not f.from_table and f.key not in printed]
+
     def section_headings(self) -> list[str]:
         """Every top-level heading, in order: what each rendering must show."""
         headings = [SUMMARY]
@@ -324,8 +367,24 @@ def table_figures(rows: tuple[tuple[str, ...], ...]) -> list[FigureItem]:
             heading = "" if heading == label else heading
             counted = label if heading.lower() in generic else f"{label} ({heading})"
             year = _year(heading) if re.fullmatch(r"\d{4}", heading) else None
-            figures.append(FigureItem(text=cell.strip(), counted=counted, year=year))
+            figures.append(FigureItem(text=cell.strip(), counted=counted, year=year, from_table=True))
     return figures
+
+
+def tied_year(text: str, figure: str, year: int | None) -> int | None:
+    """``year`` when the sentence of ``text`` holding ``figure`` ties the figure to it ("in 2022",
+    "(2022)", "2021/22"), None when it is a set-up year ("since 2019", "set up in 2017") or the
+    sentence does not name it."""
+    if not year:
+        return None
+    sentence = next((s for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if figure in s), "")
+    y = str(year)
+    if not re.search(rf"\b{y}\b", sentence):
+        return None
+    started = rf"\b(?:since|from|set\s+up|established|founded|launched|began|started|created|opened|introduced)\b[^,.;]{{0,30}}?\b{y}\b"
+    if re.search(started, sentence, re.IGNORECASE):
+        return None
+    return year if re.search(rf"\b(?:in|during|for|by|of|as\s+at|as\s+of)\s+(?:FY\s*)?{y}\b|\({y}\)|\b{y}\s*[/-]\s*\d{{2}}\b", sentence, re.IGNORECASE) else None
 
 
 def _square(rows: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:

@@ -155,8 +155,8 @@ def _evidence(passage: dict[str, Any], reviewed: bool, score: float, disputed: b
 
 
 def _attach_figures_and_quotes(store: Store, chapters: Any, organisation: str) -> None:
-    """Figures with what they count (a table's from its row and column labels), each once in the
-    report; quotes with a speaker, each once."""
+    """Figures with what they count (a table's from its row and column labels; a year only where
+    the text ties the figure to it), each once in the report; quotes with a speaker, each once."""
     shown = [e.passage_id for c in chapters for e in c.evidence]
     figures = _by_passage(store.figures(shown))
     quotes = _by_passage(store.quotes(shown))
@@ -165,9 +165,9 @@ def _attach_figures_and_quotes(store: Store, chapters: Any, organisation: str) -
     for chapter in chapters:
         for evidence in chapter.evidence:
             tables = [b for b in evidence.blocks if b.is_table]
-            found = [f for t in tables for f in model.table_figures(t.rows)] if tables else _figures(figures.get(evidence.passage_id, []), organisation)
+            found = [f for t in tables for f in model.table_figures(t.rows)] if tables else _figures(figures.get(evidence.passage_id, []), organisation, evidence.text)
             for figure in found:
-                key = (figure.text.lower(), figure.counted.lower())
+                key = (figure.key, figure.counted.lower())
                 if key not in seen_figures:
                     seen_figures.add(key)
                     chapter.figures.append(figure)
@@ -190,15 +190,16 @@ def _whole_quotes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return whole
 
 
-def _figures(rows: list[dict[str, Any]], organisation: str) -> list[FigureItem]:
+def _figures(rows: list[dict[str, Any]], organisation: str, text: str) -> list[FigureItem]:
     """Extracted figures worth printing: written with digits and saying what they count (not
-    just the organisation's name: "31 per cent | Cadent")."""
+    just the organisation's name: "31 per cent | Cadent"), with a year only where ``text`` ties
+    the figure to it (:func:`pipeline.report.model.tied_year`)."""
     names = {word.lower() for word in re.findall(r"\w+", organisation)}
     out = []
     for row in rows:
         counted = re.sub(r"[\s|]+", " ", str(row.get("counted") or "")).strip(" |,.;:")
         if re.search(r"\d", row["text"]) and re.search(r"[A-Za-z]{3}", counted) and counted.lower() not in names:
-            out.append(FigureItem(text=row["text"], counted=counted, year=row.get("year")))
+            out.append(FigureItem(text=row["text"], counted=counted, year=model.tied_year(text, row["text"], row.get("year"))))
     return out
 
 
@@ -227,15 +228,17 @@ def _key_sentence(text: str, organisation: str) -> str | None:
 
 def _headline(report: ImpactReport) -> list[FigureItem]:
     """Figures of the strongest evidence, taken in turn from the best-evidenced goals (so the box
-    spans the report), one per thing counted."""
+    spans the report), one per thing counted and one per number; a goal's "In numbers" then
+    leaves out what the box shows (no figure twice)."""
     ranked = sorted(report.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.count, c.id))
     picked: list[FigureItem] = []
     counted: set[str] = set()
     for turn in range(max((len(c.figures) for c in ranked), default=0)):
         for chapter in ranked:
-            if turn < len(chapter.figures) and chapter.figures[turn].counted.lower() not in counted:
-                counted.add(chapter.figures[turn].counted.lower())
-                picked.append(chapter.figures[turn])
+            figure = chapter.figures[turn] if turn < len(chapter.figures) else None
+            if figure is not None and figure.counted.lower() not in counted and figure.key not in {f.key for f in picked}:
+                counted.add(figure.counted.lower())
+                picked.append(figure)
             if len(picked) == HEADLINE_FIGURES:
                 return picked
     return picked

@@ -32,7 +32,7 @@ def render_docx(report: ImpactReport) -> bytes:
     _summary(document, report)
     if report.headline:
         document.add_heading(model.HEADLINE, level=1)
-        _grid(document, [("Figure", "What it counts"), *((f.text, f.counted) for f in report.headline)], header=True)
+        _grid(document, [("Figure", "What it counts"), *((f.text, f.caption) for f in report.headline)], header=True)
     _glance(document, report)
     for chapter in report.with_evidence:
         _chapter(document, report, chapter)
@@ -115,9 +115,11 @@ def _chapter(document: Document, report: ImpactReport, chapter: GoalChapter) -> 
     if chapter.elsewhere:
         shown = "is" if chapter.elsewhere == 1 else "are"
         _run(document.add_paragraph(), f"{model.plural(chapter.elsewhere, 'more passage')} of evidence for this goal {shown} shown under the goal that fits best, or left out as weaker.", size=9, color=GREY)
-    if chapter.figures:
+    numbers = report.numbers(chapter)
+    if numbers:
         document.add_heading("In numbers", level=2)
-        _grid(document, [("Figure", "What it counts", "Year"), *((f.text, f.counted, str(f.year or "")) for f in chapter.figures)], header=True)
+        for figure in numbers:
+            document.add_paragraph(figure.label, style="List Bullet")
     if chapter.quotes:
         document.add_heading("In their words", level=2)
         for quote in chapter.quotes:
