@@ -13,19 +13,22 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
-from pipeline.report import model
+from pipeline.report import charts, model
 from pipeline.report.model import Block, Evidence, GoalChapter, ImpactReport
 
 BLUE = RGBColor(0x1C, 0x3D, 0x6E)
 GREY = RGBColor(0x4A, 0x55, 0x68)
+CHART_WIDTH = Mm(160)  # the A4 text width (210 mm less 2 x 20 mm margins), less a little
 
 
 def render_docx(report: ImpactReport) -> bytes:
-    """The report as the bytes of a .docx file."""
+    """The report as the bytes of a .docx file: A4, charts as images, nothing of python-docx's
+    template left over (its thumbnail, empty paragraphs)."""
     document = new_document()
+    _a4(document)
     document.core_properties.title = f"{report.organisation}: Levelling Up Impact Report (draft)"
     document.core_properties.author = "levelup-evidence"
     _cover(document, report)
@@ -63,9 +66,26 @@ def render_docx(report: ImpactReport) -> bytes:
         "best; passages confirmed by a reviewer come first and are marked reviewed; a passage reviewers disagree on, not yet settled, is "
         "marked disputed. The number after each passage is its source in the list above. Figures are quoted as written, with what they count."
     )
+    _drop_thumbnail(document)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _a4(document: Document) -> None:
+    """A4 with 2 cm margins (python-docx's template is US Letter)."""
+    for section in document.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Mm(20)
+
+
+def _drop_thumbnail(document: Document) -> None:
+    """python-docx's template carries a thumbnail of a blank page: Word and file browsers would
+    show it as the report's preview."""
+    package = document.part.package
+    for key, relation in list(package.rels.items()):
+        if relation.reltype == RELATIONSHIP_TYPE.THUMBNAIL:
+            del package.rels[key]
 
 
 def _cover(document: Document, report: ImpactReport) -> None:
@@ -85,11 +105,10 @@ def _cover(document: Document, report: ImpactReport) -> None:
         color=GREY,
         italic=True,
     )
-    document.add_page_break()
 
 
 def _summary(document: Document, report: ImpactReport) -> None:
-    document.add_heading(model.SUMMARY, level=1)
+    document.add_heading(model.SUMMARY, level=1).paragraph_format.page_break_before = True  # after the cover
     document.add_paragraph(report.introduction)
     for point in report.summary:
         paragraph = document.add_paragraph(point.text + " ", style="List Bullet")
@@ -98,12 +117,16 @@ def _summary(document: Document, report: ImpactReport) -> None:
 
 def _glance(document: Document, report: ImpactReport) -> None:
     document.add_heading(model.GLANCE, level=1)
-    top = max((c.shown for c in report.chapters), default=0) or 1
-    rows = [("Goal", "Passages of evidence", "")]
-    rows += [(f"{c.id}. {c.title}", str(c.shown), "█" * round(20 * c.shown / top)) for c in report.chapters]
-    _grid(document, rows, header=True)
+    _chart(document, charts.goals_chart(report), "Passages of evidence shown under each goal.")
     if len(report.by_period) > 1:
-        _grid(document, [("Year", "Passages of evidence"), *((p, str(n)) for p, n in report.by_period.items())], header=True)
+        _chart(document, charts.years_chart(report), "Passages of evidence by the year of their source document.")
+    elif report.by_period:
+        document.add_paragraph(f"All the evidence comes from documents of {next(iter(report.by_period))}.")
+
+
+def _chart(document: Document, png: bytes, caption: str) -> None:
+    document.add_picture(io.BytesIO(png), width=CHART_WIDTH)
+    document.add_paragraph(caption, style="Caption")
 
 
 def _chapter(document: Document, report: ImpactReport, chapter: GoalChapter) -> None:
@@ -156,7 +179,6 @@ def _grid(document: Document, rows: Sequence[Sequence[str]], *, header: bool) ->
         for cell in table.rows[0].cells:
             for run in (r for p in cell.paragraphs for r in p.runs):
                 run.bold = True
-    document.add_paragraph()
 
 
 def _run(paragraph: Paragraph, text: str, *, size: float | None = None, color: RGBColor | None = None, bold: bool = False, italic: bool = False) -> None:

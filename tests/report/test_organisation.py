@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -229,6 +230,20 @@ def test_word_draft_has_real_tables_and_links(report_db: str, tmp_path: Path):
     assert headings[0] == model.SUMMARY and "Goal 3: Positive destinations post 16+" in headings
     assert len(document.tables) >= 1 and "href" not in document.paragraphs[0].text
     assert any("example.org" in rel.target_ref for rel in document.part.rels.values() if rel.is_external)
+
+
+def test_word_draft_is_a4_with_chart_images_and_no_leftovers(report_db: str):
+    report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
+    data = render_docx(report)
+    document = docx.Document(io.BytesIO(data))
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    images = [rel.target_part for rel in document.part.rels.values() if "image" in rel.reltype]
+    assert images and all(part.blob.startswith(b"\x89PNG") for part in images) and len(document.inline_shapes) == len(images)
+    assert "█" not in _docx_text(data)
+    empty = [i for i, p in enumerate(document.paragraphs) if not p.text.strip() and "<w:drawing" not in p._p.xml]
+    assert empty == []
+    assert not any(name.startswith("docProps/thumbnail") for name in zipfile.ZipFile(io.BytesIO(data)).namelist())
 
 
 @pytest.mark.parametrize(
