@@ -15,13 +15,16 @@ from typing import Any
 
 # The section headings every rendering shows, in order (goal chapters sit between EVIDENCE and
 # WITHOUT, one per goal with evidence).
+FOREWORD = "Foreword"
 SUMMARY = "Executive summary"
 HEADLINE = "Headline numbers"
 GLANCE = "Evidence at a glance"
 PEOPLE = "People named in the evidence"
-WITHOUT = "Goals without evidence yet"
+STRENGTHS = "Key strengths"
+WITHOUT = "What more could be done"
 SOURCE_LIST = "Sources"
 SOURCES = "About this draft"
+STRENGTH_GOALS = 3  # goals named as key strengths
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,7 @@ class ImpactReport:
     by_period: dict[str, int] = field(default_factory=dict)  # year -> passages of evidence
     people: list[PersonItem] = field(default_factory=list)
     sources: list[SourceItem] = field(default_factory=list)
+    foreword: list[QuoteItem] = field(default_factory=list)  # the organisation's leaders' words, with their roles
 
     @property
     def with_evidence(self) -> list[GoalChapter]:
@@ -265,6 +269,12 @@ class ImpactReport:
             f" most of all {_join([c.title for c in strongest])}."
         )
 
+    @property
+    def strengths(self) -> list[GoalChapter]:
+        """The goals with the strongest evidence: most reviewed passages, then most shown."""
+        ranked = sorted(self.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.shown, -c.count, c.id))
+        return ranked[:STRENGTH_GOALS]
+
     def numbers(self, chapter: GoalChapter) -> list[FigureItem]:
         """A goal's "In numbers": its figures less those its tables already show and any number
         the headline box or one of the goal's tables already prints, so no figure is printed twice."""
@@ -273,11 +283,13 @@ class ImpactReport:
 
     def section_headings(self) -> list[str]:
         """Every top-level heading, in order: what each rendering must show."""
-        headings = [SUMMARY]
+        headings = [FOREWORD, SUMMARY]
         if self.headline:
             headings.append(HEADLINE)
         headings.append(GLANCE)
         headings += [c.heading for c in self.with_evidence]
+        if self.strengths:
+            headings.append(STRENGTHS)
         if self.people:
             headings.append(PEOPLE)
         if self.without_evidence:
@@ -286,6 +298,12 @@ class ImpactReport:
             headings.append(SOURCE_LIST)
         headings.append(SOURCES)
         return headings
+
+
+def strength(chapter: GoalChapter) -> str:
+    """One line on a key strength: "5 passages of evidence, 2 of them reviewed"."""
+    reviewed = sum(e.reviewed for e in chapter.evidence)
+    return plural(chapter.shown, "passage") + " of evidence" + (f", {reviewed} of them reviewed" if reviewed else "") + "."
 
 
 def touched(chapter: GoalChapter) -> str:

@@ -31,6 +31,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 STRONGEST = 5  # passages shown per goal
 SUMMARY_POINTS = 5  # sentences in the executive summary, one per goal at most
 HEADLINE_FIGURES = 6  # figures in the headline box
+FOREWORD_QUOTES = 3  # leaders' quotes in the foreword
+LEADER = re.compile(r"\b(?:chief|vice[- ]chancellor|chair|director|president|principal|head\s+of|leader|managing|cabinet|officer|board)\b", re.IGNORECASE)
+TOP = re.compile(r"\b(?:chief\s+executive|ceo|vice[- ]chancellor|managing\s+director|chair|president|principal|leader\s+of)\b", re.IGNORECASE)
 HEADING_WORDS = 10  # a line of at most this many words with no full stop can be a heading
 
 
@@ -75,8 +78,27 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
     years = [str(passages[pid]["date"])[:4] for pid in goals_of if passages[pid].get("date")]
     report.by_period = {year: years.count(year) for year in sorted(set(years))}
     report.people = _people(store, [e.passage_id for c in report.chapters for e in c.evidence])
+    report.foreword = _foreword(store, name)
     report.sources = model.number_sources([e for c in report.with_evidence for e in c.evidence])
     return report
+
+
+def _foreword(store: Store, organisation: str) -> list[QuoteItem]:
+    """The organisation's leaders' words, whole and in reading order: quotes whose speaker the text
+    gives a senior role at this organisation (chief executive, vice-chancellor, director, head of
+    ...), never the coalition's or a partner's."""
+    found: list[QuoteItem] = []
+    by_passage = _by_passage(store.quotes_of(organisation))
+    for rows in by_passage.values():
+        for row in _whole_quotes(rows):
+            role, own = str(row.get("role") or ""), str(row.get("organisation") or "")
+            if row["speaker"] and LEADER.search(role) and own.lower() == organisation.lower():
+                if found and found[-1].speaker == row["speaker"]:  # one leader's words in a row: one quote
+                    found[-1] = QuoteItem(f"{found[-1].text} {row['text']}", row["speaker"], found[-1].title, role, own)
+                else:
+                    found.append(QuoteItem(row["text"], row["speaker"], row.get("title"), role, own))
+    found.sort(key=lambda q: not TOP.search(q.role or ""))  # the chief executive first (a stable sort keeps reading order)
+    return found[:FOREWORD_QUOTES]
 
 
 def _without_boilerplate(passages: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -184,7 +206,10 @@ def _whole_quotes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in sorted(rows, key=lambda r: r["start"]):
         previous = whole[-1] if whole else None
         if previous is not None and (row.get("part") or 1) > 1 and row["speaker"] and row["speaker"] == previous["speaker"]:
-            whole[-1] = {**previous, "text": f"{previous['text']} {row['text']}"}
+            first = str(previous["text"])
+            if first.endswith(",") and row["text"][:1].isupper():  # “A,” she said. “B.”: A. B.
+                first = first[:-1] + "."
+            whole[-1] = {**previous, "text": f"{first} {row['text']}"}
         else:
             whole.append(row)
     return whole

@@ -17,7 +17,7 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from pipeline.report import charts, model
-from pipeline.report.model import Block, Evidence, GoalChapter, ImpactReport
+from pipeline.report.model import Block, Evidence, GoalChapter, ImpactReport, QuoteItem
 
 BLUE = RGBColor(0x1C, 0x3D, 0x6E)
 GREY = RGBColor(0x4A, 0x55, 0x68)
@@ -32,6 +32,7 @@ def render_docx(report: ImpactReport) -> bytes:
     document.core_properties.title = f"{report.organisation}: Levelling Up Impact Report (draft)"
     document.core_properties.author = "levelup-evidence"
     _cover(document, report)
+    _foreword(document, report)
     _summary(document, report)
     if report.headline:
         document.add_heading(model.HEADLINE, level=1)
@@ -39,6 +40,12 @@ def render_docx(report: ImpactReport) -> bytes:
     _glance(document, report)
     for chapter in report.with_evidence:
         _chapter(document, report, chapter)
+    if report.strengths:
+        document.add_heading(model.STRENGTHS, level=1)
+        for chapter in report.strengths:
+            paragraph = document.add_paragraph(style="List Bullet")
+            paragraph.add_run(chapter.heading + ": ").bold = True
+            paragraph.add_run(model.strength(chapter))
     if report.people:
         document.add_heading(model.PEOPLE, level=1)
         for person in report.people:
@@ -107,8 +114,24 @@ def _cover(document: Document, report: ImpactReport) -> None:
     )
 
 
+def _foreword(document: Document, report: ImpactReport) -> None:
+    document.add_heading(model.FOREWORD, level=1).paragraph_format.page_break_before = True  # after the cover
+    _run(document.add_paragraph(), "[The coalition's foreword goes here: to be written by the Purpose Coalition.]", italic=True, color=GREY)
+    if not report.foreword:
+        _run(document.add_paragraph(), f"[No quote by a leader of {report.organisation} was found in the evidence: ask for their foreword.]", italic=True, color=GREY)
+        return
+    document.add_heading(f"From {report.organisation}", level=2)
+    for quote in report.foreword:
+        _quote(document, quote)
+
+
+def _quote(document: Document, quote: QuoteItem) -> None:
+    document.add_paragraph(f"“{quote.text}”", style="Quote")
+    document.add_paragraph(f"— {quote.attribution}").alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
 def _summary(document: Document, report: ImpactReport) -> None:
-    document.add_heading(model.SUMMARY, level=1).paragraph_format.page_break_before = True  # after the cover
+    document.add_heading(model.SUMMARY, level=1)
     document.add_paragraph(report.introduction)
     for point in report.summary:
         paragraph = document.add_paragraph(point.text + " ", style="List Bullet")
@@ -143,12 +166,6 @@ def _chapter(document: Document, report: ImpactReport, chapter: GoalChapter) -> 
         document.add_heading("In numbers", level=2)
         for figure in numbers:
             document.add_paragraph(figure.label, style="List Bullet")
-    if chapter.quotes:
-        document.add_heading("In their words", level=2)
-        for quote in chapter.quotes:
-            document.add_paragraph(f"“{quote.text}”", style="Quote")
-            attribution = document.add_paragraph(f"— {quote.attribution}")
-            attribution.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
 def _evidence(document: Document, evidence: Evidence) -> None:

@@ -54,7 +54,7 @@ def seed_local(store: Store) -> None:
             model="test",
             # Jane Doe is confirmed by her quote and role; "Barnsley" mislabelled PERSON is confirmed by nothing
             entities=[Entity(passage_id="w3", label="PERSON", text="Barnsley", start=31, end=39), Entity(passage_id="w3", label="PERSON", text="Jane Doe", start=68, end=76)],
-            quotes=[Quote(passage_id="w3", text="We want every young person in Barnsley to see a future here,", start=1, end=60, speaker="Jane Doe", role="chief executive")]),
+            quotes=[Quote(passage_id="w3", text="We want every young person in Barnsley to see a future here,", start=1, end=60, speaker="Jane Doe", role="chief executive", organisation=LOCAL_ORG)]),
     ]
     with store.transaction() as tx:
         tx.save_document(document, passages, organisation=LOCAL_ORG)

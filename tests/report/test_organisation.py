@@ -93,7 +93,7 @@ def _check_report(report: model.ImpactReport) -> None:
 def test_draft_has_the_impact_report_shape(report_db: str):
     report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
     _check_report(report)
-    assert report.section_headings()[:3] == [model.SUMMARY, model.HEADLINE, model.GLANCE]
+    assert report.section_headings()[:4] == [model.FOREWORD, model.SUMMARY, model.HEADLINE, model.GLANCE]
     assert report.period == "March 2024" and report.summary and report.summary[0].text.startswith("Northern Widgets took on 64")
     assert all(not p.text.startswith("Of the seven") for p in report.summary)  # leans on the sentence before it
     chapter = {c.id: c for c in report.with_evidence}
@@ -104,8 +104,12 @@ def test_draft_has_the_impact_report_shape(report_db: str):
     assert chapter[3].description.startswith("Routes into further education")
     assert ("more than 750", "Apprentices in learning (2021/22)") in [(f.text, f.counted) for f in chapter[3].figures]
     assert "16" not in [f.text for f in chapter[3].figures]  # part of a row label, not a figure
-    assert [q.attribution for q in chapter[4].quotes] == ["Jane Doe, chief executive"]
-    assert [p.described for p in report.people] == ["Jane Doe, chief executive"]  # not "Barnsley"
+    assert [q.attribution for q in chapter[4].quotes] == ["Jane Doe, chief executive, Northern Widgets"]
+    assert [p.described for p in report.people] == ["Jane Doe, chief executive, Northern Widgets"]  # not "Barnsley"
+    assert [q.attribution for q in report.foreword] == ["Jane Doe, chief executive, Northern Widgets"]  # her words open the draft
+    assert [c.id for c in report.strengths] == [3, 4, 6] and model.strength(report.strengths[0]) == "2 passages of evidence."
+    markdown = organisation.render(report, "md")
+    assert "In their words" not in markdown and markdown.count("We want every young person in Barnsley") == 2  # foreword and passage
     assert model.PEOPLE in report.section_headings()
 
 
@@ -227,7 +231,7 @@ def test_word_draft_has_real_tables_and_links(report_db: str, tmp_path: Path):
     assert result.exit_code == 0, result.output
     document = docx.Document(str(out))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings[0] == model.SUMMARY and "Goal 3: Positive destinations post 16+" in headings
+    assert headings[:2] == [model.FOREWORD, model.SUMMARY] and "Goal 3: Positive destinations post 16+" in headings
     assert len(document.tables) >= 1 and "href" not in document.paragraphs[0].text
     assert any("example.org" in rel.target_ref for rel in document.part.rels.values() if rel.is_external)
 
@@ -330,6 +334,6 @@ def test_report_joins_the_parts_of_one_quote_in_order():
         {"text": "Another voice entirely.", "speaker": "Sam Lee", "part": 1, "start": 120},
     ]
     assert [(r["speaker"], r["text"]) for r in _whole_quotes(rows)] == [
-        ("Jo Bloggs", "We are proud, It is the start."),
+        ("Jo Bloggs", "We are proud. It is the start."),
         ("Sam Lee", "Another voice entirely."),
     ]
