@@ -78,12 +78,18 @@ def _check_report(report: model.ImpactReport) -> None:
     for figure in report.headline + [f for c in report.chapters for f in c.figures]:
         assert re.search(r"[A-Za-z]{3}", figure.counted) and "|" not in figure.counted, figure
         assert re.search(r"\d", figure.text), figure
+    assert all(c.evidence for c in report.with_evidence), "a goal section without a passage of its own"
+    assert all(sentences.stands_alone(p.text, report.organisation) for p in report.summary), report.summary
+    texts = [s for c in report.chapters for e in c.evidence for s in sentences.split_sentences(e.text)]
+    assert not [s for s in texts if sentences.is_boilerplate(s)], "boilerplate as evidence"
+    assert all(e.number and e.number <= len(report.sources) for c in report.chapters for e in c.evidence)
     html = organisation.render(report, "html")
     page = _parse(html)
     assert not PIPE_ROW.search("".join(page.text)), "a pipe table in the HTML text"
     assert page.h2 == report.section_headings()
     document = docx.Document(io.BytesIO(render_docx(report)))
     assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"] == page.h2
+    assert round(document.sections[0].page_width.mm) == 210 and document.inline_shapes
     markdown = organisation.render(report, "md")
     assert re.findall(r"^## (.+)$", markdown, re.MULTILINE) == [organisation._markdown_escape(h) for h in page.h2]
     for fmt, text in _all_text(report):
