@@ -165,6 +165,7 @@ def test_sources_are_listed_once_and_a_dispute_is_never_printed_as_reviewed(repo
     queue = ReviewQueue(store, "levelling-up", reviewers_per_passage=2)
     queue.decide("w2", "ada", "change", goals=[3, 5], goal_ids=range(1, 15))
     queue.decide("w2", "rita", "change", goals=[3], goal_ids=range(1, 15))  # they disagree; nobody settles it
+    assert store.disputed_passages("levelling-up", [f"x{i}" for i in range(1200)] + ["w2", "w3"]) == {"w2"}  # read in chunks
     report = organisation.build(store, load_taxonomy("levelling-up"), LOCAL_ORG)
     _check_report(report)
     assert [(s.number, s.title, s.file, s.date) for s in report.sources] == [(1, "northern-widgets-2024.html", "northern-widgets-2024.html", "2024-03-05")]
