@@ -344,3 +344,20 @@ def test_report_joins_the_parts_of_one_quote_in_order():
         ("Jo Bloggs", "We are proud. It is the start."),
         ("Sam Lee", "Another voice entirely."),
     ]
+
+
+def test_report_all_writes_a_draft_per_organisation_and_an_index(report_db: str, tmp_path: Path):
+    out = tmp_path / "drafts"
+    result = runner.invoke(app, ["report", "--db", report_db, "--all", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["example-nhs-trust.html", "index.html", "northern-widgets.html"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    page = _parse(index)
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'<a href="([^"]+)">[^<]+</a></th><td>\d+</td>(.*?)</tr>', index)}
+    report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
+    assert [int(n) for n in re.findall(r">(\d+)</td>", rows["northern-widgets.html"])][:14] == [c.shown for c in report.chapters]
+    assert "Northern Widgets" in "".join(page.text) and "<script" not in index
+    markdown = runner.invoke(app, ["report", "--db", report_db, "--all", "--format", "md", "--out", str(tmp_path / "md")])
+    assert markdown.exit_code == 0 and "[Northern Widgets](<northern-widgets.md>)" in (tmp_path / "md" / "index.md").read_text(encoding="utf-8")
+    refused = runner.invoke(app, ["report", "--db", report_db, "--all", "--org", "Northern Widgets"])
+    assert refused.exit_code == 2 and "leave out --org" in refused.stderr
