@@ -15,8 +15,6 @@ from pipeline.evidence import schema
 from pipeline.evidence.base import StoreBase
 from pipeline.evidence.standing import DECIDING, standing_decisions
 
-DISPUTED_CHUNK = 500  # passage ids per query: well under SQLite's and PostgreSQL's bound-parameter limits
-
 
 class ReportReads(StoreBase):
     def predicted_goals(self, taxonomy: str) -> pd.DataFrame:
@@ -76,13 +74,9 @@ class ReportReads(StoreBase):
         """Those of ``passage_ids`` reviewers decided differently that nobody has settled: no review
         stands for them, so a report marks them disputed (never reviewed)."""
         kept = schema.passage_standing
-        ids, found = list(passage_ids), set()
-        for at in range(0, len(ids), DISPUTED_CHUNK):  # a large organisation's passages: not one huge IN (...)
-            statement = select(kept.c.passage_id).where(
-                kept.c.taxonomy == taxonomy, kept.c.disputed.is_(True), kept.c.passage_id.in_(ids[at : at + DISPUTED_CHUNK])
-            )
-            found |= {row.passage_id for row in self._read(statement)}
-        return found
+        where = (kept.c.taxonomy == taxonomy, kept.c.disputed.is_(True))
+        rows = self._dicts_for(lambda ids: select(kept.c.passage_id).where(*where, kept.c.passage_id.in_(ids)), passage_ids)
+        return {row["passage_id"] for row in rows}
 
     def standing_evidence(self, taxonomy: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The two halves of the evidence that stands for ``taxonomy``.
