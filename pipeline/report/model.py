@@ -186,6 +186,7 @@ class GoalChapter:
     description: str
     includes: list[str]
     count: int = 0  # passages of evidence for the goal, shown here or under another goal
+    peers: int = 0  # other organisations in the database with evidence for the goal
     evidence: list[Evidence] = field(default_factory=list)
     figures: list[FigureItem] = field(default_factory=list)
     quotes: list[QuoteItem] = field(default_factory=list)
@@ -222,6 +223,7 @@ class ImpactReport:
     first: str | None  # ISO date of the oldest document
     last: str | None
     chapters: list[GoalChapter]
+    others: int = 0  # other organisations in the database
     summary: list[SummaryPoint] = field(default_factory=list)
     headline: list[FigureItem] = field(default_factory=list)
     by_period: dict[str, int] = field(default_factory=dict)  # year -> passages of evidence
@@ -304,6 +306,13 @@ def strength(chapter: GoalChapter) -> str:
     """One line on a key strength: "5 passages of evidence, 2 of them reviewed"."""
     reviewed = sum(e.reviewed for e in chapter.evidence)
     return plural(chapter.shown, "passage") + " of evidence" + (f", {reviewed} of them reviewed" if reviewed else "") + "."
+
+
+def peers(chapter: GoalChapter, others: int) -> str:
+    """What the other organisations in the database report for a goal this one has no section for."""
+    if not others:
+        return ""
+    return f"{chapter.peers} of the {plural(others, 'other organisation')} in the database {'has' if chapter.peers == 1 else 'have'} evidence for this goal."
 
 
 def touched(chapter: GoalChapter) -> str:

@@ -24,7 +24,7 @@ from pipeline.evidence.store import Store
 from pipeline.extract.people import confirmed_people
 from pipeline.report import model, sentences
 from pipeline.report.model import Evidence, FigureItem, GoalChapter, ImpactReport, QuoteItem, SummaryPoint
-from pipeline.report.summary import evidence_links
+from pipeline.report.summary import UNATTRIBUTED, evidence_links
 from pipeline.taxonomy import Taxonomy
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -40,6 +40,8 @@ HEADING_WORDS = 10  # a line of at most this many words with no full stop can be
 def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | None = None) -> ImpactReport:
     name = _match_organisation(store, organisation)
     links = evidence_links(store, taxonomy)
+    others = links[(links["organisation"] != name) & (links["organisation"] != UNATTRIBUTED)]
+    peers = {int(goal): n for goal, n in others.groupby("goal")["organisation"].nunique().items()}
     links = links[links["organisation"] == name]
     passages = store.report_passages(sorted(set(links["passage_id"])))
     passages = {pid: p for pid, p in _without_boilerplate(passages).items() if not _is_heading(p, taxonomy)}
@@ -51,6 +53,8 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
             goals_of[row.passage_id][int(row.goal)] = row.source == "review"
 
     chapters = {g.id: GoalChapter(g.id, g.title, g.description, list(g.includes)) for g in taxonomy.goals}
+    for goal_id, chapter in chapters.items():
+        chapter.peers = peers.get(goal_id, 0)
     assigned: dict[int, list[Evidence]] = defaultdict(list)
     for pid, goals in goals_of.items():
         for goal in goals:
@@ -72,6 +76,7 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
         first=dates[0] if dates else None,
         last=dates[-1] if dates else None,
         chapters=list(chapters.values()),
+        others=max(len([o for o in store.organisations() if o != name]), 0),
     )
     report.summary = _summary(report)
     report.headline = _headline(report)

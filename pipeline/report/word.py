@@ -57,6 +57,8 @@ def render_docx(report: ImpactReport) -> bytes:
             paragraph = document.add_paragraph(style="List Bullet")
             paragraph.add_run(chapter.heading + ". ").bold = True
             paragraph.add_run(chapter.description + (" " + model.touched(chapter) if chapter.count else ""))
+            if report.others:
+                paragraph.add_run(" " + model.peers(chapter, report.others)).bold = True
     if report.sources:
         document.add_heading(model.SOURCE_LIST, level=1)
         for item in report.sources:

@@ -91,6 +91,7 @@ def _check_report(report: model.ImpactReport) -> None:
     assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"] == page.h2
     assert round(document.sections[0].page_width.mm) == 210 and document.inline_shapes
     markdown = organisation.render(report, "md")
+    assert len(re.findall(r"^- \*\*Goal \d+", markdown, re.MULTILINE)) == len(report.without_evidence) + len(report.strengths), "list items run together"
     assert re.findall(r"^## (.+)$", markdown, re.MULTILINE) == [organisation._markdown_escape(h) for h in page.h2]
     for fmt, text in _all_text(report):
         assert "(s)" not in text, fmt
@@ -106,6 +107,8 @@ def test_draft_has_the_impact_report_shape(report_db: str):
     assert set(chapter) == {3, 4, 6}  # the heading alone gave goal 11 nothing, the boilerplate goal 14 nothing
     assert all(e.text != "Positive destinations post 16+" and "available from" not in e.text for c in report.chapters for e in c.evidence)
     five = next(c for c in report.chapters if c.id == 5)
+    assert report.others == 1 and five.peers == 1  # Example NHS Trust has evidence for goal 5 (p1)
+    assert "1 of the 1 other organisation in the database has evidence for this goal." in organisation.render(report, "md")
     assert five.count == 1 and not five.evidence and five in report.without_evidence  # shown once, under goal 3: no empty section
     assert chapter[3].description.startswith("Routes into further education")
     assert ("more than 750", "Apprentices in learning (2021/22)") in [(f.text, f.counted) for f in chapter[3].figures]
