@@ -34,7 +34,8 @@ def report_cli(
     taxonomy: TaxonomyOption = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="table, csv or json: the evidence table; html, md or docx (Word): one organisation's report (--org).")] = ReportFormat.table,
     org: Annotated[str | None, typer.Option("--org", help="One organisation's impact report draft (--format html, md or docx; html by default).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output (docx: default <organisation>-impact-report.docx).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of standard output (docx: default <organisation>-impact-report.docx; --all: a folder, default data/reports).")] = None,
+    every: Annotated[bool, typer.Option("--all", help="One draft per organisation (--format html, md or docx; html by default) and an index comparing them goal by goal, in the --out folder.")] = False,
 ) -> None:
     """Print passages of evidence per organisation and goal, or one organisation's evidence report."""
     from pipeline.errors import InputError
@@ -42,6 +43,17 @@ def report_cli(
 
     store = common.open_store(db)
     name = common.taxonomy_name(ctx, taxonomy)
+    if every:
+        if org is not None:
+            raise InputError("--all drafts every organisation's report: leave out --org NAME (or --all for one)")
+        if fmt not in (*ORGANISATION_FORMATS, ReportFormat.table):
+            raise InputError(f"--all writes html, md or docx drafts, not {fmt.value}")
+        from pipeline.report.coalition import write_all
+
+        folder = out or data_dir() / "reports"
+        written = write_all(store, load_taxonomy(name), folder, "html" if fmt is ReportFormat.table else fmt.value)
+        typer.echo(f"{len(written) - 1} drafts and {written[-1].name} written to {folder}", err=True)
+        return
     if org is not None or fmt in ORGANISATION_FORMATS:
         if org is None:
             raise InputError("--format html, md and docx make one organisation's report: add --org NAME")

@@ -150,6 +150,19 @@ class DocumentReads(StoreBase):
         q = schema.quotes
         return self._dicts_for(lambda ids: select(q).where(q.c.passage_id.in_(ids)), passage_ids, lambda row: (row["start"], row["part"], row["id"]))
 
+    def quotes_of(self, organisation: str) -> list[dict[str, Any]]:
+        """Quote rows of every passage of ``organisation``'s documents, in reading order (document,
+        passage, position): a report's foreword picks its leaders' words from them."""
+        q, p, d = schema.quotes, schema.passages, schema.documents
+        statement = (
+            select(q)
+            .join(p, p.c.id == q.c.passage_id)
+            .join(d, d.c.id == p.c.document_id)
+            .where(d.c.organisation == organisation)
+            .order_by(d.c.date, d.c.id, p.c.ordinal, q.c.start, q.c.part, q.c.id)
+        )
+        return self._dicts(statement)
+
     def suggestions(self, passage_ids: Sequence[str], taxonomy: str) -> list[dict[str, Any]]:
         """Suggestion rows of the passages for ``taxonomy``, highest score first (ties by goal:
         the same order on every database)."""

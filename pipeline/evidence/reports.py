@@ -70,6 +70,14 @@ class ReportReads(StoreBase):
         rows = self._dicts_for(lambda ids: select(p, d.c.url, d.c.title, d.c.date).join(d, d.c.id == p.c.document_id).where(p.c.id.in_(ids)), passage_ids)
         return {row["id"]: row for row in rows}
 
+    def disputed_passages(self, taxonomy: str, passage_ids: Sequence[str]) -> set[str]:
+        """Those of ``passage_ids`` reviewers decided differently that nobody has settled: no review
+        stands for them, so a report marks them disputed (never reviewed)."""
+        kept = schema.passage_standing
+        where = (kept.c.taxonomy == taxonomy, kept.c.disputed.is_(True))
+        rows = self._dicts_for(lambda ids: select(kept.c.passage_id).where(*where, kept.c.passage_id.in_(ids)), passage_ids)
+        return {row["passage_id"] for row in rows}
+
     def standing_evidence(self, taxonomy: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The two halves of the evidence that stands for ``taxonomy``.
 

@@ -15,12 +15,16 @@ from typing import Any
 
 # The section headings every rendering shows, in order (goal chapters sit between EVIDENCE and
 # WITHOUT, one per goal with evidence).
+FOREWORD = "Foreword"
 SUMMARY = "Executive summary"
 HEADLINE = "Headline numbers"
 GLANCE = "Evidence at a glance"
 PEOPLE = "People named in the evidence"
-WITHOUT = "Goals without evidence yet"
+STRENGTHS = "Key strengths"
+WITHOUT = "What more could be done"
+SOURCE_LIST = "Sources"
 SOURCES = "About this draft"
+STRENGTH_GOALS = 3  # goals named as key strengths
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,48 @@ class Block:
         return self.rows[(1 if self.caption else 0) + (1 if self.header else 0) :]
 
 
+# Singular nouns a share is "of" ("31 per cent of workforce"), besides any plural.
+GROUPS = {"workforce", "staff", "population", "people", "intake", "cohort", "leadership", "board", "management", "team", "budget", "spend", "total"}
+
+
 @dataclass(frozen=True)
 class FigureItem:
     text: str  # as written: "more than 750", "56 per cent"
     counted: str  # what it counts: "apprentices in learning (2021/22)"
-    year: int | None = None
+    year: int | None = None  # only when the text ties the figure to it
+    from_table: bool = False  # a table cell: the table already shows it where the passage is shown
+
+    @property
+    def is_share(self) -> bool:
+        return bool(re.search(r"%|\bper\s*cent\b|\bpercent\b", self.text, re.IGNORECASE))
+
+    @property
+    def counts(self) -> str:
+        """What it counts, read after the figure: "of participants" after "43%" (never "43%
+        participants"), "apprentices" after "more than 2,000"."""
+        last = self.counted.split()[-1].lower() if self.counted.split() else ""
+        whole = last.endswith("s") or last in GROUPS  # a share of a group ("43% of participants"), not "20% hydrogen"
+        if self.is_share and whole and not self.from_table and not re.match(r"(?:of|in|at|from|for)\b", self.counted, re.IGNORECASE):
+            return f"of {self.counted}"
+        return self.counted
+
+    @property
+    def label(self) -> str:
+        """The figure as one phrase: "43% of participants (2022)", "Women in senior leadership: 48%"
+        (a table's row label comes first, as the table reads)."""
+        text = f"{self.counted}: {self.text}" if self.from_table else f"{self.text} {self.counts}"
+        return text + (f" ({self.year})" if self.year and str(self.year) not in text else "")
+
+    @property
+    def caption(self) -> str:
+        """What a headline box prints under the figure: what it counts, and its year if tied."""
+        return self.counts + (f" ({self.year})" if self.year and str(self.year) not in self.counts else "")
+
+    @property
+    def key(self) -> str:
+        """The number itself ("48%" and "48 per cent" alike): one headline figure per number."""
+        number = re.sub(r"\s*(?:per\s*cent|percent)\b", "%", self.text, flags=re.IGNORECASE)
+        return re.sub(r"[^\d.%£$€]", "", number)
 
 
 @dataclass(frozen=True)
@@ -88,6 +129,25 @@ class PersonItem:
         return ", ".join(part for part in (name, self.role, self.organisation) if part)
 
 
+@dataclass(frozen=True)
+class SourceItem:
+    """One document of the numbered source list, cited by its number from each passage."""
+
+    number: int
+    title: str  # the document's title, or its file name
+    link: str | None  # a web address to follow; None for a local file
+    file: str | None  # a local file's name (shown, never linked)
+    date: str | None  # ISO date of the document
+
+    @property
+    def details(self) -> str:
+        """What follows the title in the list: "2023-07-11, file impact-report.pdf"."""
+        parts = [self.date or "undated"]
+        if self.file and self.file != self.title:
+            parts.append(f"file {self.file}")
+        return ", ".join(parts)
+
+
 @dataclass
 class Evidence:
     """One passage of evidence, shown once in the whole report."""
@@ -100,6 +160,9 @@ class Evidence:
     page: int | None
     reviewed: bool
     score: float
+    file: str | None = None  # a local file's name
+    disputed: bool = False  # reviewers disagree and nobody has settled it: not reviewed
+    number: int = 0  # its document's number in the source list
 
     @property
     def text(self) -> str:
@@ -107,12 +170,13 @@ class Evidence:
 
     @property
     def citation(self) -> str:
-        parts = [self.source]
-        if self.date:
-            parts.append(self.date)
-        if self.page:
-            parts.append(f"page {self.page}")
-        return ", ".join(parts)
+        """"[1, page 3]": the source list's number, and the page where there is one."""
+        return f"[{self.number}{f', page {self.page}' if self.page else ''}]"
+
+    @property
+    def standing(self) -> str:
+        """"reviewed", "disputed: reviewers disagree", or "" for the model's tagging alone."""
+        return "reviewed" if self.reviewed else "disputed: reviewers disagree" if self.disputed else ""
 
 
 @dataclass
@@ -122,6 +186,7 @@ class GoalChapter:
     description: str
     includes: list[str]
     count: int = 0  # passages of evidence for the goal, shown here or under another goal
+    peers: int = 0  # other organisations in the database with evidence for the goal
     evidence: list[Evidence] = field(default_factory=list)
     figures: list[FigureItem] = field(default_factory=list)
     quotes: list[QuoteItem] = field(default_factory=list)
@@ -129,6 +194,11 @@ class GoalChapter:
     @property
     def heading(self) -> str:
         return f"Goal {self.id}: {self.title}"
+
+    @property
+    def shown(self) -> int:
+        """Passages of evidence shown in this goal's own section: what "at a glance" counts."""
+        return len(self.evidence)
 
     @property
     def elsewhere(self) -> int:
@@ -153,18 +223,24 @@ class ImpactReport:
     first: str | None  # ISO date of the oldest document
     last: str | None
     chapters: list[GoalChapter]
+    others: int = 0  # other organisations in the database
     summary: list[SummaryPoint] = field(default_factory=list)
     headline: list[FigureItem] = field(default_factory=list)
     by_period: dict[str, int] = field(default_factory=dict)  # year -> passages of evidence
     people: list[PersonItem] = field(default_factory=list)
+    sources: list[SourceItem] = field(default_factory=list)
+    foreword: list[QuoteItem] = field(default_factory=list)  # the organisation's leaders' words, with their roles
 
     @property
     def with_evidence(self) -> list[GoalChapter]:
-        return [c for c in self.chapters if c.count]
+        """The goals with a section: those with a passage of their own to show."""
+        return [c for c in self.chapters if c.evidence]
 
     @property
     def without_evidence(self) -> list[GoalChapter]:
-        return [c for c in self.chapters if not c.count]
+        """The goals with no passage of their own (some may be touched on by a passage shown
+        under a goal it fits better)."""
+        return [c for c in self.chapters if not c.evidence]
 
     @property
     def reviewed(self) -> bool:
@@ -189,25 +265,59 @@ class ImpactReport:
         )
         if not goals:
             return text + " No passage has been tagged to a goal yet."
-        strongest = sorted(goals, key=lambda c: -c.count)[:3]
+        strongest = sorted(goals, key=lambda c: (-c.shown, -c.count, c.id))[:3]
         return text + (
             f" It finds evidence for {len(goals)} of the {len(self.chapters)} goals,"
             f" most of all {_join([c.title for c in strongest])}."
         )
 
+    @property
+    def strengths(self) -> list[GoalChapter]:
+        """The goals with the strongest evidence: most reviewed passages, then most shown."""
+        ranked = sorted(self.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.shown, -c.count, c.id))
+        return ranked[:STRENGTH_GOALS]
+
+    def numbers(self, chapter: GoalChapter) -> list[FigureItem]:
+        """A goal's "In numbers": its figures less those its tables already show and any number
+        the headline box or one of the goal's tables already prints, so no figure is printed twice."""
+        printed = {f.key for f in self.headline} | {f.key for f in chapter.figures if f.from_table}
+        return [f for f in chapter.figures if not f.from_table and f.key not in printed]
+
     def section_headings(self) -> list[str]:
         """Every top-level heading, in order: what each rendering must show."""
-        headings = [SUMMARY]
+        headings = [FOREWORD, SUMMARY]
         if self.headline:
             headings.append(HEADLINE)
         headings.append(GLANCE)
         headings += [c.heading for c in self.with_evidence]
+        if self.strengths:
+            headings.append(STRENGTHS)
         if self.people:
             headings.append(PEOPLE)
         if self.without_evidence:
             headings.append(WITHOUT)
+        if self.sources:
+            headings.append(SOURCE_LIST)
         headings.append(SOURCES)
         return headings
+
+
+def strength(chapter: GoalChapter) -> str:
+    """One line on a key strength: "5 passages of evidence, 2 of them reviewed"."""
+    reviewed = sum(e.reviewed for e in chapter.evidence)
+    return plural(chapter.shown, "passage") + " of evidence" + (f", {reviewed} of them reviewed" if reviewed else "") + "."
+
+
+def peers(chapter: GoalChapter, others: int) -> str:
+    """What the other organisations in the database report for a goal this one has no section for."""
+    if not others:
+        return ""
+    return f"{chapter.peers} of the {plural(others, 'other organisation')} in the database {'has' if chapter.peers == 1 else 'have'} evidence for this goal."
+
+
+def touched(chapter: GoalChapter) -> str:
+    """What a goal without a section of its own is told about passages that touch on it."""
+    return f"Touched on by {plural(chapter.count, 'passage')} shown under the goal {'it fits' if chapter.count == 1 else 'they fit'} better, or left out as weaker."
 
 
 def plural(count: int, noun: str) -> str:
@@ -220,8 +330,21 @@ def source_name(url: str, title: str | None) -> tuple[str, str | None]:
     name, with no link (a file path is a dead link for whoever reads the report)."""
     if re.match(r"https?://", url):
         return title or url, url
-    name = PureWindowsPath(url).name if "\\" in url else PurePosixPath(url).name
-    return title or name, None
+    return title or file_name(url), None
+
+
+def file_name(url: str) -> str:
+    return PureWindowsPath(url).name if "\\" in url else PurePosixPath(url).name
+
+
+def number_sources(evidence: list[Evidence]) -> list[SourceItem]:
+    """The documents ``evidence`` (in report order) comes from, numbered in order of first
+    citation; each passage gets its document's number."""
+    numbers: dict[tuple[str, str | None, str | None, str | None], int] = {}
+    for item in evidence:
+        key = (item.source, item.link, item.file, item.date)
+        item.number = numbers.setdefault(key, len(numbers) + 1)
+    return [SourceItem(n, title, link, file, day) for (title, link, file, day), n in numbers.items()]
 
 
 def blocks_of(text: str, table: Any = None) -> list[Block]:
@@ -271,8 +394,24 @@ def table_figures(rows: tuple[tuple[str, ...], ...]) -> list[FigureItem]:
             heading = "" if heading == label else heading
             counted = label if heading.lower() in generic else f"{label} ({heading})"
             year = _year(heading) if re.fullmatch(r"\d{4}", heading) else None
-            figures.append(FigureItem(text=cell.strip(), counted=counted, year=year))
+            figures.append(FigureItem(text=cell.strip(), counted=counted, year=year, from_table=True))
     return figures
+
+
+def tied_year(text: str, figure: str, year: int | None) -> int | None:
+    """``year`` when the sentence of ``text`` holding ``figure`` ties the figure to it ("in 2022",
+    "(2022)", "2021/22"), None when it is a set-up year ("since 2019", "set up in 2017") or the
+    sentence does not name it."""
+    if not year:
+        return None
+    sentence = next((s for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if figure in s), "")
+    y = str(year)
+    if not re.search(rf"\b{y}\b", sentence):
+        return None
+    started = rf"\b(?:since|from|set\s+up|established|founded|launched|began|started|created|opened|introduced)\b[^,.;]{{0,30}}?\b{y}\b"
+    if re.search(started, sentence, re.IGNORECASE):
+        return None
+    return year if re.search(rf"\b(?:in|during|for|by|of|as\s+at|as\s+of)\s+(?:FY\s*)?{y}\b|\({y}\)|\b{y}\s*[/-]\s*\d{{2}}\b", sentence, re.IGNORECASE) else None
 
 
 def _square(rows: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:

@@ -22,37 +22,45 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pipeline.errors import InputError
 from pipeline.evidence.store import Store
 from pipeline.extract.people import confirmed_people
-from pipeline.report import model
+from pipeline.report import model, sentences
 from pipeline.report.model import Evidence, FigureItem, GoalChapter, ImpactReport, QuoteItem, SummaryPoint
-from pipeline.report.summary import evidence_links
+from pipeline.report.summary import UNATTRIBUTED, evidence_links
 from pipeline.taxonomy import Taxonomy
 
 TEMPLATES = Path(__file__).parent / "templates"
 STRONGEST = 5  # passages shown per goal
 SUMMARY_POINTS = 5  # sentences in the executive summary, one per goal at most
 HEADLINE_FIGURES = 6  # figures in the headline box
+FOREWORD_QUOTES = 3  # leaders' quotes in the foreword
+LEADER = re.compile(r"\b(?:chief|vice[- ]chancellor|chair|director|president|principal|head\s+of|leader|managing|cabinet|officer|board)\b", re.IGNORECASE)
+TOP = re.compile(r"\b(?:chief\s+executive|ceo|vice[- ]chancellor|managing\s+director|chair|president|principal|leader\s+of)\b", re.IGNORECASE)
 HEADING_WORDS = 10  # a line of at most this many words with no full stop can be a heading
 
 
 def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | None = None) -> ImpactReport:
     name = _match_organisation(store, organisation)
     links = evidence_links(store, taxonomy)
+    others = links[(links["organisation"] != name) & (links["organisation"] != UNATTRIBUTED)]
+    peers = {int(goal): n for goal, n in others.groupby("goal")["organisation"].nunique().items()}
     links = links[links["organisation"] == name]
     passages = store.report_passages(sorted(set(links["passage_id"])))
-    passages = {pid: p for pid, p in passages.items() if not _is_heading(p, taxonomy)}
+    passages = {pid: p for pid, p in _without_boilerplate(passages).items() if not _is_heading(p, taxonomy)}
     scores = store.scores(list(passages), taxonomy.name)
+    disputed = store.disputed_passages(taxonomy.name, list(passages))
     goals_of: dict[str, dict[int, bool]] = defaultdict(dict)  # passage -> goal -> reviewed
     for row in links.itertuples():
         if row.passage_id in passages:
             goals_of[row.passage_id][int(row.goal)] = row.source == "review"
 
     chapters = {g.id: GoalChapter(g.id, g.title, g.description, list(g.includes)) for g in taxonomy.goals}
+    for goal_id, chapter in chapters.items():
+        chapter.peers = peers.get(goal_id, 0)
     assigned: dict[int, list[Evidence]] = defaultdict(list)
     for pid, goals in goals_of.items():
         for goal in goals:
             chapters[goal].count += 1
         best = max(goals, key=lambda g: (goals[g], scores.get((pid, g), 0.0), -g))
-        assigned[best].append(_evidence(passages[pid], goals[best], scores.get((pid, best), 0.0)))
+        assigned[best].append(_evidence(passages[pid], goals[best], scores.get((pid, best), 0.0), pid in disputed))
     for goal, evidence in assigned.items():
         evidence.sort(key=lambda e: (not e.reviewed, -e.score, e.date or "", e.passage_id))
         chapters[goal].evidence = evidence[:STRONGEST]
@@ -68,13 +76,46 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
         first=dates[0] if dates else None,
         last=dates[-1] if dates else None,
         chapters=list(chapters.values()),
+        others=max(len([o for o in store.organisations() if o != name]), 0),
     )
     report.summary = _summary(report)
     report.headline = _headline(report)
     years = [str(passages[pid]["date"])[:4] for pid in goals_of if passages[pid].get("date")]
     report.by_period = {year: years.count(year) for year in sorted(set(years))}
     report.people = _people(store, [e.passage_id for c in report.chapters for e in c.evidence])
+    report.foreword = _foreword(store, name)
+    report.sources = model.number_sources([e for c in report.with_evidence for e in c.evidence])
     return report
+
+
+def _foreword(store: Store, organisation: str) -> list[QuoteItem]:
+    """The organisation's leaders' words, whole and in reading order: quotes whose speaker the text
+    gives a senior role at this organisation (chief executive, vice-chancellor, director, head of
+    ...), never the coalition's or a partner's."""
+    found: list[QuoteItem] = []
+    by_passage = _by_passage(store.quotes_of(organisation))
+    for rows in by_passage.values():
+        for row in _whole_quotes(rows):
+            role, own = str(row.get("role") or ""), str(row.get("organisation") or "")
+            if row["speaker"] and LEADER.search(role) and own.lower() == organisation.lower():
+                if found and found[-1].speaker == row["speaker"]:  # one leader's words in a row: one quote
+                    found[-1] = QuoteItem(f"{found[-1].text} {row['text']}", row["speaker"], found[-1].title, role, own)
+                else:
+                    found.append(QuoteItem(row["text"], row["speaker"], row.get("title"), role, own))
+    found.sort(key=lambda q: not TOP.search(q.role or ""))  # the chief executive first (a stable sort keeps reading order)
+    return found[:FOREWORD_QUOTES]
+
+
+def _without_boilerplate(passages: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The passages with their boilerplate sentences taken out ("The full ... Report is available
+    from the ... website."); a passage with nothing else left is no evidence."""
+    kept = {}
+    for pid, passage in passages.items():
+        if passage.get("table") or "|" in str(passage.get("text") or ""):
+            kept[pid] = passage
+        elif text := sentences.without_boilerplate(str(passage.get("text") or "")):
+            kept[pid] = {**passage, "text": text}
+    return kept
 
 
 def _people(store: Store, passage_ids: list[str]) -> list[model.PersonItem]:
@@ -91,7 +132,7 @@ def render(report: ImpactReport, fmt: str) -> str:
     environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     environment.filters["md"] = _markdown_escape
     environment.filters["plural"] = model.plural
-    top = max((c.count for c in report.chapters), default=0) or 1
+    top = max((c.shown for c in report.chapters), default=0) or 1
     context = {"r": report, "m": model, "top": top, "top_period": max(report.by_period.values(), default=1)}
     return environment.get_template(f"organisation.{fmt}").render(**context)
 
@@ -124,7 +165,7 @@ def _is_heading(passage: dict[str, Any], taxonomy: Taxonomy) -> bool:
     return len(text.split()) <= HEADING_WORDS and not re.search(r"[.!?;\"”]\s*$|\d", text)
 
 
-def _evidence(passage: dict[str, Any], reviewed: bool, score: float) -> Evidence:
+def _evidence(passage: dict[str, Any], reviewed: bool, score: float, disputed: bool) -> Evidence:
     source, link = model.source_name(str(passage["url"]), passage.get("title"))
     return Evidence(
         passage_id=passage["id"],
@@ -135,12 +176,14 @@ def _evidence(passage: dict[str, Any], reviewed: bool, score: float) -> Evidence
         page=passage.get("page"),
         reviewed=reviewed,
         score=score,
+        file=None if link else model.file_name(str(passage["url"])),
+        disputed=disputed and not reviewed,
     )
 
 
 def _attach_figures_and_quotes(store: Store, chapters: Any, organisation: str) -> None:
-    """Figures with what they count (a table's from its row and column labels), each once in the
-    report; quotes with a speaker, each once."""
+    """Figures with what they count (a table's from its row and column labels; a year only where
+    the text ties the figure to it), each once in the report; quotes with a speaker, each once."""
     shown = [e.passage_id for c in chapters for e in c.evidence]
     figures = _by_passage(store.figures(shown))
     quotes = _by_passage(store.quotes(shown))
@@ -149,9 +192,9 @@ def _attach_figures_and_quotes(store: Store, chapters: Any, organisation: str) -
     for chapter in chapters:
         for evidence in chapter.evidence:
             tables = [b for b in evidence.blocks if b.is_table]
-            found = [f for t in tables for f in model.table_figures(t.rows)] if tables else _figures(figures.get(evidence.passage_id, []), organisation)
+            found = [f for t in tables for f in model.table_figures(t.rows)] if tables else _figures(figures.get(evidence.passage_id, []), organisation, evidence.text)
             for figure in found:
-                key = (figure.text.lower(), figure.counted.lower())
+                key = (figure.key, figure.counted.lower())
                 if key not in seen_figures:
                     seen_figures.add(key)
                     chapter.figures.append(figure)
@@ -168,21 +211,25 @@ def _whole_quotes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in sorted(rows, key=lambda r: r["start"]):
         previous = whole[-1] if whole else None
         if previous is not None and (row.get("part") or 1) > 1 and row["speaker"] and row["speaker"] == previous["speaker"]:
-            whole[-1] = {**previous, "text": f"{previous['text']} {row['text']}"}
+            first = str(previous["text"])
+            if first.endswith(",") and row["text"][:1].isupper():  # “A,” she said. “B.”: A. B.
+                first = first[:-1] + "."
+            whole[-1] = {**previous, "text": f"{first} {row['text']}"}
         else:
             whole.append(row)
     return whole
 
 
-def _figures(rows: list[dict[str, Any]], organisation: str) -> list[FigureItem]:
+def _figures(rows: list[dict[str, Any]], organisation: str, text: str) -> list[FigureItem]:
     """Extracted figures worth printing: written with digits and saying what they count (not
-    just the organisation's name: "31 per cent | Cadent")."""
+    just the organisation's name: "31 per cent | Cadent"), with a year only where ``text`` ties
+    the figure to it (:func:`pipeline.report.model.tied_year`)."""
     names = {word.lower() for word in re.findall(r"\w+", organisation)}
     out = []
     for row in rows:
         counted = re.sub(r"[\s|]+", " ", str(row.get("counted") or "")).strip(" |,.;:")
         if re.search(r"\d", row["text"]) and re.search(r"[A-Za-z]{3}", counted) and counted.lower() not in names:
-            out.append(FigureItem(text=row["text"], counted=counted, year=row.get("year")))
+            out.append(FigureItem(text=row["text"], counted=counted, year=model.tied_year(text, row["text"], row.get("year"))))
     return out
 
 
@@ -191,7 +238,7 @@ def _summary(report: ImpactReport) -> list[SummaryPoint]:
     passages first: extractive, so every sentence is the organisation's own."""
     points = []
     for chapter in sorted(report.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.count, c.id)):
-        sentence = next((s for e in chapter.evidence if (s := _key_sentence(e.text))), None)
+        sentence = next((s for e in chapter.evidence if (s := _key_sentence(e.text, report.organisation))), None)
         if sentence:
             reviewed = any(e.reviewed for e in chapter.evidence if sentence in e.text)
             points.append(SummaryPoint(sentence, chapter.id, chapter.title, reviewed))
@@ -200,24 +247,28 @@ def _summary(report: ImpactReport) -> list[SummaryPoint]:
     return points
 
 
-def _key_sentence(text: str) -> str | None:
-    """The first sentence with a number in it, else the first; none from a quotation."""
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z£0-9])", " ".join(text.split()))]
-    sentences = [s for s in sentences if 8 <= len(s.split()) <= 60 and s.endswith((".", "!", "?")) and not s.startswith(("“", '"', "‘"))]
-    return next((s for s in sentences if re.search(r"\d", s)), sentences[0] if sentences else None)
+def _key_sentence(text: str, organisation: str) -> str | None:
+    """The first sentence that stands on its own (names the organisation, leans on no sentence
+    before it; :func:`pipeline.report.sentences.stands_alone`) with a number in it, else the
+    first that stands on its own; none from a quotation."""
+    found = [s for s in sentences.split_sentences(text) if 8 <= len(s.split()) <= 60 and s.endswith((".", "!", "?"))]
+    found = [s for s in found if sentences.stands_alone(s, organisation)]
+    return next((s for s in found if re.search(r"\d", s)), found[0] if found else None)
 
 
 def _headline(report: ImpactReport) -> list[FigureItem]:
     """Figures of the strongest evidence, taken in turn from the best-evidenced goals (so the box
-    spans the report), one per thing counted."""
+    spans the report), one per thing counted and one per number; a goal's "In numbers" then
+    leaves out what the box shows (no figure twice)."""
     ranked = sorted(report.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.count, c.id))
     picked: list[FigureItem] = []
     counted: set[str] = set()
     for turn in range(max((len(c.figures) for c in ranked), default=0)):
         for chapter in ranked:
-            if turn < len(chapter.figures) and chapter.figures[turn].counted.lower() not in counted:
-                counted.add(chapter.figures[turn].counted.lower())
-                picked.append(chapter.figures[turn])
+            figure = chapter.figures[turn] if turn < len(chapter.figures) else None
+            if figure is not None and figure.counted.lower() not in counted and figure.key not in {f.key for f in picked}:
+                counted.add(figure.counted.lower())
+                picked.append(figure)
             if len(picked) == HEADLINE_FIGURES:
                 return picked
     return picked

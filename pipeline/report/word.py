@@ -13,49 +13,88 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
-from pipeline.report import model
-from pipeline.report.model import Block, Evidence, GoalChapter, ImpactReport
+from pipeline.report import charts, model
+from pipeline.report.model import Block, Evidence, GoalChapter, ImpactReport, QuoteItem
 
 BLUE = RGBColor(0x1C, 0x3D, 0x6E)
 GREY = RGBColor(0x4A, 0x55, 0x68)
+CHART_WIDTH = Mm(160)  # the A4 text width (210 mm less 2 x 20 mm margins), less a little
 
 
 def render_docx(report: ImpactReport) -> bytes:
-    """The report as the bytes of a .docx file."""
+    """The report as the bytes of a .docx file: A4, charts as images, nothing of python-docx's
+    template left over (its thumbnail, empty paragraphs)."""
     document = new_document()
+    _a4(document)
     document.core_properties.title = f"{report.organisation}: Levelling Up Impact Report (draft)"
     document.core_properties.author = "levelup-evidence"
     _cover(document, report)
+    _foreword(document, report)
     _summary(document, report)
     if report.headline:
         document.add_heading(model.HEADLINE, level=1)
-        _grid(document, [("Figure", "What it counts"), *((f.text, f.counted) for f in report.headline)], header=True)
+        _grid(document, [("Figure", "What it counts"), *((f.text, f.caption) for f in report.headline)], header=True)
     _glance(document, report)
     for chapter in report.with_evidence:
         _chapter(document, report, chapter)
+    if report.strengths:
+        document.add_heading(model.STRENGTHS, level=1)
+        for chapter in report.strengths:
+            paragraph = document.add_paragraph(style="List Bullet")
+            paragraph.add_run(chapter.heading + ": ").bold = True
+            paragraph.add_run(model.strength(chapter))
     if report.people:
         document.add_heading(model.PEOPLE, level=1)
         for person in report.people:
             document.add_paragraph(person.described + (" (quoted)" if person.quoted else ""), style="List Bullet")
     if report.without_evidence:
         document.add_heading(model.WITHOUT, level=1)
-        document.add_paragraph(f"No published passage by {report.organisation} has been tagged to these goals yet. Each says what evidence would count.")
+        document.add_paragraph(f"No published passage by {report.organisation} is shown under these goals yet. Each says what evidence would count.")
         for chapter in report.without_evidence:
             paragraph = document.add_paragraph(style="List Bullet")
             paragraph.add_run(chapter.heading + ". ").bold = True
-            paragraph.add_run(chapter.description)
+            paragraph.add_run(chapter.description + (" " + model.touched(chapter) if chapter.count else ""))
+            if report.others:
+                paragraph.add_run(" " + model.peers(chapter, report.others)).bold = True
+    if report.sources:
+        document.add_heading(model.SOURCE_LIST, level=1)
+        for item in report.sources:
+            paragraph = document.add_paragraph(style="List Number")
+            if item.link:
+                _hyperlink(paragraph, item.title, item.link)
+                paragraph.add_run(f", {item.details}. {item.link}")
+            else:
+                paragraph.add_run(f"{item.title}, {item.details}")
     document.add_heading(model.SOURCES, level=1)
     document.add_paragraph(
         f"Made by levelup-evidence on {report.drafted.isoformat()} from {model.plural(report.documents, 'published document')} by "
         f"{report.organisation}{' (' + report.period + ')' if report.period else ''}. Each passage appears once, under the goal it fits "
-        "best; passages confirmed by a reviewer come first and are marked reviewed. Figures are quoted as written, with what they count."
+        "best; passages confirmed by a reviewer come first and are marked reviewed; a passage reviewers disagree on, not yet settled, is "
+        "marked disputed. The number after each passage is its source in the list above. Figures are quoted as written, with what they count."
     )
+    _drop_thumbnail(document)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _a4(document: Document) -> None:
+    """A4 with 2 cm margins (python-docx's template is US Letter)."""
+    for section in document.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Mm(20)
+
+
+def _drop_thumbnail(document: Document) -> None:
+    """python-docx's template carries a thumbnail of a blank page: Word and file browsers would
+    show it as the report's preview."""
+    package = document.part.package
+    for key, relation in list(package.rels.items()):
+        if relation.reltype == RELATIONSHIP_TYPE.THUMBNAIL:
+            del package.rels[key]
 
 
 def _cover(document: Document, report: ImpactReport) -> None:
@@ -75,7 +114,22 @@ def _cover(document: Document, report: ImpactReport) -> None:
         color=GREY,
         italic=True,
     )
-    document.add_page_break()
+
+
+def _foreword(document: Document, report: ImpactReport) -> None:
+    document.add_heading(model.FOREWORD, level=1).paragraph_format.page_break_before = True  # after the cover
+    _run(document.add_paragraph(), "[The coalition's foreword goes here: to be written by the Purpose Coalition.]", italic=True, color=GREY)
+    if not report.foreword:
+        _run(document.add_paragraph(), f"[No quote by a leader of {report.organisation} was found in the evidence: ask for their foreword.]", italic=True, color=GREY)
+        return
+    document.add_heading(f"From {report.organisation}", level=2)
+    for quote in report.foreword:
+        _quote(document, quote)
+
+
+def _quote(document: Document, quote: QuoteItem) -> None:
+    document.add_paragraph(f"“{quote.text}”", style="Quote")
+    document.add_paragraph(f"— {quote.attribution}").alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
 def _summary(document: Document, report: ImpactReport) -> None:
@@ -88,12 +142,16 @@ def _summary(document: Document, report: ImpactReport) -> None:
 
 def _glance(document: Document, report: ImpactReport) -> None:
     document.add_heading(model.GLANCE, level=1)
-    top = max((c.count for c in report.chapters), default=0) or 1
-    rows = [("Goal", "Passages of evidence", "")]
-    rows += [(f"{c.id}. {c.title}", str(c.count), "█" * round(20 * c.count / top)) for c in report.chapters]
-    _grid(document, rows, header=True)
+    _chart(document, charts.goals_chart(report), "Passages of evidence shown under each goal.")
     if len(report.by_period) > 1:
-        _grid(document, [("Year", "Passages of evidence"), *((p, str(n)) for p, n in report.by_period.items())], header=True)
+        _chart(document, charts.years_chart(report), "Passages of evidence by the year of their source document.")
+    elif report.by_period:
+        document.add_paragraph(f"All the evidence comes from documents of {next(iter(report.by_period))}.")
+
+
+def _chart(document: Document, png: bytes, caption: str) -> None:
+    document.add_picture(io.BytesIO(png), width=CHART_WIDTH)
+    document.add_paragraph(caption, style="Caption")
 
 
 def _chapter(document: Document, report: ImpactReport, chapter: GoalChapter) -> None:
@@ -105,15 +163,11 @@ def _chapter(document: Document, report: ImpactReport, chapter: GoalChapter) -> 
     if chapter.elsewhere:
         shown = "is" if chapter.elsewhere == 1 else "are"
         _run(document.add_paragraph(), f"{model.plural(chapter.elsewhere, 'more passage')} of evidence for this goal {shown} shown under the goal that fits best, or left out as weaker.", size=9, color=GREY)
-    if chapter.figures:
+    numbers = report.numbers(chapter)
+    if numbers:
         document.add_heading("In numbers", level=2)
-        _grid(document, [("Figure", "What it counts", "Year"), *((f.text, f.counted, str(f.year or "")) for f in chapter.figures)], header=True)
-    if chapter.quotes:
-        document.add_heading("In their words", level=2)
-        for quote in chapter.quotes:
-            document.add_paragraph(f"“{quote.text}”", style="Quote")
-            attribution = document.add_paragraph(f"— {quote.attribution}")
-            attribution.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        for figure in numbers:
+            document.add_paragraph(figure.label, style="List Bullet")
 
 
 def _evidence(document: Document, evidence: Evidence) -> None:
@@ -122,14 +176,8 @@ def _evidence(document: Document, evidence: Evidence) -> None:
             _table(document, block)
         else:
             document.add_paragraph(block.text)
-    source = document.add_paragraph()
-    _run(source, "Source: ", size=9, color=GREY)
-    if evidence.link:
-        _hyperlink(source, evidence.source, evidence.link)
-    else:
-        _run(source, evidence.source, size=9, color=GREY)
-    rest = evidence.citation[len(evidence.source) :]
-    _run(source, rest + (" (reviewed)" if evidence.reviewed else ""), size=9, color=GREY)
+    standing = f" ({evidence.standing})" if evidence.standing else ""
+    _run(document.add_paragraph(), evidence.citation + standing, size=9, color=GREY)
 
 
 def _table(document: Document, block: Block) -> None:
@@ -150,7 +198,6 @@ def _grid(document: Document, rows: Sequence[Sequence[str]], *, header: bool) ->
         for cell in table.rows[0].cells:
             for run in (r for p in cell.paragraphs for r in p.runs):
                 run.bold = True
-    document.add_paragraph()
 
 
 def _run(paragraph: Paragraph, text: str, *, size: float | None = None, color: RGBColor | None = None, bold: bool = False, italic: bool = False) -> None:

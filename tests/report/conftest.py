@@ -20,10 +20,12 @@ TABLE = "| Apprenticeships at a glance | |\n\n|---|---|\n\n| Measure | 2021/22 |
 LOCAL_TEXTS = [
     "Positive destinations post 16+",  # a heading on its own: never evidence
     TABLE,
-    "The company took on 64 apprentices last year and trained 300 managers in inclusive hiring.",
+    "Northern Widgets took on 64 apprentices last year and trained 300 managers in inclusive hiring.",
     "“We want every young person in Barnsley to see a future here,” said Jane Doe, chief executive.",
+    "The full Northern Widgets Annual Report is available from the Purpose Coalition website.",  # boilerplate: never evidence
+    "Of the seven cohorts so far, 43% of participants have moved into a higher-graded role within two years.",  # leans on what came before
 ]
-LOCAL_GOALS = {0: {3, 11}, 1: {3}, 2: {3, 5}, 3: {4}}
+LOCAL_GOALS = {0: {3, 11}, 1: {3}, 2: {3, 5}, 3: {4}, 4: {14}, 5: {6}}
 
 
 def seed_local(store: Store) -> None:
@@ -52,7 +54,7 @@ def seed_local(store: Store) -> None:
             model="test",
             # Jane Doe is confirmed by her quote and role; "Barnsley" mislabelled PERSON is confirmed by nothing
             entities=[Entity(passage_id="w3", label="PERSON", text="Barnsley", start=31, end=39), Entity(passage_id="w3", label="PERSON", text="Jane Doe", start=68, end=76)],
-            quotes=[Quote(passage_id="w3", text="We want every young person in Barnsley to see a future here,", start=1, end=60, speaker="Jane Doe", role="chief executive")]),
+            quotes=[Quote(passage_id="w3", text="We want every young person in Barnsley to see a future here,", start=1, end=60, speaker="Jane Doe", role="chief executive", organisation=LOCAL_ORG)]),
     ]
     with store.transaction() as tx:
         tx.save_document(document, passages, organisation=LOCAL_ORG)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.evidence.store import Store
-from pipeline.report import model, organisation
+from pipeline.report import model, organisation, sentences
 from pipeline.report.word import render_docx
+from pipeline.review.queue import ReviewQueue
 from pipeline.taxonomy import load_taxonomy
 from tests.report.conftest import LOCAL_ORG
 
@@ -76,13 +78,20 @@ def _check_report(report: model.ImpactReport) -> None:
     for figure in report.headline + [f for c in report.chapters for f in c.figures]:
         assert re.search(r"[A-Za-z]{3}", figure.counted) and "|" not in figure.counted, figure
         assert re.search(r"\d", figure.text), figure
+    assert all(c.evidence for c in report.with_evidence), "a goal section without a passage of its own"
+    assert all(sentences.stands_alone(p.text, report.organisation) for p in report.summary), report.summary
+    texts = [s for c in report.chapters for e in c.evidence for s in sentences.split_sentences(e.text)]
+    assert not [s for s in texts if sentences.is_boilerplate(s)], "boilerplate as evidence"
+    assert all(e.number and e.number <= len(report.sources) for c in report.chapters for e in c.evidence)
     html = organisation.render(report, "html")
     page = _parse(html)
     assert not PIPE_ROW.search("".join(page.text)), "a pipe table in the HTML text"
     assert page.h2 == report.section_headings()
     document = docx.Document(io.BytesIO(render_docx(report)))
     assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"] == page.h2
+    assert round(document.sections[0].page_width.mm) == 210 and document.inline_shapes
     markdown = organisation.render(report, "md")
+    assert len(re.findall(r"^- \*\*Goal \d+", markdown, re.MULTILINE)) == len(report.without_evidence) + len(report.strengths), "list items run together"
     assert re.findall(r"^## (.+)$", markdown, re.MULTILINE) == [organisation._markdown_escape(h) for h in page.h2]
     for fmt, text in _all_text(report):
         assert "(s)" not in text, fmt
@@ -91,18 +100,129 @@ def _check_report(report: model.ImpactReport) -> None:
 def test_draft_has_the_impact_report_shape(report_db: str):
     report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
     _check_report(report)
-    assert report.section_headings()[:3] == [model.SUMMARY, model.HEADLINE, model.GLANCE]
-    assert report.period == "March 2024" and report.summary and report.summary[0].text.startswith("The company took on 64")
+    assert report.section_headings()[:4] == [model.FOREWORD, model.SUMMARY, model.HEADLINE, model.GLANCE]
+    assert report.period == "March 2024" and report.summary and report.summary[0].text.startswith("Northern Widgets took on 64")
+    assert all(not p.text.startswith("Of the seven") for p in report.summary)  # leans on the sentence before it
     chapter = {c.id: c for c in report.with_evidence}
-    assert set(chapter) == {3, 4, 5}  # the heading alone gave goal 11 nothing
-    assert all(e.text != "Positive destinations post 16+" for c in report.chapters for e in c.evidence)
-    assert chapter[5].count == 1 and not chapter[5].evidence and chapter[5].elsewhere == 1  # shown once, under goal 3
+    assert set(chapter) == {3, 4, 6}  # the heading alone gave goal 11 nothing, the boilerplate goal 14 nothing
+    assert all(e.text != "Positive destinations post 16+" and "available from" not in e.text for c in report.chapters for e in c.evidence)
+    five = next(c for c in report.chapters if c.id == 5)
+    assert report.others == 1 and five.peers == 1  # Example NHS Trust has evidence for goal 5 (p1)
+    assert "1 of the 1 other organisation in the database has evidence for this goal." in organisation.render(report, "md")
+    assert five.count == 1 and not five.evidence and five in report.without_evidence  # shown once, under goal 3: no empty section
     assert chapter[3].description.startswith("Routes into further education")
     assert ("more than 750", "Apprentices in learning (2021/22)") in [(f.text, f.counted) for f in chapter[3].figures]
     assert "16" not in [f.text for f in chapter[3].figures]  # part of a row label, not a figure
-    assert [q.attribution for q in chapter[4].quotes] == ["Jane Doe, chief executive"]
-    assert [p.described for p in report.people] == ["Jane Doe, chief executive"]  # not "Barnsley"
+    assert [q.attribution for q in chapter[4].quotes] == ["Jane Doe, chief executive, Northern Widgets"]
+    assert [p.described for p in report.people] == ["Jane Doe, chief executive, Northern Widgets"]  # not "Barnsley"
+    assert [q.attribution for q in report.foreword] == ["Jane Doe, chief executive, Northern Widgets"]  # her words open the draft
+    assert [c.id for c in report.strengths] == [3, 4, 6] and model.strength(report.strengths[0]) == "2 passages of evidence."
+    markdown = organisation.render(report, "md")
+    assert "In their words" not in markdown and markdown.count("We want every young person in Barnsley") == 2  # foreword and passage
     assert model.PEOPLE in report.section_headings()
+
+
+def test_at_a_glance_counts_what_the_sections_show(report_db: str):
+    report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
+    glance = re.search(r"## Evidence at a glance\n(.+?)\n## ", organisation.render(report, "md"), re.DOTALL)
+    counts = {int(goal): int(n) for goal, n in re.findall(r"^\| (\d+)\. .+? \| (\d+) \|$", glance.group(1) if glance else "", re.MULTILINE)}
+    assert counts == {c.id: len(c.evidence) for c in report.chapters} and counts[5] == 0 and counts[3] == 2
+    assert all(c.evidence for c in report.with_evidence)
+
+
+@pytest.mark.parametrize(
+    ("org", "sentence", "alone"),
+    [
+        ("Sodexo", "Sodexo has made gender balance in leadership a global priority and reports on it every year.", True),
+        ("Cadent Gas Ltd", "Women now make up 31 per cent of Cadent’s workforce and a growing share of its engineering apprentices.", True),
+        ("Sheffield Hallam University", "All SHU undergraduates have the chance to take a placement year or a shorter work-based project.", True),
+        ("Sheffield Hallam University", "More than 2,000 apprentices are currently studying with the University while working for 500 employers.", True),
+        ("Sodexo", "Similar programmes at Sodexo are open to care leavers, veterans and people who have been long-term unemployed.", False),
+        ("Sheffield Hallam University", "Of the seven cohorts so far at Hallam, 43% of participants have moved into a higher-graded role.", False),
+        ("Cadent Gas Ltd", "It led the HyDeploy trials, which showed that a blend of up to 20% hydrogen can be used safely by Cadent.", False),
+        ("Cadent Gas Ltd", "Carbon monoxide poisoning can be fatal and is more common in poorly maintained homes.", False),
+        ("Cadent Gas Ltd", "In 2022 the Foundation awarded £250,000 to advice services working in the West Midlands alone.", False),
+        ("Cadent Gas Ltd", "The full Cadent Levelling Up Impact Report is available from the Purpose Coalition website.", False),
+        ("Sodexo", "Trained student tutors give small-group maths tuition, and the University runs reading programmes.", False),
+    ],
+)
+def test_a_summary_sentence_stands_on_its_own(org: str, sentence: str, alone: bool):
+    assert sentences.stands_alone(sentence, org) is alone
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("The full Levelling Up Impact Report is available from the Purpose Coalition website.", ""),
+        ("We ran 40 clinics. For more information visit our website.", "We ran 40 clinics."),
+        ("See the full report for the methodology.", ""),
+        ("Our apprentices built 12 homes.\n\nThey were handed over in May.", "Our apprentices built 12 homes.\n\nThey were handed over in May."),
+    ],
+)
+def test_boilerplate_is_never_evidence(text: str, kept: str):
+    assert sentences.without_boilerplate(text) == kept
+
+
+def test_sources_are_listed_once_and_a_dispute_is_never_printed_as_reviewed(report_db: str):
+    store = Store.open(report_db)
+    queue = ReviewQueue(store, "levelling-up", reviewers_per_passage=2)
+    queue.decide("w2", "ada", "change", goals=[3, 5], goal_ids=range(1, 15))
+    queue.decide("w2", "rita", "change", goals=[3], goal_ids=range(1, 15))  # they disagree; nobody settles it
+    assert store.disputed_passages("levelling-up", [f"x{i}" for i in range(1200)] + ["w2", "w3"]) == {"w2"}  # read in chunks
+    report = organisation.build(store, load_taxonomy("levelling-up"), LOCAL_ORG)
+    _check_report(report)
+    assert [(s.number, s.title, s.file, s.date) for s in report.sources] == [(1, "northern-widgets-2024.html", "northern-widgets-2024.html", "2024-03-05")]
+    shown = {e.passage_id: e for c in report.chapters for e in c.evidence}
+    assert shown["w2"].disputed and not shown["w2"].reviewed and all(e.number == 1 for e in shown.values())
+    for fmt, text in _all_text(report):
+        visible = "".join(_parse(text).text) if fmt == "html" else text
+        assert "Source:" not in visible and visible.count("northern-widgets-2024.html") == 1, fmt  # once, in the list
+        after = visible[visible.rindex("Northern Widgets took on 64") :][:400]  # the passage, not the summary
+        assert "[1]" in after and "disputed: reviewers disagree" in after and "reviewed)" not in after.split("disputed")[0], fmt
+    trust = organisation.build(store, load_taxonomy("levelling-up"), "example nhs trust")
+    assert len(trust.sources) == 1 and trust.sources[0].link == "https://example.org/news/<b>1</b>"
+    assert any(e.reviewed and e.standing == "reviewed" for c in trust.chapters for e in c.evidence)
+
+
+@pytest.mark.parametrize(
+    ("figure", "label"),
+    [
+        (model.FigureItem("43%", "participants"), "43% of participants"),
+        (model.FigureItem("31 per cent", "workforce"), "31 per cent of workforce"),
+        (model.FigureItem("More than 2,000", "apprentices"), "More than 2,000 apprentices"),
+        (model.FigureItem("up to 20%", "hydrogen"), "up to 20% hydrogen"),
+        (model.FigureItem("£250,000", "advice services", year=2022), "£250,000 advice services (2022)"),
+        (model.FigureItem("48%", "Women in senior leadership", from_table=True), "Women in senior leadership: 48%"),
+    ],
+)
+def test_a_figure_says_what_it_counts(figure: model.FigureItem, label: str):
+    assert figure.label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "year"),
+    [
+        ("The University has run reading programmes in more than 60 primary schools since the partnership was set up in 2017.", None),
+        ("Over 400 prison leavers have been recruited since 2019.", None),
+        ("In 2022 the Foundation awarded £250,000 to advice services.", 2022),
+        ("We took on 64 apprentices in 2023.", 2023),
+        ("We took on 64 apprentices last year; the scheme began in 2023.", None),
+    ],
+)
+def test_a_figure_gets_a_year_only_when_its_sentence_ties_it(text: str, year: int | None):
+    figure = next(f for f in ("more than 60", "400", "£250,000", "64") if f in text)
+    assert model.tied_year(text, figure, 2017 if "2017" in text else 2019 if "2019" in text else 2022 if "2022" in text else 2023) == year
+
+
+def test_no_figure_is_printed_twice(report_db: str):
+    report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
+    assert len({f.key for f in report.headline}) == len(report.headline)
+    markdown = organisation.render(report, "md")
+    assert markdown.count("more than 750") == 2  # the table in its passage, and the headline box: not a third time in "In numbers"
+    for chapter in report.with_evidence:
+        listed = report.numbers(chapter)
+        assert not {f.key for f in listed} & {f.key for f in report.headline} and not any(f.from_table for f in listed)
+    assert "| Year |" not in markdown and "Figure | What it counts | Year" not in markdown
 
 
 def test_html_draft_renders_tables_names_local_files_and_has_print_styles(report_db: str):
@@ -121,9 +241,23 @@ def test_word_draft_has_real_tables_and_links(report_db: str, tmp_path: Path):
     assert result.exit_code == 0, result.output
     document = docx.Document(str(out))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings[0] == model.SUMMARY and "Goal 3: Positive destinations post 16+" in headings
-    assert len(document.tables) >= 3 and 'href' not in document.paragraphs[0].text
+    assert headings[:2] == [model.FOREWORD, model.SUMMARY] and "Goal 3: Positive destinations post 16+" in headings
+    assert len(document.tables) >= 1 and "href" not in document.paragraphs[0].text
     assert any("example.org" in rel.target_ref for rel in document.part.rels.values() if rel.is_external)
+
+
+def test_word_draft_is_a4_with_chart_images_and_no_leftovers(report_db: str):
+    report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
+    data = render_docx(report)
+    document = docx.Document(io.BytesIO(data))
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    images = [rel.target_part for rel in document.part.rels.values() if "image" in rel.reltype]
+    assert images and all(part.blob.startswith(b"\x89PNG") for part in images) and len(document.inline_shapes) == len(images)
+    assert "█" not in _docx_text(data)
+    empty = [i for i, p in enumerate(document.paragraphs) if not p.text.strip() and "<w:drawing" not in p._p.xml]
+    assert empty == []
+    assert not any(name.startswith("docProps/thumbnail") for name in zipfile.ZipFile(io.BytesIO(data)).namelist())
 
 
 @pytest.mark.parametrize(
@@ -210,6 +344,23 @@ def test_report_joins_the_parts_of_one_quote_in_order():
         {"text": "Another voice entirely.", "speaker": "Sam Lee", "part": 1, "start": 120},
     ]
     assert [(r["speaker"], r["text"]) for r in _whole_quotes(rows)] == [
-        ("Jo Bloggs", "We are proud, It is the start."),
+        ("Jo Bloggs", "We are proud. It is the start."),
         ("Sam Lee", "Another voice entirely."),
     ]
+
+
+def test_report_all_writes_a_draft_per_organisation_and_an_index(report_db: str, tmp_path: Path):
+    out = tmp_path / "drafts"
+    result = runner.invoke(app, ["report", "--db", report_db, "--all", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["example-nhs-trust.html", "index.html", "northern-widgets.html"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    page = _parse(index)
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'<a href="([^"]+)">[^<]+</a></th><td>\d+</td>(.*?)</tr>', index)}
+    report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
+    assert [int(n) for n in re.findall(r">(\d+)</td>", rows["northern-widgets.html"])][:14] == [c.shown for c in report.chapters]
+    assert "Northern Widgets" in "".join(page.text) and "<script" not in index
+    markdown = runner.invoke(app, ["report", "--db", report_db, "--all", "--format", "md", "--out", str(tmp_path / "md")])
+    assert markdown.exit_code == 0 and "[Northern Widgets](<northern-widgets.md>)" in (tmp_path / "md" / "index.md").read_text(encoding="utf-8")
+    refused = runner.invoke(app, ["report", "--db", report_db, "--all", "--org", "Northern Widgets"])
+    assert refused.exit_code == 2 and "leave out --org" in refused.stderr
