@@ -28,7 +28,7 @@ MODELS="${LEVELUP_MODELS_DIR:-models}"
 MODELS_STAMP="$MODELS/.trained"
 MODELS_WANT="$(cat corpus/labels/levelling-up.jsonl corpus/labels/web-passages.jsonl corpus/labels/web-passages-2.jsonl corpus/labels/sdg.jsonl pipeline/classify/*.py pipeline/taxonomies/*.yaml pipeline/taxonomy.py params.yaml 2>/dev/null | sha256sum | cut -d' ' -f1)"
 if [ "${LEVELUP_SKIP_TRAIN:-0}" != "1" ] && [ "$(cat "$MODELS_STAMP" 2>/dev/null)" != "$MODELS_WANT" ]; then
-  echo "setup: training the default goal classifiers (about a minute; LEVELUP_SKIP_TRAIN=1 skips)" >&2
+  echo "setup: training the default goal classifiers (a few minutes on 2 cores; LEVELUP_SKIP_TRAIN=1 skips)" >&2
   for taxonomy in levelling-up sdg; do
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$VENV/bin/levelup" train --taxonomy "$taxonomy" --no-reviews --out "$MODELS"
   done
