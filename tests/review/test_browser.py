@@ -6,6 +6,7 @@ Skipped, with the reason, only when chromium is not installed and CI is not set:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -27,6 +28,13 @@ if CHROMIUM is None and not os.environ.get("CI"):
 
 @pytest.fixture
 def server(app):
+    with serving(app) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(app):
+    """The app on a free loopback port, in a thread, for as long as the block runs."""
     import uvicorn
 
     with socket.socket() as probe:
@@ -39,9 +47,11 @@ def server(app):
     while not instance.started:
         assert time.monotonic() < deadline, "the review app did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -186,7 +196,6 @@ def add_long_passages(store: Store) -> None:
 @pytest.fixture
 def long_server(db_url: str):
     """The app under double review (2 reviewers per passage), with the long passages added."""
-    import uvicorn
 
     from pipeline.review.app import create_app
 
@@ -194,19 +203,8 @@ def long_server(db_url: str):
     add_long_passages(store)
     store.dispose()
     app = create_app(db_url, secret="a test secret that is long enough", reviewers_per_passage=2)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert time.monotonic() < deadline, "the review app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def log_in_as(page, server: str, who: str) -> None:
