@@ -54,6 +54,7 @@ from pipeline.errors import (
 )
 from pipeline.evidence.store import DECIDING, SETTLE, Store, now
 from pipeline.review import accounts, interop
+from pipeline.review.explorer import viewer_may
 from pipeline.review.goals import goal_rows, plain_reason
 from pipeline.review.queue import Filters, Item, ReviewQueue
 from pipeline.tables import cell_spans, parse_pipe_table, readable, structure
@@ -197,7 +198,7 @@ def create_app(
         if isinstance(exc, StaleDecision) and isinstance(exc.fresh, Item):
             return item_response(request, exc.fresh, Filters(), message=str(exc), status=exc.http_status)
         if isinstance(exc, Forbidden):
-            message = "This page is for administrators."
+            message = str(exc) or "This page is for administrators."
         elif exc.http_status >= 500:
             log.error("%s %s: %s", request.method, request.url.path, exc)
             message = "The evidence database is not available just now. Try again in a minute." if exc.http_status == 503 else "Something went wrong on our side."
@@ -214,6 +215,8 @@ def create_app(
         if user is None:
             request.session.clear()
             raise LoginRequired
+        if not user.may_review and not viewer_may(request.url.path):
+            raise Forbidden("This page is for reviewers. You can search the evidence at /evidence.")
         request.state.user = user  # for the page drawn for this request
         return user
 
@@ -282,7 +285,7 @@ def create_app(
         settings.limiter.succeeded(username)
         settings.address_limiter.release(address)
         start_session(request, user)
-        return RedirectResponse("/queue", status_code=303)
+        return RedirectResponse(user.home, status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
@@ -309,14 +312,13 @@ def create_app(
         except InputError as error:
             return page(request, "account.html", {"error": str(error)}, status=400)
         start_session(request, user)
-        return RedirectResponse("/queue", status_code=303)
+        return RedirectResponse(user.home, status_code=303)
 
     # --- the queue ------------------------------------------------------------------------
 
     @app.get("/")
     def home(request: Request) -> Response:
-        user_of(request)
-        return RedirectResponse("/queue", status_code=303)
+        return RedirectResponse(user_of(request).home, status_code=303)
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue_page(request: Request) -> Response:
