@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Subquery, bindparam, delete, func, insert, select, update
 
-from pipeline.evidence import schema
+from pipeline.evidence import evidence_index, schema
 
 LABELLING_DECISIONS = ("accept", "change", "no_goal")  # reviews that give a full training label
 DECIDING = ("accept", "change", "no_goal", "reject")  # every decision but a skip (and an undo)
@@ -110,6 +110,7 @@ def refresh(connection: Connection, taxonomy: str, passage_id: str) -> None:
     found = passage_counts(deciding)
     if found:
         connection.execute(insert(counts), [{"taxonomy": taxonomy, "passage_id": passage_id, "kind": kind, "key": key, "n": n, "m": m} for kind, key, n, m in found])
+    evidence_index.refresh(connection, [passage_id])  # what stands for the explorer
 
 
 def disputed(reviews: Sequence[dict[str, Any]]) -> bool:

@@ -164,11 +164,12 @@ def tables(store: Store, taxonomies: Sequence[str] | None = None) -> dict[str, p
     return frames
 
 
-def evidence_frame(store: Store, taxonomies: Sequence[str]) -> pd.DataFrame:
-    """One row per (passage, goal) that stands, per taxonomy: see ``COLUMNS["evidence"]``."""
+def evidence_frame(store: Store, taxonomies: Sequence[str], *, passage_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per (passage, goal) that stands, per taxonomy (of ``passage_ids`` only, when
+    given): see ``COLUMNS["evidence"]``."""
     parts = []
     for taxonomy in taxonomies:
-        model, reviewed = store.standing_evidence(taxonomy)
+        model, reviewed = store.standing_evidence(taxonomy, passage_ids)
         model["source"] = ["disputed" if flag else "model" for flag in model["disputed"]] if len(model) else "model"
         reviewed = reviewed.explode("goals_after").dropna(subset=["goals_after"]).rename(columns={"goals_after": "goal"})
         reviewed["source"] = "review"
