@@ -90,6 +90,34 @@ class ExplorerReads(StoreBase):
         statement = select(ix.c.passage_id, ix.c.goal).where(*self._filters(query)).order_by(ix.c.passage_id, ix.c.goal)
         return [(row[0], int(row[1])) for row in self._read(statement.limit(limit) if limit is not None else statement)]
 
+    def evidence_crosstab(self, query: EvidenceQuery, first: str, second: str) -> dict[tuple[Any, Any], int]:
+        """Matching rows counted by two facets at once ((organisation, goal): n, say)."""
+        ix = schema.evidence_index
+        a, b = ix.c[first], ix.c[second]
+        return {(row[0], row[1]): int(row[2]) for row in self._read(select(a, b, func.count()).where(*self._filters(query)).group_by(a, b))}
+
+    def evidence_strongest(self, query: EvidenceQuery, limit: int) -> list[str]:
+        """The matching passages with the highest model score, best first (reviewed rows the model
+        did not score last)."""
+        ix = schema.evidence_index
+        best = func.max(func.coalesce(ix.c.score, -1.0))
+        return [row[0] for row in self._read(select(ix.c.passage_id, best).where(*self._filters(query)).group_by(ix.c.passage_id).order_by(best.desc(), ix.c.passage_id).limit(limit))]
+
+    def evidence_figures(self, query: EvidenceQuery, *, limit: int = 30) -> list[dict[str, Any]]:
+        """The figures of the matching passages grouped by unit and what they count (the counted
+        noun, lower case): how many, their sum, smallest and largest; most mentioned first."""
+        ix, f = schema.evidence_index, schema.figures
+        counted = func.lower(func.coalesce(f.c.counted, ""))
+        matching = select(ix.c.passage_id).where(*self._filters(query)).distinct().subquery()
+        statement = (
+            select(f.c.unit, counted.label("counted"), func.count().label("n"), func.sum(f.c.value).label("total"), func.min(f.c.value).label("low"), func.max(f.c.value).label("high"))
+            .join(matching, matching.c.passage_id == f.c.passage_id)
+            .group_by(f.c.unit, counted)
+            .order_by(func.count().desc(), f.c.unit, counted)
+            .limit(limit)
+        )  # fmt: skip
+        return self._dicts(statement)
+
     def _filters(self, query: EvidenceQuery) -> list[ColumnElement[bool]]:
         ix = schema.evidence_index
         where = [ix.c.taxonomy == query.taxonomy]

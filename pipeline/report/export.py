@@ -12,12 +12,14 @@ with the document, organisation, source URL, date, score and reviewer.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline.csvcells import neutralise_frame
 from pipeline.errors import InputError
@@ -202,12 +204,25 @@ def export(store: Store, out: Path, formats: Sequence[str] = FORMATS, *, taxonom
         if "parquet" in formats:
             written.append(write_arrow(out / f"{name}.parquet", _arrow(frame)))
         if "csv" in formats:
-            text = frame.copy()
-            for column in set(JSON_TYPES) & set(text.columns):
-                text[column] = text[column].map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
-            neutralise_frame(text).to_csv(out / f"{name}.csv", index=False)
+            (out / f"{name}.csv").write_text(csv_text(frame), encoding="utf-8")
             written.append(out / f"{name}.csv")
     return written
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as ``export`` writes its CSV file: lists and structs as JSON text, cells a
+    spreadsheet would run as a formula neutralised."""
+    text = frame.copy()
+    for column in set(JSON_TYPES) & set(text.columns):
+        text[column] = text[column].map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
+    return str(neutralise_frame(text).to_csv(index=False))
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as ``export`` writes its Parquet file, in memory (a download)."""
+    sink = io.BytesIO()
+    pq.write_table(_arrow(frame), sink)
+    return sink.getvalue()
 
 
 def _typed(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:

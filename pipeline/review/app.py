@@ -53,7 +53,7 @@ from pipeline.errors import (
     StaleDecision,
 )
 from pipeline.evidence.store import DECIDING, SETTLE, Store, now
-from pipeline.review import accounts, interop
+from pipeline.review import accounts, explorer, interop
 from pipeline.review.explorer import viewer_may
 from pipeline.review.goals import goal_rows, plain_reason
 from pipeline.review.queue import Filters, Item, ReviewQueue
@@ -527,6 +527,7 @@ def create_app(
         user_of(request)
         return PlainTextResponse("ok")
 
+    explorer.install(app, store, settings.taxonomy, page=page, user_of=user_of, mark=passage_html)
     app.state.settings = settings
     app.add_middleware(RequestGuard, limit=MAX_BODY)  # outermost: before sessions, forms and logins
     return app
