@@ -50,8 +50,8 @@ def index_rows(connection: Connection, passage_ids: list[str]) -> list[dict[str,
     decisions and suggestions."""
     d, p, f, s = schema.documents, schema.passages, schema.figures, schema.suggestions
     places = {
-        row.id: {"document_id": row.document_id, "organisation": row.organisation, "kind": row.kind, "year": year_of(row.date)}
-        for row in connection.execute(select(p.c.id, p.c.document_id, d.c.organisation, d.c.kind, d.c.date).join(d, d.c.id == p.c.document_id).where(p.c.id.in_(passage_ids)))
+        row.id: {"document_id": row.document_id, "organisation": row.organisation, "organisation_kind": row.organisation_kind, "kind": row.kind, "year": year_of(row.date)}
+        for row in connection.execute(select(p.c.id, p.c.document_id, d.c.organisation, d.c.organisation_kind, d.c.kind, d.c.date).join(d, d.c.id == p.c.document_id).where(p.c.id.in_(passage_ids)))
     }
     figured = set(connection.execute(select(f.c.passage_id).where(f.c.passage_id.in_(passage_ids)).distinct()).scalars())
     decided, disputed = _standing(connection, passage_ids)

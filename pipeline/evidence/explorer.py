@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, false, func, select, text
 from pipeline.evidence import schema
 from pipeline.evidence.base import StoreBase
 
-FACETS = ("goal", "organisation", "year", "kind", "source", "figures")  # evidence_index columns counted
+FACETS = ("goal", "organisation", "organisation_kind", "year", "kind", "source", "figures")  # evidence_index columns counted
 _WORD = re.compile(r"\w+")
 
 
@@ -33,6 +33,7 @@ class EvidenceQuery:
     text: str = ""
     goals: tuple[int, ...] = ()
     organisations: tuple[str, ...] = ()
+    organisation_kinds: tuple[str, ...] = ()  # nhs, university, council, ... (pipeline/evidence/organisation_kind.py)
     years: tuple[int, ...] = ()
     kinds: tuple[str, ...] = ()  # the document's kind: html, pdf, txt
     sources: tuple[str, ...] = ()  # model, review, disputed
@@ -121,7 +122,7 @@ class ExplorerReads(StoreBase):
     def _filters(self, query: EvidenceQuery) -> list[ColumnElement[bool]]:
         ix = schema.evidence_index
         where = [ix.c.taxonomy == query.taxonomy]
-        for column, values in (("goal", query.goals), ("organisation", query.organisations), ("year", query.years), ("kind", query.kinds), ("source", query.sources), ("passage_id", query.passages)):
+        for column, values in (("goal", query.goals), ("organisation", query.organisations), ("organisation_kind", query.organisation_kinds), ("year", query.years), ("kind", query.kinds), ("source", query.sources), ("passage_id", query.passages)):
             if values:
                 where.append(ix.c[column].in_(list(values)))
         if query.figures is not None:

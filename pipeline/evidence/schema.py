@@ -51,6 +51,7 @@ documents = Table(
     Column("date", String(32)),
     Column("sitename", Text),
     Column("organisation", Text, index=True),
+    Column("organisation_kind", String(16), index=True),  # pipeline/evidence/organisation_kind.py
     Column("text", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("page_starts", JSON),
@@ -219,6 +220,7 @@ evidence_index = Table(
     Column("goal", Integer, primary_key=True),
     Column("document_id", ID, nullable=False),
     Column("organisation", Text),
+    Column("organisation_kind", String(16)),  # the document's (``documents.organisation_kind``)
     Column("year", Integer),  # of the document's date
     Column("kind", String(8)),  # the document's: html, pdf, txt
     Column("source", String(8), nullable=False),  # model | review | disputed, as in the export
@@ -228,6 +230,7 @@ evidence_index = Table(
     Index("ix_evidence_index_goal", "taxonomy", "goal", "organisation"),
     Index("ix_evidence_index_organisation", "taxonomy", "organisation", "goal", "year"),
     Index("ix_evidence_index_year", "taxonomy", "year", "passage_id"),  # newest first, a page at a time
+    Index("ix_evidence_index_organisation_kind", "taxonomy", "organisation_kind", "organisation"),
 )
 
 # Review-app sessions: the cookie holds a random id, the table its SHA-256, so logging out or a

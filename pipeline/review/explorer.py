@@ -26,6 +26,7 @@ from pipeline.errors import InputError, NotFound
 from pipeline.evidence.explorer import EvidenceQuery
 from pipeline.evidence.store import Store
 from pipeline.extract.people import confirmed_people
+from pipeline.records import ORGANISATION_KINDS
 from pipeline.report import export, organisation, word
 from pipeline.review import charts
 from pipeline.taxonomy import Taxonomy
@@ -37,7 +38,7 @@ PAGE_SIZE = 20  # passages per results page
 MAX_DOWNLOAD = 100_000  # evidence rows one download may have; more: narrow the filters or use levelup export
 MAX_VALUES = 20  # values one filter may have
 MAX_TEXT = 200  # characters of a search or a name
-FILTERS = ("goal", "organisation", "year", "kind", "source", "figures")  # URL name = facet name
+FILTERS = ("goal", "organisation", "organisation_kind", "year", "kind", "source", "figures")  # URL name = facet name
 PARAMETERS = ("q", *FILTERS, "page")
 SOURCES = {"model": "the model", "review": "reviewed", "disputed": "disputed"}
 KINDS = ("html", "pdf", "txt")
@@ -78,6 +79,7 @@ def parse_search(params: list[tuple[str, str]], taxonomy: Taxonomy) -> Search:
     goals = tuple(_checked(values["goal"], "goal", lambda v: NUMBER.match(v) is not None and int(v) in taxonomy.goal_ids, f"a goal number from 1 to {max(taxonomy.goal_ids)}"))
     years = tuple(_checked(values["year"], "year", lambda v: YEAR.match(v) is not None, "a year such as 2023"))
     kinds = tuple(_checked(values["kind"], "kind", lambda v: v in KINDS, " or ".join(KINDS)))
+    organisation_kinds = tuple(_checked(values["organisation_kind"], "organisation_kind", lambda v: v in ORGANISATION_KINDS, ", ".join(ORGANISATION_KINDS)))
     sources = tuple(_checked(values["source"], "source", lambda v: v in SOURCES, " or ".join(SOURCES)))
     figures = _checked(values["figures"], "figures", lambda v: v in ("yes", "no"), "yes or no")
     if len(set(figures)) > 1:
@@ -88,7 +90,7 @@ def parse_search(params: list[tuple[str, str]], taxonomy: Taxonomy) -> Search:
     if not NUMBER.match(page) or not 1 <= int(page) <= 10_000:
         raise InputError(f"'{page[:20]}' is not a page number; use 1, 2, 3 …")
     query = EvidenceQuery(
-        taxonomy.name, text=values["q"][0] if values["q"] else "", goals=tuple(int(g) for g in goals), organisations=tuple(dict.fromkeys(values["organisation"])),
+        taxonomy.name, text=values["q"][0] if values["q"] else "", goals=tuple(int(g) for g in goals), organisations=tuple(dict.fromkeys(values["organisation"])), organisation_kinds=organisation_kinds,
         years=tuple(int(y) for y in years), kinds=kinds, sources=sources, figures=None if not figures else figures[0] == "yes",
     )  # fmt: skip
     pairs = tuple((k, v) for k, v in params if k in FILTERS or (k == "q" and v.strip()))
@@ -270,11 +272,13 @@ def install(app: FastAPI, store: Store, taxonomy: Taxonomy, *, page: Callable[..
         names = sorted(totals, key=lambda o: (-totals[o], o))
         years = sorted((y, n) for y, n in store.evidence_facets(everything, ("year",))["year"] if y is not None)
         goal_ids = [g.id for g in taxonomy.goals]
+        kinds = store.organisation_kinds()  # each organisation's kind, by most of its documents
         context = {
-            "names": names, "cells": cells, "totals": totals, "goal_ids": goal_ids, "gaps": gaps(names, goal_ids, cells, peers_of=lambda _: names),
+            "names": names, "cells": cells, "totals": totals, "goal_ids": goal_ids, "kinds": kinds,
+            "gaps": gaps(names, goal_ids, cells, peers_of=lambda name: [o for o in names if kinds.get(o) == kinds.get(name)]),
             "heat": charts.heat_map(names[:HEAT_ROWS], goal_ids, cells, title="Evidence per organisation and goal", chart_id="heat"),
             "years": years, "year_chart": charts.bars([(str(y), n) for y, n in years], title="Evidence by year of publication", chart_id="over-time"),
-            "heat_rows": HEAT_ROWS, "peer_words": "peers (the other organisations)",
+            "heat_rows": HEAT_ROWS,
         }  # fmt: skip
         return draw(request, "coalition.html", context)
 

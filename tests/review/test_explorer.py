@@ -62,7 +62,7 @@ def test_passage_text_and_titles_are_escaped_on_every_page(reviewer: TestClient)
     "path",
     [
         "/evidence?goal=15", "/evidence?goal=x", "/evidence?goal=%C2%B2", "/evidence?year=99", "/evidence?kind=exe", "/evidence?source=robot",
-        "/evidence?figures=maybe", "/evidence?figures=yes&figures=no", "/evidence?page=0", "/evidence?page=99999", "/evidence?sort=year",
+        "/evidence?figures=maybe", "/evidence?organisation_kind=NHS", "/evidence?figures=yes&figures=no", "/evidence?page=0", "/evidence?page=99999", "/evidence?sort=year",
         "/evidence?q=a&q=b", "/evidence?organisation=", "/evidence?q=" + "x" * 201, "/evidence.csv?goal=0", "/evidence.parquet?year=abc",
         "/goals/0", "/goals/abc", "/goals/3?year=2020", "/coalition?x=1", "/organisation", "/organisation?name=a&name=b", "/organisation?name=",
     ],
@@ -112,3 +112,30 @@ def test_gaps_are_goals_most_peers_report_and_the_organisation_does_not():
     found = gaps(["A", "B", "C", "D"], [1, 2], cells, peers_of=lambda _: ["A", "B", "C", "D"])
     assert [(g["organisation"], g["goal"], g["reporting"], g["peers"]) for g in found] == [("D", 1, 3, 3), ("B", 2, 2, 3), ("C", 2, 2, 3)]
     assert gaps(["A", "B"], [1], {("A", 1): 1}, peers_of=lambda _: ["A", "B"]) == []  # one peer is too few to compare
+
+
+def add_organisation(db_url: str, name: str, goal: int) -> None:
+    """A one-passage document about ``name`` whose passage the model tags with ``goal``."""
+    from pipeline.records import Document, Passage, Suggestion
+
+    store = Store.open(db_url)
+    key = name.split()[0].lower()
+    passage = Passage(id=f"{key}-p", document_id=f"{key}-d", ordinal=0, text=f"{name} did something for goal {goal}.", start=0, end=30)
+    with store.transaction() as tx:
+        tx.save_document(Document(id=f"{key}-d", url=f"https://{key}.example.org/", kind="html", text=passage.text, content_hash=key, date="2024-02-01"), [passage], organisation=name)
+        tx.save_suggestions([Suggestion(passage_id=passage.id, taxonomy="levelling-up", goal=goal, score=0.9, predicted=True, model="m")])
+    store.dispose()
+
+
+def test_the_kind_of_organisation_is_a_facet_and_gaps_compare_peers_of_one_kind(reviewer: TestClient, db_url: str):
+    for name in ("Alpha NHS Trust", "Beta NHS Trust", "Gamma NHS Trust"):
+        add_organisation(db_url, name, 7)
+    add_organisation(db_url, "Delta University", 9)
+    page = reviewer.get("/evidence").text
+    assert re.search(r'href="/evidence\?organisation_kind=nhs">nhs</a>\s*<span class="n">8</span>', page)
+    assert count_of(reviewer.get("/evidence?organisation_kind=university").text) == 1
+    assert count_of(reviewer.get("/evidence?organisation_kind=nhs&goal=7").text) == 3
+    gaps_table = reviewer.get("/coalition").text.split('id="gaps"')[1]
+    assert re.search(r"Example NHS Trust</a></th><td>nhs</td><td><a href=\"/goals/7\">7 · [^<]+</a></td><td>3 of 3</td>", gaps_table)
+    assert "Delta University</a></th>" not in gaps_table  # no other university to compare it with
+    assert reviewer.get("/evidence?organisation_kind=robot").status_code == 400

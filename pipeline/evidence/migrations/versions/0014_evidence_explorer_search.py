@@ -6,7 +6,7 @@ no triggers) must re-create the triggers below and run ``INSERT INTO passages_ft
 VALUES ('rebuild')``.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-05 10:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column('goal', sa.Integer(), nullable=False),
         sa.Column('document_id', sa.String(length=32), nullable=False),
         sa.Column('organisation', sa.Text(), nullable=True),
+        sa.Column('organisation_kind', sa.String(length=16), nullable=True),
         sa.Column('year', sa.Integer(), nullable=True),
         sa.Column('kind', sa.String(length=8), nullable=True),
         sa.Column('source', sa.String(length=8), nullable=False),
@@ -55,6 +56,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_evidence_index_goal', ['taxonomy', 'goal', 'organisation'])
         batch_op.create_index('ix_evidence_index_organisation', ['taxonomy', 'organisation', 'goal', 'year'])
         batch_op.create_index('ix_evidence_index_year', ['taxonomy', 'year', 'passage_id'])
+        batch_op.create_index('ix_evidence_index_organisation_kind', ['taxonomy', 'organisation_kind', 'organisation'])
     bind = op.get_bind()
     if bind.dialect.name == 'sqlite':
         for statement in SQLITE_FTS:
