@@ -16,11 +16,12 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from pipeline.evidence import schema
 
 SOURCES = ("model", "review", "disputed")
+CHANGED = "evidence_index_changed"  # set in a connection's info by a refresh; announced after commit
 _CHUNK = 500  # passages per refresh statement
 
 
@@ -28,6 +29,7 @@ def refresh(connection: Connection, passage_ids: Iterable[str]) -> None:
     """Recompute the index rows of these passages (a passage that is gone just loses its rows)."""
     ids = list(dict.fromkeys(passage_ids))
     ix = schema.evidence_index
+    connection.info[CHANGED] = True
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         connection.execute(delete(ix).where(ix.c.passage_id.in_(chunk)))
@@ -43,6 +45,18 @@ def refresh_all(connection: Connection) -> int:
     ids = list(connection.execute(select(p.c.id).order_by(p.c.id)).scalars())
     refresh(connection, ids)
     return int(connection.execute(select(func.count()).select_from(schema.evidence_index)).scalar() or 0)
+
+
+def announce(connection: Connection) -> None:
+    """Count one more change of the index (after the change has committed): an explorer whose
+    snapshot is of an older version reloads it."""
+    v = schema.evidence_index_version
+    connection.execute(update(v).where(v.c.id == 1).values(version=v.c.version + 1))
+
+
+def version(connection: Connection) -> int:
+    v = schema.evidence_index_version
+    return int(connection.execute(select(v.c.version).where(v.c.id == 1)).scalar() or 0)
 
 
 def index_rows(connection: Connection, passage_ids: list[str]) -> list[dict[str, Any]]:

@@ -11,14 +11,23 @@ GIN index: both stem English words, so "apprentices" also finds "apprentice".
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+import time
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, text
+import numpy as np
+import pandas as pd
+from sqlalchemy import ColumnElement, false, func, literal_column, select, text
 
-from pipeline.evidence import schema
+from pipeline.evidence import evidence_index, schema
 from pipeline.evidence.base import StoreBase
+
+log = logging.getLogger(__name__)
+SYNC_LOAD_S = 0.25  # a snapshot that loads faster than this is reloaded before answering, a slower one in the background
 
 FACETS = ("goal", "organisation", "organisation_kind", "year", "kind", "source", "figures")  # evidence_index columns counted
 _WORD = re.compile(r"\w+")
@@ -41,32 +50,67 @@ class EvidenceQuery:
     passages: tuple[str, ...] = field(default=())  # only these passages (an organisation's strongest, say)
 
 
+@dataclass
+class Snapshot:
+    """``evidence_index`` of one taxonomy in memory, in page order (newest document first): facet
+    counts over 200,000 passages take milliseconds here and seconds in SQL. ``version`` is the
+    index version it was read at (``evidence_index.version``)."""
+
+    version: int
+    rows: pd.DataFrame
+    seconds: float  # how long it took to load
+
+
 class ExplorerReads(StoreBase):
+    _snapshots: dict[str, Snapshot]
+    _snapshot_lock: threading.Lock
+
     def evidence_count(self, query: EvidenceQuery) -> int:
         """How many evidence rows (passage and goal) match."""
-        ix = schema.evidence_index
-        return int(self._read(select(func.count()).select_from(ix).where(*self._filters(query)))[0][0])
+        return int(self._mask(query)[1].sum())
 
     def evidence_facets(self, query: EvidenceQuery, facets: tuple[str, ...] = FACETS, *, limit: int = 200) -> dict[str, list[tuple[Any, int]]]:
         """For each facet, its values among the matching rows with their counts, most first (at
         most ``limit`` values each)."""
-        ix = schema.evidence_index
-        where = self._filters(query)
+        rows, mask = self._mask(query)
         found = {}
         for name in facets:
-            column = ix.c[name]
-            rows = self._read(select(column, func.count().label("n")).where(*where).group_by(column).order_by(func.count().desc(), column).limit(limit))
-            found[name] = [(row[0], int(row[1])) for row in rows]
+            counts = rows[name][mask].value_counts(dropna=False, sort=False)
+            values = [(_plain(value), int(n)) for value, n in counts.items() if n]
+            found[name] = sorted(values, key=lambda item: (-item[1], item[0] is None, item[0] if item[0] is not None else 0))[:limit]
         return found
 
     def evidence_page(self, query: EvidenceQuery, limit: int, offset: int) -> list[dict[str, Any]]:
         """One page of the matching passages, newest document first: each with its text, document
         (title, url, date, organisation), the goals that stand for it (goal, score, source), its
         entities and figures."""
-        ix = schema.evidence_index
-        order = [ix.c.year.desc().nulls_last(), ix.c.passage_id.desc()] if self.engine.dialect.name == "postgresql" else [ix.c.year.desc(), ix.c.passage_id.desc()]
-        ids = [row[0] for row in self._read(select(ix.c.passage_id, ix.c.year).where(*self._filters(query)).distinct().order_by(*order).limit(limit).offset(offset))]
-        return self.evidence_passages(query.taxonomy, ids)
+        rows, mask = self._mask(query)
+        ids = rows["passage_id"].to_numpy()[mask]
+        wanted = offset + limit
+        head = pd.unique(ids[: wanted * 16])  # a passage has at most 14 goals: enough rows in most cases
+        if len(head) < wanted:
+            head = pd.unique(ids)
+        return self.evidence_passages(query.taxonomy, [str(pid) for pid in head[offset:wanted]])
+
+    def evidence_crosstab(self, query: EvidenceQuery, first: str, second: str) -> dict[tuple[Any, Any], int]:
+        """Matching rows counted by two facets at once ((organisation, goal): n, say)."""
+        rows, mask = self._mask(query)
+        counts = rows[mask].groupby([first, second], observed=True, dropna=False).size()
+        return {(_plain(a), _plain(b)): int(n) for (a, b), n in counts.items() if n}
+
+    def evidence_strongest(self, query: EvidenceQuery, limit: int) -> list[str]:
+        """The matching passages with the highest model score, best first (reviewed rows the model
+        did not score last)."""
+        rows, mask = self._mask(query)
+        best = rows[mask].assign(best=rows["score"][mask].fillna(-1.0)).groupby("passage_id")["best"].max()
+        ordered = best.reset_index().sort_values(["best", "passage_id"], ascending=[False, True])
+        return [str(pid) for pid in ordered["passage_id"].head(limit)]
+
+    def evidence_keys(self, query: EvidenceQuery, *, limit: int | None = None) -> list[tuple[str, int]]:
+        """(passage id, goal) of every matching row (at most ``limit``), by passage and goal."""
+        rows, mask = self._mask(query)
+        keys = sorted(zip(rows["passage_id"].to_numpy()[mask].tolist(), rows["goal"].to_numpy()[mask].tolist(), strict=True))
+        return [(str(pid), int(goal)) for pid, goal in (keys[:limit] if limit is not None else keys)]
 
     def evidence_passages(self, taxonomy: str, passage_ids: list[str]) -> list[dict[str, Any]]:
         """These passages, in this order, as ``evidence_page`` gives them."""
@@ -77,32 +121,91 @@ class ExplorerReads(StoreBase):
             select(p.c.id.label("passage_id"), p.c.text, p.c.ordinal, p.c.page, d.c.id.label("document_id"), d.c.title, d.c.url, d.c.date, d.c.organisation, d.c.kind)
             .join(d, d.c.id == p.c.document_id).where(p.c.id.in_(passage_ids))
         )}  # fmt: skip
-        for row in self._dicts(select(ix.c.passage_id, ix.c.goal, ix.c.score, ix.c.source).where(ix.c.taxonomy == taxonomy, ix.c.passage_id.in_(passage_ids)).order_by(ix.c.goal)):
-            rows[row["passage_id"]]["goals"].append(row)
-        for row in self._dicts(select(e.c.passage_id, e.c.label, e.c.text, e.c.start, e.c.end, e.c.canonical, e.c.role).where(e.c.passage_id.in_(passage_ids)).order_by(e.c.start)):
-            rows[row["passage_id"]]["entities"].append(row)
-        for row in self._dicts(select(f.c.passage_id, f.c.text, f.c.value, f.c.unit, f.c.counted, f.c.year, f.c.start, f.c.end).where(f.c.passage_id.in_(passage_ids)).order_by(f.c.start)):
-            rows[row["passage_id"]]["figures"].append(row)
+        # sorted here, not by ORDER BY: SQLite would then walk a goal index over the whole table
+        # instead of looking the few passages up by id
+        for key, order, statement in (
+            ("goals", "goal", select(ix.c.passage_id, ix.c.goal, ix.c.score, ix.c.source).where(ix.c.taxonomy == taxonomy, ix.c.passage_id.in_(passage_ids))),
+            ("entities", "start", select(e.c.passage_id, e.c.label, e.c.text, e.c.start, e.c.end, e.c.canonical, e.c.role).where(e.c.passage_id.in_(passage_ids))),
+            ("figures", "start", select(f.c.passage_id, f.c.text, f.c.value, f.c.unit, f.c.counted, f.c.year, f.c.start, f.c.end).where(f.c.passage_id.in_(passage_ids))),
+        ):
+            for row in sorted(self._dicts(statement), key=itemgetter(order)):
+                rows[row["passage_id"]][key].append(row)
         return [rows[pid] for pid in passage_ids if pid in rows]
 
-    def evidence_keys(self, query: EvidenceQuery, *, limit: int | None = None) -> list[tuple[str, int]]:
-        """(passage id, goal) of every matching row (at most ``limit``)."""
-        ix = schema.evidence_index
-        statement = select(ix.c.passage_id, ix.c.goal).where(*self._filters(query)).order_by(ix.c.passage_id, ix.c.goal)
-        return [(row[0], int(row[1])) for row in self._read(statement.limit(limit) if limit is not None else statement)]
+    def _mask(self, query: EvidenceQuery) -> tuple[pd.DataFrame, np.ndarray]:
+        """The taxonomy's snapshot and which of its rows match ``query``."""
+        rows = self._snapshot(query.taxonomy).rows
+        mask = np.ones(len(rows), dtype=bool)
+        for column, values in (("goal", query.goals), ("organisation", query.organisations), ("organisation_kind", query.organisation_kinds), ("year", query.years), ("kind", query.kinds), ("source", query.sources), ("passage_id", query.passages)):
+            if values:
+                mask &= rows[column].isin(list(values)).to_numpy()
+        if query.figures is not None:
+            mask &= rows["figures"].to_numpy() == query.figures
+        if query.text.strip() and mask.any():
+            mask &= self._text_hits(rows, query.text)
+        return rows, mask
 
-    def evidence_crosstab(self, query: EvidenceQuery, first: str, second: str) -> dict[tuple[Any, Any], int]:
-        """Matching rows counted by two facets at once ((organisation, goal): n, say)."""
-        ix = schema.evidence_index
-        a, b = ix.c[first], ix.c[second]
-        return {(row[0], row[1]): int(row[2]) for row in self._read(select(a, b, func.count()).where(*self._filters(query)).group_by(a, b))}
+    def _text_hits(self, rows: pd.DataFrame, words: str) -> np.ndarray:
+        """Which snapshot rows' passages have every word of ``words`` (stemmed); no word at all matches nothing."""
+        if self.engine.dialect.name == "postgresql":
+            p = schema.passages
+            found = select(p.c.id).where(text("to_tsvector('english', passages.text) @@ plainto_tsquery('english', :words)").bindparams(words=words))
+            return rows["passage_id"].isin([row[0] for row in self._read(found)]).to_numpy()
+        tokens = _WORD.findall(words)
+        if not tokens:
+            return np.zeros(len(rows), dtype=bool)
+        phrase = " ".join(f'"{token}"' for token in tokens)  # each word quoted: no FTS5 operators from the user
+        with self._connect() as connection:  # the driver's own cursor: 200,000 rowids in tens of milliseconds, not hundreds
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                hits = np.array(cursor.execute("SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?", (phrase,)).fetchall(), dtype=np.int64).reshape(-1)
+            finally:
+                cursor.close()
+        return np.isin(rows["rowid"].to_numpy(), hits)
 
-    def evidence_strongest(self, query: EvidenceQuery, limit: int) -> list[str]:
-        """The matching passages with the highest model score, best first (reviewed rows the model
-        did not score last)."""
-        ix = schema.evidence_index
-        best = func.max(func.coalesce(ix.c.score, -1.0))
-        return [row[0] for row in self._read(select(ix.c.passage_id, best).where(*self._filters(query)).group_by(ix.c.passage_id).order_by(best.desc(), ix.c.passage_id).limit(limit))]
+    def _snapshot(self, taxonomy: str) -> Snapshot:
+        """The taxonomy's snapshot, reloaded when the index has changed since it was read: at once
+        when a load is quick (under ``SYNC_LOAD_S``), else in the background while the old one
+        keeps serving (about a second at 200,000 passages)."""
+        if not hasattr(self, "_snapshots"):
+            self._snapshots, self._snapshot_lock = {}, threading.Lock()
+        with self._connect() as connection:
+            current = evidence_index.version(connection)
+        held = self._snapshots.get(taxonomy)
+        if held is not None and held.version == current:
+            return held
+        if held is None or held.seconds < SYNC_LOAD_S:
+            with self._snapshot_lock:
+                self._snapshots[taxonomy] = self._load(taxonomy)
+            return self._snapshots[taxonomy]
+        if self._snapshot_lock.acquire(blocking=False):
+            threading.Thread(target=self._reload, args=(taxonomy,), daemon=True).start()
+        return held
+
+    def _reload(self, taxonomy: str) -> None:
+        try:
+            self._snapshots[taxonomy] = self._load(taxonomy)
+        except Exception:  # a failed background load: the old snapshot keeps serving, the next request tries again
+            log.exception("reloading the evidence explorer's snapshot failed")
+        finally:
+            self._snapshot_lock.release()
+
+    def _load(self, taxonomy: str) -> Snapshot:
+        started = time.perf_counter()
+        ix, p = schema.evidence_index, schema.passages
+        rowid: Any = literal_column("passages.rowid") if self.engine.dialect.name == "sqlite" else literal_column("-1")
+        with self._connect() as connection:
+            version = evidence_index.version(connection)
+            statement = select(ix.c.passage_id, rowid.label("rowid"), *(ix.c[name] for name in FACETS), ix.c.score).join(p, p.c.id == ix.c.passage_id).where(ix.c.taxonomy == taxonomy)
+            rows = pd.DataFrame([tuple(row) for row in connection.execute(statement)], columns=["passage_id", "rowid", *FACETS, "score"])
+        for name in ("organisation", "organisation_kind", "kind", "source"):
+            rows[name] = rows[name].astype("category")
+        rows["goal"] = rows["goal"].astype("int16")
+        rows["year"] = rows["year"].astype("Int32")
+        rows["figures"] = rows["figures"].astype(bool)
+        rows["score"] = rows["score"].astype("float64")
+        rows = rows.sort_values(["year", "passage_id", "goal"], ascending=[False, False, True], na_position="last", ignore_index=True)
+        return Snapshot(version, rows, time.perf_counter() - started)
 
     def evidence_figures(self, query: EvidenceQuery, *, limit: int = 30) -> list[dict[str, Any]]:
         """The figures of the matching passages grouped by unit and what they count (the counted
@@ -143,3 +246,10 @@ class ExplorerReads(StoreBase):
         phrase = " ".join(f'"{token}"' for token in tokens)  # each word quoted: no FTS5 operators from the user
         found = select(p.c.id).where(text("passages.rowid IN (SELECT rowid FROM passages_fts WHERE passages_fts MATCH :phrase)").bindparams(phrase=phrase))
         return ix.c.passage_id.in_(found)
+
+
+def _plain(value: Any) -> Any:
+    """A pandas value as a plain Python one (None for a missing one)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value

@@ -233,6 +233,15 @@ evidence_index = Table(
     Index("ix_evidence_index_organisation_kind", "taxonomy", "organisation_kind", "organisation"),
 )
 
+# One row (id 1): how many times evidence_index has changed, counted after each change commits,
+# so an explorer process knows when its in-memory snapshot is out of date (``explorer.py``).
+evidence_index_version = Table(
+    "evidence_index_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+)
+
 # Review-app sessions: the cookie holds a random id, the table its SHA-256, so logging out or a
 # password change ends a session for good.
 sessions = Table(

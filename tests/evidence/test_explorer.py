@@ -82,3 +82,29 @@ def test_pages_are_newest_first_and_carry_goals_entities_and_figures(store: Stor
     first = next(p for p in page + rest if p["passage_id"] == "p0")
     assert first["organisation"] == "Example NHS Trust" and first["figures"][0]["counted"] == "apprentices" and first["entities"][0]["label"] == "ORG"
     assert [g["goal"] for g in first["goals"]] == [3] and first["goals"][0]["score"] == pytest.approx(0.8)
+
+
+def test_an_explorer_sees_what_another_process_wrote(store: Store, db_url: str):
+    query = EvidenceQuery(TAXONOMY, goals=(7,))
+    assert store.evidence_count(query) == 0
+    other = Store.open(db_url)  # another process: the review app, an ingest
+    review(other, "p0", "rita", "change", [3, 7])
+    other.dispose()
+    assert store.evidence_count(query) == 1
+
+
+def test_a_slow_snapshot_is_reloaded_in_the_background_while_the_old_one_serves(store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch):
+    import time
+
+    from pipeline.evidence import explorer
+
+    query = EvidenceQuery(TAXONOMY, goals=(7,))
+    assert store.evidence_count(query) == 0
+    monkeypatch.setattr(explorer, "SYNC_LOAD_S", 0.0)  # every load counts as slow
+    review(store, "p0", "rita", "change", [3, 7])
+    counts = [store.evidence_count(query)]
+    deadline = time.monotonic() + 10
+    while counts[-1] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        counts.append(store.evidence_count(query))
+    assert counts[0] == 0 and counts[-1] == 1  # the old snapshot answered at once, the new one came

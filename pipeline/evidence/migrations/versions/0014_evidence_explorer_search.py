@@ -57,6 +57,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_evidence_index_organisation', ['taxonomy', 'organisation', 'goal', 'year'])
         batch_op.create_index('ix_evidence_index_year', ['taxonomy', 'year', 'passage_id'])
         batch_op.create_index('ix_evidence_index_organisation_kind', ['taxonomy', 'organisation_kind', 'organisation'])
+    version = op.create_table(
+        'evidence_index_version',
+        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name='pk_evidence_index_version'),
+    )
+    op.bulk_insert(version, [{'id': 1, 'version': 0}])
     bind = op.get_bind()
     if bind.dialect.name == 'sqlite':
         for statement in SQLITE_FTS:
@@ -75,4 +82,5 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS passages_fts")
     else:
         op.execute("DROP INDEX IF EXISTS ix_passages_fts")
+    op.drop_table('evidence_index_version')
     op.drop_table('evidence_index')
