@@ -27,6 +27,7 @@ from pipeline.evidence import evidence_index, schema
 from pipeline.evidence.base import StoreBase
 
 log = logging.getLogger(__name__)
+HITS_KEPT = 32  # full-text matches kept (each a byte per evidence row)
 SYNC_LOAD_S = 0.25  # a snapshot that loads faster than this is reloaded before answering, a slower one in the background
 
 FACETS = ("goal", "organisation", "organisation_kind", "year", "kind", "source", "figures")  # evidence_index columns counted
@@ -64,6 +65,7 @@ class Snapshot:
 class ExplorerReads(StoreBase):
     _snapshots: dict[str, Snapshot]
     _snapshot_lock: threading.Lock
+    _hits: dict[tuple[str, int, str], np.ndarray]  # (taxonomy, snapshot version, words) -> rows matched
 
     def evidence_count(self, query: EvidenceQuery) -> int:
         """How many evidence rows (passage and goal) match."""
@@ -134,7 +136,8 @@ class ExplorerReads(StoreBase):
 
     def _mask(self, query: EvidenceQuery) -> tuple[pd.DataFrame, np.ndarray]:
         """The taxonomy's snapshot and which of its rows match ``query``."""
-        rows = self._snapshot(query.taxonomy).rows
+        snapshot = self._snapshot(query.taxonomy)
+        rows = snapshot.rows
         mask = np.ones(len(rows), dtype=bool)
         for column, values in (("goal", query.goals), ("organisation", query.organisations), ("organisation_kind", query.organisation_kinds), ("year", query.years), ("kind", query.kinds), ("source", query.sources), ("passage_id", query.passages)):
             if values:
@@ -142,8 +145,19 @@ class ExplorerReads(StoreBase):
         if query.figures is not None:
             mask &= rows["figures"].to_numpy() == query.figures
         if query.text.strip() and mask.any():
-            mask &= self._text_hits(rows, query.text)
+            mask &= self._cached_hits(snapshot, query.taxonomy, query.text)
         return rows, mask
+
+    def _cached_hits(self, snapshot: Snapshot, taxonomy: str, words: str) -> np.ndarray:
+        """``_text_hits``, kept for the few latest searches of this snapshot: a page counts, facets
+        and lists the same matches, and narrowing by a facet or turning a page searches again."""
+        key = (taxonomy, snapshot.version, " ".join(words.split()))
+        found = self._hits.get(key)
+        if found is None:
+            if len(self._hits) >= HITS_KEPT:
+                self._hits.clear()
+            found = self._hits[key] = self._text_hits(snapshot.rows, words)
+        return found
 
     def _text_hits(self, rows: pd.DataFrame, words: str) -> np.ndarray:
         """Which snapshot rows' passages have every word of ``words`` (stemmed); no word at all matches nothing."""
@@ -155,20 +169,23 @@ class ExplorerReads(StoreBase):
         if not tokens:
             return np.zeros(len(rows), dtype=bool)
         phrase = " ".join(f'"{token}"' for token in tokens)  # each word quoted: no FTS5 operators from the user
-        with self._connect() as connection:  # the driver's own cursor: 200,000 rowids in tens of milliseconds, not hundreds
-            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                hits = np.array(cursor.execute("SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?", (phrase,)).fetchall(), dtype=np.int64).reshape(-1)
-            finally:
-                cursor.close()
-        return np.isin(rows["rowid"].to_numpy(), hits)
+        # one comma-separated text of rowids, not a row each: 200,000 matches in about 60 ms, not 180
+        statement = text("SELECT group_concat(rowid) FROM passages_fts WHERE passages_fts MATCH :phrase").bindparams(phrase=phrase)
+        found = self._read(statement)[0][0]
+        rowids = rows["rowid"].to_numpy()
+        if not found or not len(rowids):
+            return np.zeros(len(rows), dtype=bool)
+        hits = np.array(found.split(","), dtype=np.int64)
+        matched = np.zeros(max(int(rowids.max()), int(hits.max())) + 1, dtype=bool)  # a lookup by rowid: no sorting
+        matched[hits] = True
+        return matched[rowids]
 
     def _snapshot(self, taxonomy: str) -> Snapshot:
         """The taxonomy's snapshot, reloaded when the index has changed since it was read: at once
         when a load is quick (under ``SYNC_LOAD_S``), else in the background while the old one
         keeps serving (about a second at 200,000 passages)."""
         if not hasattr(self, "_snapshots"):
-            self._snapshots, self._snapshot_lock = {}, threading.Lock()
+            self._snapshots, self._snapshot_lock, self._hits = {}, threading.Lock(), {}
         with self._connect() as connection:
             current = evidence_index.version(connection)
         held = self._snapshots.get(taxonomy)
