@@ -19,6 +19,7 @@ Prints a table and one JSON line.
 
     nice -n 10 python scripts/bench_explorer.py                         # 200,000 passages on SQLite
     nice -n 10 python scripts/bench_explorer.py --passages 20000        # a quick look
+    nice -n 10 python scripts/bench_explorer.py --postgresql                       # on a throw-away PostgreSQL server
     nice -n 10 python scripts/bench_explorer.py --db postgresql://localhost/bench   # an empty database (seeded), or one seeded before (timed again)
 """
 
@@ -164,8 +165,28 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=40, help="timed requests of each page kind")
     parser.add_argument("--db", default=None, help="an empty database URL to seed (default: a throw-away SQLite file)")
+    parser.add_argument("--postgresql", action="store_true", help="run on a throw-away PostgreSQL server (tests/postgres.py: initdb, pg_ctl)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if args.postgresql:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.postgres import PostgresServer, postgres_bindir
+
+        bindir = postgres_bindir()
+        if bindir is None:
+            raise SystemExit("PostgreSQL is not installed (initdb, pg_ctl): apt-get install postgresql")
+        server = PostgresServer(bindir)
+        server.start()
+        try:
+            args.db = server.new_database()
+            run(args)
+        finally:
+            server.stop()
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as folder:
         db_url = args.db or f"sqlite:///{Path(folder) / 'bench.db'}"

@@ -163,8 +163,9 @@ class ExplorerReads(StoreBase):
         """Which snapshot rows' passages have every word of ``words`` (stemmed); no word at all matches nothing."""
         if self.engine.dialect.name == "postgresql":
             p = schema.passages
-            found = select(p.c.id).where(text("to_tsvector('english', passages.text) @@ plainto_tsquery('english', :words)").bindparams(words=words))
-            return rows["passage_id"].isin([row[0] for row in self._read(found)]).to_numpy()
+            found = select(func.string_agg(p.c.id, ",")).where(text("to_tsvector('english', passages.text) @@ plainto_tsquery('english', :words)").bindparams(words=words))
+            ids = self._read(found)[0][0]
+            return rows["passage_id"].isin(ids.split(",") if ids else []).to_numpy()
         tokens = _WORD.findall(words)
         if not tokens:
             return np.zeros(len(rows), dtype=bool)

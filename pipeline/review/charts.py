@@ -8,21 +8,23 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 
-BAR_HEIGHT, LABEL_WIDTH, CHART_WIDTH = 22, 150, 420  # user units; the SVG scales as a whole
-CELL, ROW_LABEL = 24, 170  # the heat map's cell size and its row-name column
+# user units, about pixels on a phone: a bar chart is 380 wide (a 390 px screen shows it at about
+# its own size), the heat map 462 (shown at 80 %); the SVG scales as a whole
+BAR_HEIGHT, LABEL_WIDTH, CHART_WIDTH = 24, 110, 220
+CELL, ROW_LABEL = 22, 150
 
 
 def bars(rows: Sequence[tuple[str, int]], *, title: str, chart_id: str) -> Markup:
     """A horizontal bar chart of (label, count) rows, largest bar full width."""
     top = max((n for _, n in rows), default=0) or 1
     height = BAR_HEIGHT * max(1, len(rows)) + 4
-    parts = [_svg_open(LABEL_WIDTH + CHART_WIDTH + 60, height, title, chart_id)]
+    parts = [_svg_open(LABEL_WIDTH + CHART_WIDTH + 50, height, title, chart_id)]
     for i, (label, n) in enumerate(rows):
         y = i * BAR_HEIGHT + 2
         width = round(CHART_WIDTH * n / top, 1)
-        parts.append(Markup('<text x="{}" y="{}" text-anchor="end" font-size="12">{}</text>').format(LABEL_WIDTH - 6, y + 15, _clip(label, 24)))
+        parts.append(Markup('<text x="{}" y="{}" text-anchor="end" font-size="13">{}</text>').format(LABEL_WIDTH - 6, y + 16, _clip(label, 16)))
         parts.append(Markup('<rect x="{}" y="{}" width="{}" height="{}" fill="#2b6a99"><title>{}: {}</title></rect>').format(LABEL_WIDTH, y + 3, width, BAR_HEIGHT - 6, label, f"{n:,}"))
-        parts.append(Markup('<text x="{}" y="{}" font-size="12">{}</text>').format(LABEL_WIDTH + width + 4, y + 15, f"{n:,}"))
+        parts.append(Markup('<text x="{}" y="{}" font-size="13">{}</text>').format(LABEL_WIDTH + width + 4, y + 16, f"{n:,}"))
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
 
@@ -33,10 +35,10 @@ def heat_map(rows: Sequence[str], columns: Sequence[int], counts: dict[tuple[str
     width, height = ROW_LABEL + CELL * len(columns) + 4, CELL * (len(rows) + 1) + 4
     parts = [_svg_open(width, height, title, chart_id)]
     for j, column in enumerate(columns):
-        parts.append(Markup('<text x="{}" y="{}" text-anchor="middle" font-size="11">{}</text>').format(ROW_LABEL + CELL * j + CELL // 2, CELL - 8, column))
+        parts.append(Markup('<text x="{}" y="{}" text-anchor="middle" font-size="12">{}</text>').format(ROW_LABEL + CELL * j + CELL // 2, CELL - 7, column))
     for i, row in enumerate(rows):
         y = CELL * (i + 1)
-        parts.append(Markup('<text x="{}" y="{}" text-anchor="end" font-size="11">{}</text>').format(ROW_LABEL - 4, y + 16, _clip(row, 26)))
+        parts.append(Markup('<text x="{}" y="{}" text-anchor="end" font-size="12">{}</text>').format(ROW_LABEL - 4, y + 15, _clip(row, 19)))
         for j, column in enumerate(columns):
             n = counts.get((row, column), 0)
             parts.append(

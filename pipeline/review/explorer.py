@@ -214,11 +214,10 @@ def install(app: FastAPI, store: Store, taxonomy: Taxonomy, *, page: Callable[..
             reviewed = by_goal.get((each.id, "review"), 0)
             goals.append({"id": each.id, "title": each.title, "n": n, "reviewed": reviewed, "share": reviewed / n if n else None})
         years = sorted(((y, n) for y, n in store.evidence_facets(mine, ("year",))["year"] if y is not None), reverse=True)
-        strongest: list[dict[str, Any]] = []
-        for covered in (g for g in goals if g["n"]):
-            ids = store.evidence_strongest(EvidenceQuery(taxonomy.name, organisations=(name,), goals=(covered["id"],)), STRONGEST)
-            strongest.append({"goal": covered, "rows": results(store.evidence_passages(taxonomy.name, ids))})
-        shown = [row["passage_id"] for block in strongest for row in block["rows"]]
+        best = {g["id"]: store.evidence_strongest(EvidenceQuery(taxonomy.name, organisations=(name,), goals=(g["id"],)), STRONGEST) for g in goals if g["n"]}
+        found = {row["passage_id"]: row for row in results(store.evidence_passages(taxonomy.name, list(dict.fromkeys(pid for ids in best.values() for pid in ids))))}
+        strongest = [{"goal": g, "rows": [found[pid] for pid in best[g["id"]] if pid in found]} for g in goals if g["id"] in best]
+        shown = [pid for ids in best.values() for pid in ids if pid in found]
         quotes = store.quotes(shown)
         people = confirmed_people(store.entities(shown, label="PERSON"), quotes)
         top = max((int(g["n"]) for g in goals), default=0) or 1
