@@ -7,6 +7,11 @@ facets and full-text search, counted by facet, a page at a time.
 Full-text search goes through SQLite FTS5 (``passages_fts``, porter stemming; every word must be
 in the passage) or PostgreSQL's ``to_tsvector('english', text) @@ plainto_tsquery(...)`` over a
 GIN index: both stem English words, so "apprentices" also finds "apprentice".
+
+Filters, counts and pages work on a copy of the taxonomy's ``evidence_index`` in memory (a
+``Snapshot``: facet counts over 200,000 passages in milliseconds instead of seconds of GROUP BY),
+reloaded whenever ``evidence_index_version`` says the index changed; the full-text matches and
+each page's passages, goals, entities and figures are read from the database.
 """
 
 from __future__ import annotations
