@@ -21,7 +21,7 @@ from pipeline.report import model, organisation, sentences
 from pipeline.report.word import render_docx
 from pipeline.review.queue import ReviewQueue
 from pipeline.taxonomy import load_taxonomy
-from tests.report.conftest import LOCAL_ORG
+from tests.report.conftest import LOCAL_ORG, PROFILE_ORG, REPORT
 
 runner = CliRunner()
 PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$|\|\s*-{3}", re.MULTILINE)
@@ -113,12 +113,15 @@ def test_draft_has_the_impact_report_shape(report_db: str):
     assert chapter[3].description.startswith("Routes into further education")
     assert ("more than 750", "Apprentices in learning (2021/22)") in [(f.text, f.counted) for f in chapter[3].figures]
     assert "16" not in [f.text for f in chapter[3].figures]  # part of a row label, not a figure
-    assert [q.attribution for q in chapter[4].quotes] == ["Jane Doe, chief executive, Northern Widgets"]
+    assert chapter[4].quotes == []  # her words open the draft: the goal does not print them again
+    assert [b.text for b in chapter[4].evidence[0].blocks] == ["Quoted in the foreword: Jane Doe, chief executive, Northern Widgets."]
     assert [p.described for p in report.people] == ["Jane Doe, chief executive, Northern Widgets"]  # not "Barnsley"
     assert [q.attribution for q in report.foreword] == ["Jane Doe, chief executive, Northern Widgets"]  # her words open the draft
     assert [c.id for c in report.strengths] == [3, 4, 6] and model.strength(report.strengths[0]) == "2 passages of evidence."
     markdown = organisation.render(report, "md")
-    assert "In their words" not in markdown and markdown.count("We want every young person in Barnsley") == 2  # foreword and passage
+    assert "In their words" not in markdown
+    for fmt, text in _all_text(report):  # the foreword's quote, once; its passage points to it
+        assert text.count("We want every young person in Barnsley") == 1 and "Quoted in the foreword: Jane Doe" in text, fmt
     assert model.PEOPLE in report.section_headings()
 
 
@@ -364,3 +367,61 @@ def test_report_all_writes_a_draft_per_organisation_and_an_index(report_db: str,
     assert markdown.exit_code == 0 and "[Northern Widgets](<northern-widgets.md>)" in (tmp_path / "md" / "index.md").read_text(encoding="utf-8")
     refused = runner.invoke(app, ["report", "--db", report_db, "--all", "--org", "Northern Widgets"])
     assert refused.exit_code == 2 and "leave out --org" in refused.stderr
+
+
+def _visible(fmt: str, text: str) -> str:
+    return " ".join("".join(_parse(text).text).split()) if fmt == "html" else " ".join(text.split())
+
+
+def test_the_organisation_and_its_place_gives_its_size_and_places_with_sources(profile_db: str):
+    report = organisation.build(Store.open(profile_db), load_taxonomy("levelling-up"), PROFILE_ORG)
+    _check_report(report)
+    place = [(kind, [(f.text, f.citation) for f in facts]) for kind, facts in report.place]
+    assert place == [
+        (model.STAFF, [("more than 5,000 staff", "[1]")]),  # not "nine more staff": a supplier's words in a quote
+        (model.SERVES, [("around 300,000 people", "[1]")]),  # "cares for a population of": "40 people" into work is no size
+        (model.PLACES, [("Walsall, Cannock", "[1]")]),  # not "Aspire" (a programme), "south-west" or England (a comparison)
+    ]
+    headings = report.section_headings()
+    assert headings.index(model.PLACE) == headings.index(model.GLANCE) + 1 and headings[headings.index(model.PLACE) + 1].startswith("Goal")
+    # the about-us page holds no evidence, yet it is cited: listed first, as it is cited first
+    assert [(s.number, s.title) for s in report.sources] == [(1, "About Riverside"), (2, "Riverside impact report")]
+    assert all(e.number == 2 for c in report.chapters for e in c.evidence)
+    for fmt, text in _all_text(report):
+        visible = _visible(fmt, text)
+        assert model.PLACE in visible and "more than 5,000 staff" in visible and "Walsall, Cannock" in visible, fmt
+        assert "Aspire" not in visible.split(model.PLACE)[1][:300], fmt
+
+
+def test_no_place_section_when_nothing_qualifies(report_db: str):
+    report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
+    assert report.profile == [] and model.PLACE not in report.section_headings()  # 64 apprentices, 300 managers: no size
+    for fmt, text in _all_text(report):
+        assert model.PLACE not in text, fmt  # never an empty heading
+
+
+def test_a_quote_running_over_two_passages_is_shown_whole_and_in_source_order(profile_db: str):
+    report = organisation.build(Store.open(profile_db), load_taxonomy("levelling-up"), PROFILE_ORG)
+    for fmt, text in _all_text(report):
+        visible = _visible(fmt, text)
+        assert visible.index("The apprenticeship gave me a trade") < visible.index("Two years later I am teaching"), fmt
+    five = next(c for c in report.chapters if c.id == 5)
+    first, second = REPORT[1].split("“")[1], REPORT[2].strip("“”")
+    assert [q.text for q in five.quotes] == [f"{first} {second}"]  # one quote, whole
+    assert [e.passage_ids for e in five.evidence] == [("report1", "report2")]  # one unit, although the second half scores higher
+    assert five.shown == 2 and five.elsewhere == 0
+
+
+def test_a_leaders_foreword_quote_is_not_printed_again_in_its_goal_section(profile_db: str):
+    report = organisation.build(Store.open(profile_db), load_taxonomy("levelling-up"), PROFILE_ORG)
+    for fmt, text in _all_text(report):
+        visible = _visible(fmt, text)
+        assert visible.count("see a future with us") == 1 and visible.count("held to every promise") == 1, fmt
+    assert [(q.speaker, q.text) for q in report.foreword] == [
+        ("Ann Smith", "We want every young person in our towns to see a future with us. That is why we open our doors to schools, and why we will be held to every promise in this report.")
+    ]  # whole, first part first, from two passages
+    six = next(c for c in report.chapters if c.id == 6)
+    assert [e.passage_ids for e in six.evidence] == [("report3", "report4")] and six.quotes == []
+    assert [b.text for b in six.evidence[0].blocks] == ["Quoted in the foreword: Ann Smith, Chief Executive, Riverside NHS Trust."]
+    assert six.evidence[0].text == ""  # no words of the source left to summarise
+    assert all("Quoted in the foreword: Ann Smith" in _visible(fmt, text) for fmt, text in _all_text(report))
