@@ -95,6 +95,9 @@ def _check_report(report: model.ImpactReport) -> None:
     assert re.findall(r"^## (.+)$", markdown, re.MULTILINE) == [organisation._markdown_escape(h) for h in page.h2]
     for fmt, text in _all_text(report):
         assert "(s)" not in text, fmt
+        for quote in report.foreword:  # quotes never repeated
+            assert _visible(fmt, text).count(" ".join(quote.text.split())[:60]) == 1, (fmt, quote.text)
+    assert all(f.number and f.number <= len(report.sources) for f in report.profile)
 
 
 def test_draft_has_the_impact_report_shape(report_db: str):
@@ -425,3 +428,31 @@ def test_a_leaders_foreword_quote_is_not_printed_again_in_its_goal_section(profi
     assert [b.text for b in six.evidence[0].blocks] == ["Quoted in the foreword: Ann Smith, Chief Executive, Riverside NHS Trust."]
     assert six.evidence[0].text == ""  # no words of the source left to summarise
     assert all("Quoted in the foreword: Ann Smith" in _visible(fmt, text) for fmt, text in _all_text(report))
+
+
+@pytest.mark.slow
+def test_sample_corpus_organisations_and_their_places(sample_db: str):
+    store = Store.open(sample_db)
+    expected = {
+        "Sheffield Hallam University": {model.STAFF: "around 4,500 staff", model.SERVES: "more than 31,000 students"},
+        "Sheffield Teaching Hospitals NHS Foundation Trust": {model.STAFF: "over 18,000 staff", model.SERVES: "around 2.1 million patient contacts"},
+        "Severn Trent Water": {model.STAFF: "over 7,000 people", model.SERVES: "more than 4.6 million households and businesses"},
+        "BT Group": {model.STAFF: "close to 100,000 people"},  # not the 3.2 million rural homes its fibre is to reach
+        "Sodexo": {model.STAFF: "around 30,000 people"},  # not a supplier's "nine more staff"
+    }
+    for org, figures in expected.items():
+        report = organisation.build(store, load_taxonomy("levelling-up"), org)
+        assert {kind: facts[0].text for kind, facts in report.place if kind != model.PLACES} == figures, org
+    places = {org: ", ".join(f.text for f in organisation.build(store, load_taxonomy("levelling-up"), org).profile if f.kind == model.PLACES) for org in ("Sheffield Hallam University", "Nottingham University Hospitals NHS Trust")}
+    assert "Sheffield" in places["Sheffield Hallam University"] and "Aspire" not in places["Sheffield Hallam University"]
+    assert "Nottingham" in places["Nottingham University Hospitals NHS Trust"] and "Scrubs" not in places["Nottingham University Hospitals NHS Trust"]
+
+
+@pytest.mark.slow
+def test_sample_corpus_sodexo_chief_executive_is_quoted_once_whole(sample_db: str):
+    report = organisation.build(Store.open(sample_db), load_taxonomy("levelling-up"), "Sodexo")
+    assert [q.speaker for q in report.foreword] == ["Catherine Dunn"]
+    assert report.foreword[0].text.startswith("We serve every kind of community") and report.foreword[0].text.endswith("we will be held to it.")
+    for fmt, text in _all_text(report):
+        visible = _visible(fmt, text)
+        assert visible.count("We have made good progress on gender") == 1 and visible.count("We serve every kind of community") == 1, fmt
