@@ -78,13 +78,13 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
             chapters[goal].count += 1
         best[pid] = max(goals, key=lambda g: (goals[g], scores.get((pid, g), 0.0), -g))
     runs = _quote_runs(quoted)
-    units = {runs.get(pid, (pid,)) for pid in goals_of}  # a quote running over passages: shown as one, in source order
+    units = list(dict.fromkeys(runs.get(pid, (pid,)) for pid in goals_of))  # a quote running over passages: shown as one, in source order
     missing = [pid for unit in units for pid in unit if pid not in passages]
-    passages |= store.report_passages(missing) if missing else {}
+    passages |= _without_boilerplate(store.report_passages(missing)) if missing else {}
     for unit in units:
         lead = max((pid for pid in unit if pid in goals_of), key=lambda pid: (goals_of[pid][best[pid]], scores.get((pid, best[pid]), 0.0), pid))
         goal = best[lead]
-        parts = [passages[pid] for pid in unit]
+        parts = [passages[pid] for pid in unit if pid in passages]
         assigned[goal].append(_evidence(parts, goals_of[lead][goal], scores.get((lead, goal), 0.0), lead in disputed, in_foreword))
     for goal, evidence in assigned.items():
         evidence.sort(key=lambda e: (not e.reviewed, -e.score, e.date or "", e.passage_id))
