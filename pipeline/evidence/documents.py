@@ -77,6 +77,21 @@ class DocumentReads(StoreBase):
         statement = select(d.c.organisation).where(d.c.organisation.is_not(None)).distinct().order_by(d.c.organisation)
         return [row.organisation for row in self._read(statement)]
 
+    def organisation_kinds(self) -> dict[str, str]:
+        """Each organisation's kind (pipeline/evidence/organisation_kind.py): the kind most of its
+        documents have, so one odd document does not move it."""
+        d = schema.documents
+        statement = (
+            select(d.c.organisation, d.c.organisation_kind, func.count().label("n"))
+            .where(d.c.organisation.is_not(None), d.c.organisation_kind.is_not(None))
+            .group_by(d.c.organisation, d.c.organisation_kind)
+            .order_by(d.c.organisation, func.count().desc(), d.c.organisation_kind)
+        )
+        kinds: dict[str, str] = {}
+        for row in self._read(statement):
+            kinds.setdefault(row.organisation, row.organisation_kind)
+        return kinds
+
     def resolve_organisation(self, name: str, gazetteer: Gazetteer | None = None) -> str | None:
         """The stored organisation ``name`` stands for, or None: the name itself, the same name
         written differently ("the kings trust"), a known alias or former name in the gazetteer
