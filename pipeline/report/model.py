@@ -213,7 +213,8 @@ class GoalChapter:
     description: str
     includes: list[str]
     count: int = 0  # passages of evidence for the goal, shown here or under another goal
-    peers: int = 0  # other organisations in the database with evidence for the goal
+    peers: int = 0  # other organisations of the same kind in the database with evidence for the goal
+    peer_names: list[str] = field(default_factory=list)  # which, alphabetically
     evidence: list[Evidence] = field(default_factory=list)
     figures: list[FigureItem] = field(default_factory=list)
     quotes: list[QuoteItem] = field(default_factory=list)
@@ -276,7 +277,7 @@ class ImpactReport:
     first: str | None  # ISO date of the oldest document
     last: str | None
     chapters: list[GoalChapter]
-    others: int = 0  # other organisations in the database
+    others: int = 0  # other organisations of the same kind in the database (its peers)
     summary: list[SummaryPoint] = field(default_factory=list)
     headline: list[FigureItem] = field(default_factory=list)
     by_period: dict[str, int] = field(default_factory=dict)  # year -> passages of evidence
@@ -284,6 +285,15 @@ class ImpactReport:
     sources: list[SourceItem] = field(default_factory=list)
     foreword: list[QuoteItem] = field(default_factory=list)  # the organisation's leaders' words, with their roles
     profile: list[ProfileFact] = field(default_factory=list)  # the organisation and its place
+    kind: str | None = None  # what kind of organisation it is (pipeline/evidence/organisation_kind.py): peers share it
+
+    @property
+    def peer_note(self) -> str:
+        """What "what more could be done" compares with: the organisation's peers of its kind, or
+        that the database holds none (never all organisations of every kind)."""
+        if not self.others:
+            return f"No other {kind_noun(self.kind, 1)} is in the database, so there are no peers of the same kind to compare with."
+        return f"Each goal says which of its peers, the {plural_kind(self.others, self.kind)} in the database, report evidence for it."
 
     @property
     def place(self) -> list[tuple[str, list[ProfileFact]]]:
@@ -375,11 +385,45 @@ def strength(chapter: GoalChapter) -> str:
     return plural(chapter.shown, "passage") + " of evidence" + (f", {reviewed} of them reviewed" if reviewed else "") + "."
 
 
-def peers(chapter: GoalChapter, others: int) -> str:
-    """What the other organisations in the database report for a goal this one has no section for."""
+# How a kind of organisation (pipeline/evidence/organisation_kind.py) reads in a sentence: one, several.
+KIND_NOUNS = {
+    "nhs": ("NHS organisation", "NHS organisations"),
+    "university": ("university", "universities"),
+    "council": ("council", "councils"),
+    "public body": ("public body", "public bodies"),
+    "housing": ("housing organisation", "housing organisations"),
+    "charity": ("charity", "charities"),
+    "company": ("company", "companies"),
+}
+PEERS_NAMED = 3  # peers named for a goal; more are counted
+
+
+def kind_noun(kind: str | None, count: int) -> str:
+    """ "university", "universities"; "organisation(s)" for an unknown kind."""
+    one, many = KIND_NOUNS.get(kind or "", ("organisation", "organisations"))
+    return one if count == 1 else many
+
+
+def plural_kind(count: int, kind: str | None) -> str:
+    """ "1 other university", "3 other NHS organisations"."""
+    return f"{count:,} other {kind_noun(kind, count)}"
+
+
+def peers(chapter: GoalChapter, others: int, kind: str | None = None) -> str:
+    """What the organisation's peers (the ``others`` of its ``kind`` in the database) report for a
+    goal this one has no section for: how many have evidence for it, and which."""
     if not others:
         return ""
-    return f"{chapter.peers} of the {plural(others, 'other organisation')} in the database {'has' if chapter.peers == 1 else 'have'} evidence for this goal."
+    among = plural_kind(others, kind) + " in the database"
+    if not chapter.peers:
+        return f"The {among} has no evidence for this goal." if others == 1 else f"None of the {among} has evidence for this goal."
+    text = f"The {among} has" if others == 1 else f"{chapter.peers} of the {among} {'has' if chapter.peers == 1 else 'have'}"
+    text += " evidence for this goal"
+    names = chapter.peer_names[:PEERS_NAMED]
+    if names:
+        rest = len(chapter.peer_names) - len(names)
+        text += ": " + _join(names + ([f"{rest} more"] if rest else []))
+    return text + "."
 
 
 def touched(chapter: GoalChapter) -> str:

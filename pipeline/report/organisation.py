@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipeline.errors import InputError
+from pipeline.evidence.organisation_kind import organisation_kind
 from pipeline.evidence.store import Store
 from pipeline.extract.people import confirmed_people
 from pipeline.report import model, profile, sentences
@@ -54,8 +55,11 @@ Spans = dict[str, list[Cut]]  # passage id -> the foreword's words in its text
 def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | None = None) -> ImpactReport:
     name = _match_organisation(store, organisation)
     links = evidence_links(store, taxonomy)
-    others = links[(links["organisation"] != name) & (links["organisation"] != UNATTRIBUTED)]
-    peers = {int(goal): n for goal, n in others.groupby("goal")["organisation"].nunique().items()}
+    kinds = store.organisation_kinds()
+    kind = kinds.get(name) or organisation_kind(name)
+    same = sorted(o for o in store.organisations() if o != name and (kinds.get(o) or organisation_kind(o)) == kind)  # its peers
+    others = links[links["organisation"].isin(same) & (links["organisation"] != UNATTRIBUTED)]
+    peers = {int(goal): sorted(set(group)) for goal, group in others.groupby("goal")["organisation"]}
     links = links[links["organisation"] == name]
     quoted = store.quotes_of(name)
     foreword, in_foreword = _foreword_quotes(quoted, name)
@@ -70,7 +74,8 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
 
     chapters = {g.id: GoalChapter(g.id, g.title, g.description, list(g.includes)) for g in taxonomy.goals}
     for goal_id, chapter in chapters.items():
-        chapter.peers = peers.get(goal_id, 0)
+        chapter.peer_names = peers.get(goal_id, [])
+        chapter.peers = len(chapter.peer_names)
     assigned: dict[int, list[Evidence]] = defaultdict(list)
     best: dict[str, int] = {}
     for pid, goals in goals_of.items():
@@ -101,7 +106,8 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
         first=dates[0] if dates else None,
         last=dates[-1] if dates else None,
         chapters=list(chapters.values()),
-        others=max(len([o for o in store.organisations() if o != name]), 0),
+        others=len(same),
+        kind=kind,
     )
     report.profile = profile.profile(store.found_in(name, "figures"), store.found_in(name, "entities", label="GPE"))
     report.summary = _summary(report)
@@ -341,7 +347,7 @@ def _summary(report: ImpactReport) -> list[SummaryPoint]:
     passages first: extractive, so every sentence is the organisation's own."""
     points = []
     for chapter in sorted(report.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.count, c.id)):
-        sentence = next((s for e in chapter.evidence if (s := _key_sentence(e.text, report.organisation))), None)
+        sentence = next((s for e in chapter.evidence if (s := _key_sentence(e.text, report.organisation, report.kind))), None)
         if sentence:
             reviewed = any(e.reviewed for e in chapter.evidence if sentence in e.text)
             points.append(SummaryPoint(sentence, chapter.id, chapter.title, reviewed))
@@ -350,12 +356,12 @@ def _summary(report: ImpactReport) -> list[SummaryPoint]:
     return points
 
 
-def _key_sentence(text: str, organisation: str) -> str | None:
+def _key_sentence(text: str, organisation: str, kind: str | None = None) -> str | None:
     """The first sentence that stands on its own (names the organisation, leans on no sentence
     before it; :func:`pipeline.report.sentences.stands_alone`) with a number in it, else the
     first that stands on its own; none from a quotation."""
     found = [s for s in sentences.split_sentences(text) if 8 <= len(s.split()) <= 60 and s.endswith((".", "!", "?"))]
-    found = [s for s in found if sentences.stands_alone(s, organisation) and not any(mark in s for mark in "“”\"")]  # no quotation: quotes are printed once
+    found = [s for s in found if sentences.stands_alone(s, organisation, kind) and not any(mark in s for mark in "“”\"")]  # no quotation: quotes are printed once
     return next((s for s in found if re.search(r"\d", s)), found[0] if found else None)
 
 

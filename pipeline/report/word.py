@@ -53,13 +53,13 @@ def render_docx(report: ImpactReport) -> bytes:
             document.add_paragraph(person.described + (" (quoted)" if person.quoted else ""), style="List Bullet")
     if report.without_evidence:
         document.add_heading(model.WITHOUT, level=1)
-        document.add_paragraph(f"No published passage by {report.organisation} is shown under these goals yet. Each says what evidence would count.")
+        document.add_paragraph(f"No published passage by {report.organisation} is shown under these goals yet. Each says what evidence would count. {report.peer_note}")
         for chapter in report.without_evidence:
             paragraph = document.add_paragraph(style="List Bullet")
             paragraph.add_run(chapter.heading + ". ").bold = True
             paragraph.add_run(chapter.description + (" " + model.touched(chapter) if chapter.count else ""))
             if report.others:
-                paragraph.add_run(" " + model.peers(chapter, report.others)).bold = True
+                paragraph.add_run(" " + model.peers(chapter, report.others, report.kind)).bold = True
     if report.sources:
         document.add_heading(model.SOURCE_LIST, level=1)
         for item in report.sources:

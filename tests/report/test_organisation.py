@@ -21,7 +21,7 @@ from pipeline.report import model, organisation, sentences
 from pipeline.report.word import render_docx
 from pipeline.review.queue import ReviewQueue
 from pipeline.taxonomy import load_taxonomy
-from tests.report.conftest import LOCAL_ORG, PROFILE_ORG, REPORT
+from tests.report.conftest import LOCAL_ORG, PROFILE_ORG, REPORT, seed_profile
 
 runner = CliRunner()
 PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$|\|\s*-{3}", re.MULTILINE)
@@ -110,8 +110,9 @@ def test_draft_has_the_impact_report_shape(report_db: str):
     assert set(chapter) == {3, 4, 6}  # the heading alone gave goal 11 nothing, the boilerplate goal 14 nothing
     assert all(e.text != "Positive destinations post 16+" and "available from" not in e.text for c in report.chapters for e in c.evidence)
     five = next(c for c in report.chapters if c.id == 5)
-    assert report.others == 1 and five.peers == 1  # Example NHS Trust has evidence for goal 5 (p1)
-    assert "1 of the 1 other organisation in the database has evidence for this goal." in organisation.render(report, "md")
+    # Example NHS Trust has evidence for goal 5 (p1), but a company is not compared with an NHS trust
+    assert report.kind == "company" and report.others == 0 and five.peers == 0
+    assert "No other company is in the database, so there are no peers of the same kind to compare with." in organisation.render(report, "md")
     assert five.count == 1 and not five.evidence and five in report.without_evidence  # shown once, under goal 3: no empty section
     assert chapter[3].description.startswith("Routes into further education")
     assert ("more than 750", "Apprentices in learning (2021/22)") in [(f.text, f.counted) for f in chapter[3].figures]
@@ -150,10 +151,20 @@ def test_at_a_glance_counts_what_the_sections_show(report_db: str):
         ("Cadent Gas Ltd", "In 2022 the Foundation awarded £250,000 to advice services working in the West Midlands alone.", False),
         ("Cadent Gas Ltd", "The full Cadent Levelling Up Impact Report is available from the Purpose Coalition website.", False),
         ("Sodexo", "Trained student tutors give small-group maths tuition, and the University runs reading programmes.", False),
+        # "the University" names a university only: an NHS trust with University in its name is not one
+        ("Nottingham University Hospitals NHS Trust", "More than 1,200 tablets were lent to patients through the University since 2020.", False),
+        ("Nottingham University Hospitals NHS Trust", "More than 1,200 tablets were lent to patients through the Trust since 2020.", True),
+        ("University of Derby", "The University runs a foundation year with guaranteed progression to a degree for local students.", True),
     ],
 )
 def test_a_summary_sentence_stands_on_its_own(org: str, sentence: str, alone: bool):
     assert sentences.stands_alone(sentence, org) is alone
+
+
+def test_the_university_is_named_by_a_university_of_any_name():
+    sentence = "The University runs a foundation year with guaranteed progression to a degree for local students."
+    assert sentences.stands_alone(sentence, "Cardiff Met", kind="university")  # declared a university by its source
+    assert not sentences.stands_alone(sentence, "Cardiff Met", kind="company")
 
 
 @pytest.mark.parametrize(
@@ -456,3 +467,37 @@ def test_sample_corpus_sodexo_chief_executive_is_quoted_once_whole(sample_db: st
     for fmt, text in _all_text(report):
         visible = _visible(fmt, text)
         assert visible.count("We have made good progress on gender") == 1 and visible.count("We serve every kind of community") == 1, fmt
+
+
+def test_what_more_could_be_done_compares_with_peers_of_the_same_kind_only(report_db: str):
+    store = Store.open(report_db)
+    seed_profile(store)  # Riverside NHS Trust: evidence for goals 3, 5 and 6
+    report = organisation.build(store, load_taxonomy("levelling-up"), "Example NHS Trust")
+    for fmt, text in _all_text(report):
+        visible = _visible(fmt, text)
+        # Northern Widgets, a company, has evidence for goals 4 and 6: never counted for an NHS trust
+        assert "other organisations in the database" not in visible and "Northern Widgets" not in visible, fmt
+        assert "The 1 other NHS organisation in the database has no evidence for this goal." in visible, fmt
+    chapters = {c.id: c for c in report.chapters}
+    assert report.kind == "nhs" and report.others == 1
+    assert (chapters[6].peers, chapters[6].peer_names) == (1, ["Riverside NHS Trust"]) and chapters[4].peers == 0
+    assert model.peers(chapters[6], report.others, report.kind) == "The 1 other NHS organisation in the database has evidence for this goal: Riverside NHS Trust."
+
+
+def test_peers_are_named_up_to_three_then_counted():
+    chapter = model.GoalChapter(6, "Fair career progression", "", [], peers=5, peer_names=["A", "B", "C", "D", "E"])
+    assert model.peers(chapter, 7, "university") == "5 of the 7 other universities in the database have evidence for this goal: A, B, C and 2 more."
+    assert model.peers(chapter, 0, "university") == ""
+    none = model.GoalChapter(6, "Fair career progression", "", [])
+    assert model.peers(none, 7, "company") == "None of the 7 other companies in the database has evidence for this goal."
+
+
+@pytest.mark.slow
+def test_sample_corpus_peers_are_of_the_same_kind(sample_db: str):
+    store = Store.open(sample_db)
+    university = organisation.build(store, load_taxonomy("levelling-up"), "Sheffield Hallam University")
+    assert (university.kind, university.others) == ("university", 1)  # the University of Derby, not 11 organisations of every kind
+    assert {name for c in university.without_evidence for name in c.peer_names} <= {"University of Derby"}
+    council = organisation.build(store, load_taxonomy("levelling-up"), "Barnsley")
+    assert council.others == 0 and "No other council is in the database" in organisation.render(council, "md")
+    assert all(not model.peers(c, council.others, council.kind) for c in council.without_evidence)
