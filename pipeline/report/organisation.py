@@ -39,7 +39,6 @@ HEADING_WORDS = 10  # a line of at most this many words with no full stop can be
 QUOTE_MARKS = "“”\"‘’"
 
 
-
 class Cut(NamedTuple):
     """Words of a passage the foreword prints: where they stand in its text, and whose they are."""
 
