@@ -139,3 +139,16 @@ def test_the_kind_of_organisation_is_a_facet_and_gaps_compare_peers_of_one_kind(
     assert re.search(r"Example NHS Trust</a></th><td>nhs</td><td><a href=\"/goals/7\">7 · [^<]+</a></td><td>3 of 3</td>", gaps_table)
     assert "Delta University</a></th>" not in gaps_table  # no other university to compare it with
     assert reviewer.get("/evidence?organisation_kind=robot").status_code == 400
+
+
+def test_a_download_over_the_limit_is_a_400_that_says_how_to_narrow_it(reviewer: TestClient, monkeypatch: pytest.MonkeyPatch):
+    from pipeline.review import explorer
+
+    monkeypatch.setattr(explorer, "MAX_DOWNLOAD", 2)
+    response = reviewer.get("/evidence.csv")
+    assert response.status_code == 400 and "narrow the filters" in response.text
+    assert reviewer.get("/evidence.csv?goal=3").status_code == 200  # two rows: within the limit
+
+
+def test_a_reviewer_gets_a_link_to_each_passage_s_review_page(reviewer: TestClient):
+    assert 'href="/item/p0">review it</a>' in reviewer.get("/evidence").text
