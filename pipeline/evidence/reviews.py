@@ -16,6 +16,7 @@ from pipeline.evidence.base import StoreBase, store_error
 from pipeline.evidence.standing import (
     DECIDING,
     LABELLING_DECISIONS,
+    of_passages,
     refresh,
     standing_decisions,
     standing_reviews,
@@ -337,9 +338,8 @@ class ReviewStore(StoreBase):
     def passage_reviews(self, taxonomy: str, passage_id: str) -> list[dict[str, Any]]:
         """The standing review rows of one passage, oldest first."""
         r = schema.reviews
-        return self._dicts(
-            select(r).where(r.c.taxonomy == taxonomy, r.c.passage_id == passage_id, r.c.stands.is_(True)).order_by(r.c.created_at, r.c.id)
-        )
+        rows = self._dicts(select(r).where(*of_passages([passage_id])).order_by(r.c.created_at, r.c.id))
+        return [row for row in rows if row["taxonomy"] == taxonomy]
 
     def review(self, review_id: int) -> dict[str, Any] | None:
         rows = self._dicts(select(schema.reviews).where(schema.reviews.c.id == review_id))
