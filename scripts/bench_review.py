@@ -194,6 +194,15 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """Processor time the process has used so far (user + system, Linux); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def login_burst(base: str, store: Store, pid: int, size: int) -> dict[str, float | int | None]:
     """``size`` wrong passwords for one account, released at once, while reviewer0 loads /queue
     from a process of its own (so the burst's client threads do not slow the timing down)."""
@@ -219,12 +228,14 @@ def login_burst(base: str, store: Store, pid: int, size: int) -> dict[str, float
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(size)]
     for thread in threads:
         thread.start()
+    cpu_before = cpu_seconds(pid)
     start_line.wait()
     go.set()
     started = time.perf_counter()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
+    cpu_after = cpu_seconds(pid)
     stop.set()
     queue_ms: list[float] = timings.get(timeout=120)
     watcher.join(timeout=30)
@@ -232,7 +243,8 @@ def login_burst(base: str, store: Store, pid: int, size: int) -> dict[str, float
         client.close()
     return {
         "attempts": size, "checked": statuses.count(401), "limited": statuses.count(429), "other": size - statuses.count(401) - statuses.count(429),
-        "seconds": round(seconds, 2), "peak_rss_mb_before": before, "peak_rss_mb": peak_rss_mb(pid), "queue_during": percentiles(queue_ms) if queue_ms else None,
+        "seconds": round(seconds, 2), "server_cpu_s": round(cpu_after - cpu_before, 2) if cpu_before is not None and cpu_after is not None else None,
+        "peak_rss_mb_before": before, "peak_rss_mb": peak_rss_mb(pid), "queue_during": percentiles(queue_ms) if queue_ms else None,
     }
 
 
@@ -332,7 +344,7 @@ def main() -> None:
                                f"{load['lost']} lost, {load['duplicated']} duplicated, {load['errors']} errors, {load['decisions_per_s']} decisions/s")
     during = burst["queue_during"] or {}
     Console(stderr=True).print(f"{burst['attempts']} wrong logins at once: {burst['checked']} checked, {burst['limited']} limited (429), {burst['other']} other, "
-                               f"{burst['seconds']} s; server peak RSS {burst['peak_rss_mb']} MB (before: {burst['peak_rss_mb_before']} MB); "
+                               f"{burst['seconds']} s, server processor time {burst['server_cpu_s']} s (the /queue loads included); server peak RSS {burst['peak_rss_mb']} MB (before: {burst['peak_rss_mb_before']} MB); "
                                f"/queue meanwhile p50 {during.get('p50_ms')} ms, p95 {during.get('p95_ms')} ms")
     print(json.dumps({"reviews": args.reviews, "passages": passages, "latency": times, "concurrent": load, "login_burst": burst}))
 
