@@ -16,7 +16,12 @@ Prints a table and one JSON line.
 
     python scripts/bench_review.py                       # 2,000 reviews: about a minute
     python scripts/bench_review.py --reviews 100000      # the full run: about 2 minutes to load
+    python scripts/bench_review.py --reviews 100000 --cache /tmp/bench-100k.db   # loads once, reuses after
     python scripts/bench_review.py --reviews 100000 --db postgresql://user:pw@127.0.0.1:5433/empty
+
+For PostgreSQL, start a throw-away server the way tests/postgres.py does (``PostgresServer``:
+initdb and pg_ctl on a free loopback port, as the postgres user when run as root), make an empty
+database (``new_database()``) and pass its URL with ``--db``; run it all under ``nice``.
 """
 
 from __future__ import annotations
