@@ -68,12 +68,15 @@ class StoreBase:
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        """A write transaction; once it has committed, a change to the explorer's index is
-        announced (``evidence_index.announce``), so explorers reload their snapshot."""
+        """A write transaction; before it commits, the explorer's index rows of the passages it
+        touched are recomputed, and once it has committed the change is announced
+        (``evidence_index.announce``), so explorers reload their snapshot."""
         with self.engine.begin() as connection:
             info = connection.info  # the driver connection's: still there once this one is closed
             info.pop(evidence_index.CHANGED, None)  # left by a transaction that rolled back
+            info.pop(evidence_index.PENDING, None)
             yield connection
+            evidence_index.flush(connection)  # the index rows of every passage this transaction touched, once
         if info.pop(evidence_index.CHANGED, False):
             with self.engine.begin() as connection:
                 evidence_index.announce(connection)

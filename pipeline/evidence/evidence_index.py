@@ -22,11 +22,27 @@ from pipeline.evidence import schema
 
 SOURCES = ("model", "review", "disputed")
 CHANGED = "evidence_index_changed"  # set in a connection's info by a refresh; announced after commit
+PENDING = "evidence_index_pending"  # passage ids to recompute before the transaction commits
 _CHUNK = 500  # passages per refresh statement
 
 
 def refresh(connection: Connection, passage_ids: Iterable[str]) -> None:
-    """Recompute the index rows of these passages (a passage that is gone just loses its rows)."""
+    """Mark these passages' index rows for recomputing when the transaction ends (``flush``, from
+    the store's write transactions): a document saved, extracted and tagged in one transaction is
+    worked out once, not three times."""
+    connection.info.setdefault(PENDING, {}).update(dict.fromkeys(passage_ids))
+    connection.info[CHANGED] = True
+
+
+def flush(connection: Connection) -> None:
+    """Recompute the rows of the passages marked in this transaction."""
+    pending = connection.info.pop(PENDING, None)
+    if pending:
+        recompute(connection, list(pending))
+
+
+def recompute(connection: Connection, passage_ids: Iterable[str]) -> None:
+    """Recompute the index rows of these passages now (a passage that is gone just loses its rows)."""
     ids = list(dict.fromkeys(passage_ids))
     ix = schema.evidence_index
     connection.info[CHANGED] = True
@@ -43,7 +59,7 @@ def refresh_all(connection: Connection) -> int:
     p = schema.passages
     connection.execute(delete(schema.evidence_index))
     ids = list(connection.execute(select(p.c.id).order_by(p.c.id)).scalars())
-    refresh(connection, ids)
+    recompute(connection, ids)
     return int(connection.execute(select(func.count()).select_from(schema.evidence_index)).scalar() or 0)
 
 
