@@ -93,15 +93,15 @@ def _foreword(store: Store, organisation: str) -> list[QuoteItem]:
     gives a senior role at this organisation (chief executive, vice-chancellor, director, head of
     ...), never the coalition's or a partner's."""
     found: list[QuoteItem] = []
-    by_passage = _by_passage(store.quotes_of(organisation))
-    for rows in by_passage.values():
-        for row in _whole_quotes(rows):
-            role, own = str(row.get("role") or ""), str(row.get("organisation") or "")
-            if row["speaker"] and LEADER.search(role) and own.lower() == organisation.lower():
-                if found and found[-1].speaker == row["speaker"]:  # one leader's words in a row: one quote
-                    found[-1] = QuoteItem(f"{found[-1].text} {row['text']}", row["speaker"], found[-1].title, role, own)
-                else:
-                    found.append(QuoteItem(row["text"], row["speaker"], row.get("title"), role, own))
+    rows = store.quotes_of(organisation)  # in reading order: document, passage, position
+    reading = {pid: ("", index) for index, pid in enumerate(dict.fromkeys(row["passage_id"] for row in rows))}
+    for row in _whole_quotes(rows, reading):
+        role, own = str(row.get("role") or ""), str(row.get("organisation") or "")
+        if row["speaker"] and LEADER.search(role) and own.lower() == organisation.lower():
+            if found and found[-1].speaker == row["speaker"]:  # one leader's words in a row: one quote
+                found[-1] = QuoteItem(f"{found[-1].text} {row['text']}", row["speaker"], found[-1].title, role, own)
+            else:
+                found.append(QuoteItem(row["text"], row["speaker"], row.get("title"), role, own))
     found.sort(key=lambda q: not TOP.search(q.role or ""))  # the chief executive first (a stable sort keeps reading order)
     return found[:FOREWORD_QUOTES]
 
@@ -186,7 +186,11 @@ def _attach_figures_and_quotes(store: Store, chapters: Any, organisation: str) -
     the text ties the figure to it), each once in the report; quotes with a speaker, each once."""
     shown = [e.passage_id for c in chapters for e in c.evidence]
     figures = _by_passage(store.figures(shown))
-    quotes = _by_passage(store.quotes(shown))
+    reading = {pid: (str(row.get("url") or ""), int(row.get("ordinal") or 0)) for pid, row in store.passages_with_documents(shown).items()}
+    quotes: dict[str, list[dict[str, Any]]] = {}
+    for whole in _whole_quotes(store.quotes(shown), reading):  # a quote over several passages: once, whole, in order
+        for pid in whole["passages"]:
+            quotes.setdefault(pid, []).append(whole)
     seen_figures: set[tuple[str, str]] = set()
     seen_quotes: set[str] = set()
     for chapter in chapters:
@@ -198,25 +202,34 @@ def _attach_figures_and_quotes(store: Store, chapters: Any, organisation: str) -
                 if key not in seen_figures:
                     seen_figures.add(key)
                     chapter.figures.append(figure)
-            for row in _whole_quotes(quotes.get(evidence.passage_id, [])):
+            for row in quotes.get(evidence.passage_id, []):
                 if row["speaker"] and row["text"] not in seen_quotes:
                     seen_quotes.add(row["text"])
                     chapter.quotes.append(QuoteItem(row["text"], row["speaker"], row.get("title"), row.get("role"), row.get("organisation")))
 
 
-def _whole_quotes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A passage's quotes with the parts of one quote joined in order (“A,” she said. “B.” is one
-    quote of two parts: the report shows it once, whole, first part first)."""
+def _whole_quotes(rows: list[dict[str, Any]], reading: dict[str, tuple[str, int]] | None = None) -> list[dict[str, Any]]:
+    """Quotes with the parts of one quote joined in order (“A,” she said. “B.” is one quote of two
+    parts: the report shows it once, whole, first part first). With ``reading`` (passage id ->
+    its document and place in it) the parts are joined across the passages of a document too, a
+    quote running over several paragraphs; each whole quote lists the ``passages`` it covers."""
+
+    def place(row: dict[str, Any]) -> tuple[str, int, int, int]:
+        document, ordinal = reading.get(str(row.get("passage_id")), ("", 0)) if reading else ("", 0)
+        return document, ordinal, int(row["start"]), int(row.get("part") or 1)
+
     whole: list[dict[str, Any]] = []
-    for row in sorted(rows, key=lambda r: r["start"]):
+    for row in sorted(rows, key=place):
         previous = whole[-1] if whole else None
-        if previous is not None and (row.get("part") or 1) > 1 and row["speaker"] and row["speaker"] == previous["speaker"]:
+        same_passage = previous is not None and previous.get("passage_id") == row.get("passage_id")
+        continues = previous is not None and (same_passage or (reading is not None and place(previous)[0] == place(row)[0]))
+        if previous is not None and continues and (row.get("part") or 1) > 1 and row["speaker"] and row["speaker"] == previous["speaker"]:
             first = str(previous["text"])
             if first.endswith(",") and row["text"][:1].isupper():  # “A,” she said. “B.”: A. B.
                 first = first[:-1] + "."
-            whole[-1] = {**previous, "text": f"{first} {row['text']}"}
+            whole[-1] = {**previous, "text": f"{first} {row['text']}", "passages": list(dict.fromkeys([*previous["passages"], row.get("passage_id")]))}
         else:
-            whole.append(row)
+            whole.append({**row, "passages": [row.get("passage_id")]})
     return whole
 
 

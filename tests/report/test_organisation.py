@@ -364,3 +364,33 @@ def test_report_all_writes_a_draft_per_organisation_and_an_index(report_db: str,
     assert markdown.exit_code == 0 and "[Northern Widgets](<northern-widgets.md>)" in (tmp_path / "md" / "index.md").read_text(encoding="utf-8")
     refused = runner.invoke(app, ["report", "--db", report_db, "--all", "--org", "Northern Widgets"])
     assert refused.exit_code == 2 and "leave out --org" in refused.stderr
+
+
+def test_report_shows_a_quote_over_two_passages_once_whole_and_in_order(tmp_path: Path):
+    """The second paragraph of a quote is the stronger evidence, so its passage comes first in the
+    chapter: the report still shows the quote once, its first paragraph first."""
+    from pipeline.records import Document, Extraction, Passage, Quote, Suggestion
+
+    texts = [
+        "Jo Bloggs, chief executive of Acme Homes, said: “We are proud of every apprentice who joins us here.",
+        "“It is only the start of what we will do for young people in the town.”",
+    ]
+    store = Store.open(f"sqlite:///{tmp_path / 'evidence.db'}")
+    passages = [Passage(id=f"q{i}", document_id="dq", ordinal=i, text=t, start=0, end=len(t)) for i, t in enumerate(texts)]
+    quotes = [
+        Quote("q0", "We are proud of every apprentice who joins us here.", 48, 100, "Jo Bloggs", None, "chief executive", "Acme Homes", 1),
+        Quote("q1", "It is only the start of what we will do for young people in the town.", 1, 71, "Jo Bloggs", None, "chief executive", "Acme Homes", 2),
+    ]
+    with store.transaction() as tx:
+        tx.save_document(Document(id="dq", url="https://acme.example/news", kind="html", text="\n\n".join(texts), content_hash="hq"), passages, organisation="Acme Homes")
+        tx.save_extractions([Extraction(passage_id=q.passage_id, model="test", quotes=[q]) for q in quotes])
+        tx.save_suggestions(
+            [Suggestion(passage_id=f"q{i}", taxonomy="levelling-up", goal=3, score=score, predicted=True, model="m") for i, score in ((0, 0.6), (1, 0.9))]
+        )
+    report = organisation.build(store, load_taxonomy("levelling-up"), "Acme Homes")
+    chapter = next(c for c in report.chapters if c.id == 3)
+    assert [e.passage_id for e in chapter.evidence] == ["q1", "q0"]
+    assert [q.text for q in chapter.quotes] == [
+        "We are proud of every apprentice who joins us here. It is only the start of what we will do for young people in the town."
+    ]
+    assert [q.text for q in report.foreword] == [chapter.quotes[0].text]
