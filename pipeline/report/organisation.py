@@ -97,13 +97,20 @@ def _foreword(store: Store, organisation: str) -> list[QuoteItem]:
     reading = {pid: ("", index) for index, pid in enumerate(dict.fromkeys(row["passage_id"] for row in rows))}
     for row in _whole_quotes(rows, reading):
         role, own = str(row.get("role") or ""), str(row.get("organisation") or "")
-        if row["speaker"] and LEADER.search(role) and own.lower() == organisation.lower():
+        if row["speaker"] and LEADER.search(role) and _same_organisation(own, organisation):
             if found and found[-1].speaker == row["speaker"]:  # one leader's words in a row: one quote
                 found[-1] = QuoteItem(f"{found[-1].text} {row['text']}", row["speaker"], found[-1].title, role, own)
             else:
                 found.append(QuoteItem(row["text"], row["speaker"], row.get("title"), role, own))
     found.sort(key=lambda q: not TOP.search(q.role or ""))  # the chief executive first (a stable sort keeps reading order)
     return found[:FOREWORD_QUOTES]
+
+
+def _same_organisation(named: str, organisation: str) -> bool:
+    """Whether a role's organisation is the report's: the same name, or its name followed by a
+    part or region ("Sodexo UK & Ireland" for Sodexo)."""
+    named, organisation = named.lower(), organisation.lower()
+    return named == organisation or named.startswith(organisation + " ")
 
 
 def _without_boilerplate(passages: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
