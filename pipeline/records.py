@@ -7,7 +7,7 @@ dataclasses of JSON-compatible values with ``to_dict``/``from_dict`` round trips
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args
 
 
 class Record:
@@ -158,11 +158,18 @@ class Extraction(Record):
         )
 
 
+# What kind of organisation a document is about (pipeline/evidence/organisation_kind.py): peers
+# are compared within a kind. "public body": police, fire services, government departments, agencies.
+OrganisationKind = Literal["nhs", "university", "council", "public body", "housing", "charity", "company"]
+ORGANISATION_KINDS: tuple[str, ...] = get_args(OrganisationKind)
+
+
 @dataclass(frozen=True)
 class Provenance(Record):
     """Where the nightly ingest found a document (all unknown for local files)."""
 
     source: str | None = None  # the sources.yaml entry
     organisation: str | None = None  # the organisation that source declares
+    organisation_kind: str | None = None  # its kind, where the source declares one (ORGANISATION_KINDS)
     simhash: str | None = None  # near-duplicate fingerprint of the text
     raw_sha256: str | None = None  # the raw response in the raw snapshot store

@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
+from pipeline.records import OrganisationKind
 
 
 class Source(BaseModel):
@@ -31,6 +32,7 @@ class Source(BaseModel):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     organisation: str = Field(min_length=1)
+    organisation_kind: OrganisationKind | None = None  # read from the name when not given
     kind: Literal["feed", "sitemap", "listing", "urls"]
     start_urls: list[str] = Field(min_length=1)
     allow: list[str] = []

@@ -77,6 +77,21 @@ class DocumentReads(StoreBase):
         statement = select(d.c.organisation).where(d.c.organisation.is_not(None)).distinct().order_by(d.c.organisation)
         return [row.organisation for row in self._read(statement)]
 
+    def organisation_kinds(self) -> dict[str, str]:
+        """Each organisation's kind (pipeline/evidence/organisation_kind.py): the kind most of its
+        documents have, so one odd document does not move it."""
+        d = schema.documents
+        statement = (
+            select(d.c.organisation, d.c.organisation_kind, func.count().label("n"))
+            .where(d.c.organisation.is_not(None), d.c.organisation_kind.is_not(None))
+            .group_by(d.c.organisation, d.c.organisation_kind)
+            .order_by(d.c.organisation, func.count().desc(), d.c.organisation_kind)
+        )
+        kinds: dict[str, str] = {}
+        for row in self._read(statement):
+            kinds.setdefault(row.organisation, row.organisation_kind)
+        return kinds
+
     def resolve_organisation(self, name: str, gazetteer: Gazetteer | None = None) -> str | None:
         """The stored organisation ``name`` stands for, or None: the name itself, the same name
         written differently ("the kings trust"), a known alias or former name in the gazetteer
@@ -152,14 +167,34 @@ class DocumentReads(StoreBase):
 
     def quotes_of(self, organisation: str) -> list[dict[str, Any]]:
         """Quote rows of every passage of ``organisation``'s documents, in reading order (document,
-        passage, position): a report's foreword picks its leaders' words from them."""
+        passage, position), each with its passage's ``document_id`` and ``ordinal``: a report's
+        foreword picks its leaders' words from them, and joins a quote that runs on into the
+        next passage."""
         q, p, d = schema.quotes, schema.passages, schema.documents
         statement = (
-            select(q)
+            select(q, p.c.document_id, p.c.ordinal)
             .join(p, p.c.id == q.c.passage_id)
             .join(d, d.c.id == p.c.document_id)
             .where(d.c.organisation == organisation)
             .order_by(d.c.date, d.c.id, p.c.ordinal, q.c.start, q.c.part, q.c.id)
+        )
+        return self._dicts(statement)
+
+    def found_in(self, organisation: str, table: str, *, label: str | None = None) -> list[dict[str, Any]]:
+        """Rows of ``table`` ("figures" or "entities", of one ``label`` if given) found in any
+        passage of ``organisation``'s documents, in reading order, each with its passage's
+        ``passage_text``, ``ordinal`` and ``page`` and its document's ``document_id``, ``url``, ``document_title``
+        and ``date``: what a report's profile of the organisation (its size, the places it names)
+        is read from, wherever in its documents it is said."""
+        found = {"figures": schema.figures, "entities": schema.entities}[table]
+        p, d = schema.passages, schema.documents
+        labelled = (found.c.label == label,) if label is not None and table == "entities" else ()
+        statement = (
+            select(found, p.c.text.label("passage_text"), p.c.ordinal, p.c.page, d.c.id.label("document_id"), d.c.url, d.c.title.label("document_title"), d.c.date)
+            .join(p, p.c.id == found.c.passage_id)
+            .join(d, d.c.id == p.c.document_id)
+            .where(d.c.organisation == organisation, *labelled)
+            .order_by(d.c.date, d.c.id, p.c.ordinal, found.c.start, found.c.id)
         )
         return self._dicts(statement)
 

@@ -51,6 +51,7 @@ documents = Table(
     Column("date", String(32)),
     Column("sitename", Text),
     Column("organisation", Text, index=True),
+    Column("organisation_kind", String(16), index=True),  # pipeline/evidence/organisation_kind.py
     Column("text", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("page_starts", JSON),

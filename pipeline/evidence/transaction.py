@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from pipeline.errors import StoreError
 from pipeline.evidence import schema
+from pipeline.evidence.organisation_kind import organisation_kind
 from pipeline.evidence.runs import mark_interrupted, this_host
 from pipeline.evidence.standing import drop_from_queue, refresh_queue
 from pipeline.ids import stable_id
@@ -85,7 +86,8 @@ class Transaction:
         (they hold their own copy of the text).
         """
         found = {k: v for k, v in (provenance or Provenance()).to_dict().items() if v is not None and k != "organisation"}
-        row = document.to_dict() | {"collected_at": now(), "run_id": run_id, "organisation": organisation} | found
+        kind = found.pop("organisation_kind", None) or organisation_kind(organisation, document.url)
+        row = document.to_dict() | {"collected_at": now(), "run_id": run_id, "organisation": organisation, "organisation_kind": kind} | found
         _upsert(self.connection, schema.documents, [row], ["id"])
         p = schema.passages
         keep = {passage.id for passage in passages}

@@ -34,6 +34,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "date": "publication date (ISO), when found",
         "sitename": "site name",
         "organisation": "the organisation the document is about",
+        "organisation_kind": "nhs, university, council, public body, housing, charity or company (sources.yaml, else read from the name)",
         "source": "the sources.yaml entry that found it (levelup ingest)",
         "also_at": "list of other URLs with the same or nearly the same text",
         "encoding_warning": "bytes invalid in the declared encoding were replaced (what, how many); empty when clean",

@@ -8,17 +8,19 @@ holds plain text only; each renderer escapes it for its own format.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, Protocol
 
-# The section headings every rendering shows, in order (goal chapters sit between EVIDENCE and
-# WITHOUT, one per goal with evidence).
+# The section headings every rendering shows, in order (goal chapters sit between PLACE, or
+# GLANCE where no figure or place qualifies, and STRENGTHS, one per goal with evidence).
 FOREWORD = "Foreword"
 SUMMARY = "Executive summary"
 HEADLINE = "Headline numbers"
 GLANCE = "Evidence at a glance"
+PLACE = "The organisation and its place"
 PEOPLE = "People named in the evidence"
 STRENGTHS = "Key strengths"
 WITHOUT = "What more could be done"
@@ -33,6 +35,7 @@ class Block:
 
     text: str = ""
     rows: tuple[tuple[str, ...], ...] = ()
+    note: bool = False  # the draft's own words about the passage ("Quoted in the foreword: ..."), not the source's
 
     @property
     def is_table(self) -> bool:
@@ -148,9 +151,26 @@ class SourceItem:
         return ", ".join(parts)
 
 
+def cite(number: int, page: int | None) -> str:
+    """"[1, page 3]": the source list's number, and the page where there is one."""
+    return f"[{number}{f', page {page}' if page else ''}]"
+
+
+class Cited(Protocol):
+    """What the source list numbers: a document's title, link, file name and date, and the
+    number it gets (evidence passages and the profile's facts alike)."""
+
+    source: str
+    link: str | None
+    file: str | None
+    date: str | None
+    number: int
+
+
 @dataclass
 class Evidence:
-    """One passage of evidence, shown once in the whole report."""
+    """One passage of evidence, shown once in the whole report; with the passages a quote runs on
+    into (``joined``, in source order after ``passage_id``) it is shown as one, so the quote is whole."""
 
     passage_id: str
     blocks: list[Block]
@@ -163,15 +183,22 @@ class Evidence:
     file: str | None = None  # a local file's name
     disputed: bool = False  # reviewers disagree and nobody has settled it: not reviewed
     number: int = 0  # its document's number in the source list
+    joined: tuple[str, ...] = ()  # the passages after it that a quote of it runs on into, in source order
+
+    @property
+    def passage_ids(self) -> tuple[str, ...]:
+        """Every passage shown here, in source order."""
+        return (self.passage_id, *self.joined)
 
     @property
     def text(self) -> str:
-        return "\n\n".join(b.text for b in self.blocks if not b.is_table)
+        """The source's words (no table, no note of the draft's own)."""
+        return "\n\n".join(b.text for b in self.blocks if not b.is_table and not b.note)
 
     @property
     def citation(self) -> str:
         """"[1, page 3]": the source list's number, and the page where there is one."""
-        return f"[{self.number}{f', page {self.page}' if self.page else ''}]"
+        return cite(self.number, self.page)
 
     @property
     def standing(self) -> str:
@@ -186,7 +213,8 @@ class GoalChapter:
     description: str
     includes: list[str]
     count: int = 0  # passages of evidence for the goal, shown here or under another goal
-    peers: int = 0  # other organisations in the database with evidence for the goal
+    peers: int = 0  # other organisations of the same kind in the database with evidence for the goal
+    peer_names: list[str] = field(default_factory=list)  # which, alphabetically
     evidence: list[Evidence] = field(default_factory=list)
     figures: list[FigureItem] = field(default_factory=list)
     quotes: list[QuoteItem] = field(default_factory=list)
@@ -198,12 +226,38 @@ class GoalChapter:
     @property
     def shown(self) -> int:
         """Passages of evidence shown in this goal's own section: what "at a glance" counts."""
-        return len(self.evidence)
+        return sum(len(e.passage_ids) for e in self.evidence)
 
     @property
     def elsewhere(self) -> int:
         """Passages of evidence for this goal shown under a goal they fit better."""
-        return max(self.count - len(self.evidence), 0)
+        return max(self.count - self.shown, 0)
+
+
+# What a line of "the organisation and its place" tells, in the order they are shown.
+STAFF, SERVES, SITES, PLACES = "Staff", "Serves", "Sites", "Places named"
+PROFILE_KINDS = (STAFF, SERVES, SITES, PLACES)
+
+
+@dataclass
+class ProfileFact:
+    """One line of "the organisation and its place": a headline figure of its size (``figure``:
+    its staff, the people it serves, its sites) or the places its documents name (``text``), with
+    the document that says so."""
+
+    kind: str  # one of PROFILE_KINDS
+    text: str  # "over 18,000 staff"; "Sheffield, South Yorkshire"
+    source: str  # the document's title, or its file name
+    link: str | None
+    file: str | None
+    date: str | None
+    page: int | None = None
+    number: int = 0  # its document's number in the source list
+    figure: FigureItem | None = None
+
+    @property
+    def citation(self) -> str:
+        return cite(self.number, self.page)
 
 
 @dataclass
@@ -223,13 +277,29 @@ class ImpactReport:
     first: str | None  # ISO date of the oldest document
     last: str | None
     chapters: list[GoalChapter]
-    others: int = 0  # other organisations in the database
+    others: int = 0  # other organisations of the same kind in the database (its peers)
     summary: list[SummaryPoint] = field(default_factory=list)
     headline: list[FigureItem] = field(default_factory=list)
     by_period: dict[str, int] = field(default_factory=dict)  # year -> passages of evidence
     people: list[PersonItem] = field(default_factory=list)
     sources: list[SourceItem] = field(default_factory=list)
     foreword: list[QuoteItem] = field(default_factory=list)  # the organisation's leaders' words, with their roles
+    profile: list[ProfileFact] = field(default_factory=list)  # the organisation and its place
+    kind: str | None = None  # what kind of organisation it is (pipeline/evidence/organisation_kind.py): peers share it
+
+    @property
+    def peer_note(self) -> str:
+        """What "what more could be done" compares with: the organisation's peers of its kind, or
+        that the database holds none (never all organisations of every kind)."""
+        if not self.others:
+            return f"No other {kind_noun(self.kind, 1)} is in the database, so there are no peers of the same kind to compare with."
+        return f"Each goal says which of its peers, the {plural_kind(self.others, self.kind)} in the database, report evidence for it."
+
+    @property
+    def place(self) -> list[tuple[str, list[ProfileFact]]]:
+        """The profile's lines grouped by what they tell (staff, serves, sites, places named), in
+        that order; empty when nothing qualifies (then the report has no such section)."""
+        return [(kind, facts) for kind in PROFILE_KINDS if (facts := [f for f in self.profile if f.kind == kind])]
 
     @property
     def with_evidence(self) -> list[GoalChapter]:
@@ -280,8 +350,13 @@ class ImpactReport:
     def numbers(self, chapter: GoalChapter) -> list[FigureItem]:
         """A goal's "In numbers": its figures less those its tables already show and any number
         the headline box or one of the goal's tables already prints, so no figure is printed twice."""
-        printed = {f.key for f in self.headline} | {f.key for f in chapter.figures if f.from_table}
+        printed = {f.key for f in self.headline} | {f.key for f in chapter.figures if f.from_table} | self.profile_keys
         return [f for f in chapter.figures if not f.from_table and f.key not in printed]
+
+    @property
+    def profile_keys(self) -> set[str]:
+        """The numbers "the organisation and its place" prints: never printed again."""
+        return {f.figure.key for f in self.profile if f.figure is not None}
 
     def section_headings(self) -> list[str]:
         """Every top-level heading, in order: what each rendering must show."""
@@ -289,6 +364,8 @@ class ImpactReport:
         if self.headline:
             headings.append(HEADLINE)
         headings.append(GLANCE)
+        if self.place:
+            headings.append(PLACE)
         headings += [c.heading for c in self.with_evidence]
         if self.strengths:
             headings.append(STRENGTHS)
@@ -308,11 +385,45 @@ def strength(chapter: GoalChapter) -> str:
     return plural(chapter.shown, "passage") + " of evidence" + (f", {reviewed} of them reviewed" if reviewed else "") + "."
 
 
-def peers(chapter: GoalChapter, others: int) -> str:
-    """What the other organisations in the database report for a goal this one has no section for."""
+# How a kind of organisation (pipeline/evidence/organisation_kind.py) reads in a sentence: one, several.
+KIND_NOUNS = {
+    "nhs": ("NHS organisation", "NHS organisations"),
+    "university": ("university", "universities"),
+    "council": ("council", "councils"),
+    "public body": ("public body", "public bodies"),
+    "housing": ("housing organisation", "housing organisations"),
+    "charity": ("charity", "charities"),
+    "company": ("company", "companies"),
+}
+PEERS_NAMED = 3  # peers named for a goal; more are counted
+
+
+def kind_noun(kind: str | None, count: int) -> str:
+    """ "university", "universities"; "organisation(s)" for an unknown kind."""
+    one, many = KIND_NOUNS.get(kind or "", ("organisation", "organisations"))
+    return one if count == 1 else many
+
+
+def plural_kind(count: int, kind: str | None) -> str:
+    """ "1 other university", "3 other NHS organisations"."""
+    return f"{count:,} other {kind_noun(kind, count)}"
+
+
+def peers(chapter: GoalChapter, others: int, kind: str | None = None) -> str:
+    """What the organisation's peers (the ``others`` of its ``kind`` in the database) report for a
+    goal this one has no section for: how many have evidence for it, and which."""
     if not others:
         return ""
-    return f"{chapter.peers} of the {plural(others, 'other organisation')} in the database {'has' if chapter.peers == 1 else 'have'} evidence for this goal."
+    among = plural_kind(others, kind) + " in the database"
+    if not chapter.peers:
+        return f"The {among} has no evidence for this goal." if others == 1 else f"None of the {among} has evidence for this goal."
+    text = f"The {among} has" if others == 1 else f"{chapter.peers} of the {among} {'has' if chapter.peers == 1 else 'have'}"
+    text += " evidence for this goal"
+    names = chapter.peer_names[:PEERS_NAMED]
+    if names:
+        rest = len(chapter.peer_names) - len(names)
+        text += ": " + _join(names + ([f"{rest} more"] if rest else []))
+    return text + "."
 
 
 def touched(chapter: GoalChapter) -> str:
@@ -337,9 +448,9 @@ def file_name(url: str) -> str:
     return PureWindowsPath(url).name if "\\" in url else PurePosixPath(url).name
 
 
-def number_sources(evidence: list[Evidence]) -> list[SourceItem]:
-    """The documents ``evidence`` (in report order) comes from, numbered in order of first
-    citation; each passage gets its document's number."""
+def number_sources(evidence: Sequence[Cited]) -> list[SourceItem]:
+    """The documents ``evidence`` (in report order: the profile's facts, then the passages) comes
+    from, numbered in order of first citation; each item gets its document's number."""
     numbers: dict[tuple[str, str | None, str | None, str | None], int] = {}
     for item in evidence:
         key = (item.source, item.link, item.file, item.date)

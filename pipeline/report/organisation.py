@@ -15,15 +15,16 @@ import re
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipeline.errors import InputError
+from pipeline.evidence.organisation_kind import organisation_kind
 from pipeline.evidence.store import Store
 from pipeline.extract.people import confirmed_people
-from pipeline.report import model, sentences
-from pipeline.report.model import Evidence, FigureItem, GoalChapter, ImpactReport, QuoteItem, SummaryPoint
+from pipeline.report import model, profile, sentences
+from pipeline.report.model import Block, Evidence, FigureItem, GoalChapter, ImpactReport, QuoteItem, SummaryPoint
 from pipeline.report.summary import UNATTRIBUTED, evidence_links
 from pipeline.taxonomy import Taxonomy
 
@@ -35,16 +36,34 @@ FOREWORD_QUOTES = 3  # leaders' quotes in the foreword
 LEADER = re.compile(r"\b(?:chief|vice[- ]chancellor|chair|director|president|principal|head\s+of|leader|managing|cabinet|officer|board)\b", re.IGNORECASE)
 TOP = re.compile(r"\b(?:chief\s+executive|ceo|vice[- ]chancellor|managing\s+director|chair|president|principal|leader\s+of)\b", re.IGNORECASE)
 HEADING_WORDS = 10  # a line of at most this many words with no full stop can be a heading
+QUOTE_MARKS = "“”\"‘’"
+
+
+class Cut(NamedTuple):
+    """Words of a passage the foreword prints: where they stand in its text, and whose they are."""
+
+    start: int
+    end: int
+    speaker: str
+    attribution: str
+
+
+Spans = dict[str, list[Cut]]  # passage id -> the foreword's words in its text
 
 
 def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | None = None) -> ImpactReport:
     name = _match_organisation(store, organisation)
     links = evidence_links(store, taxonomy)
-    others = links[(links["organisation"] != name) & (links["organisation"] != UNATTRIBUTED)]
-    peers = {int(goal): n for goal, n in others.groupby("goal")["organisation"].nunique().items()}
+    kinds = store.organisation_kinds()
+    kind = kinds.get(name) or organisation_kind(name)
+    same = sorted(o for o in store.organisations() if o != name and (kinds.get(o) or organisation_kind(o)) == kind)  # its peers
+    others = links[links["organisation"].isin(same) & (links["organisation"] != UNATTRIBUTED)]
+    peers = {int(goal): sorted(set(group)) for goal, group in others.groupby("goal")["organisation"]}
     links = links[links["organisation"] == name]
-    passages = store.report_passages(sorted(set(links["passage_id"])))
-    passages = {pid: p for pid, p in _without_boilerplate(passages).items() if not _is_heading(p, taxonomy)}
+    quoted = store.quotes_of(name)
+    foreword, in_foreword = _foreword_quotes(quoted, name)
+    stored = store.report_passages(sorted(set(links["passage_id"])))
+    passages = {pid: p for pid, p in _without_boilerplate(stored).items() if not _is_heading(p, taxonomy)}
     scores = store.scores(list(passages), taxonomy.name)
     disputed = store.disputed_passages(taxonomy.name, list(passages))
     goals_of: dict[str, dict[int, bool]] = defaultdict(dict)  # passage -> goal -> reviewed
@@ -54,18 +73,28 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
 
     chapters = {g.id: GoalChapter(g.id, g.title, g.description, list(g.includes)) for g in taxonomy.goals}
     for goal_id, chapter in chapters.items():
-        chapter.peers = peers.get(goal_id, 0)
+        chapter.peer_names = peers.get(goal_id, [])
+        chapter.peers = len(chapter.peer_names)
     assigned: dict[int, list[Evidence]] = defaultdict(list)
+    best: dict[str, int] = {}
     for pid, goals in goals_of.items():
         for goal in goals:
             chapters[goal].count += 1
-        best = max(goals, key=lambda g: (goals[g], scores.get((pid, g), 0.0), -g))
-        assigned[best].append(_evidence(passages[pid], goals[best], scores.get((pid, best), 0.0), pid in disputed))
+        best[pid] = max(goals, key=lambda g: (goals[g], scores.get((pid, g), 0.0), -g))
+    runs = _quote_runs(quoted)
+    units = list(dict.fromkeys(runs.get(pid, (pid,)) for pid in goals_of))  # a quote running over passages: shown as one, in source order
+    missing = [pid for unit in units for pid in unit if pid not in passages]
+    passages |= _without_boilerplate(store.report_passages(missing)) if missing else {}
+    for unit in units:
+        lead = max((pid for pid in unit if pid in goals_of), key=lambda pid: (goals_of[pid][best[pid]], scores.get((pid, best[pid]), 0.0), pid))
+        goal = best[lead]
+        parts = [passages[pid] for pid in unit if pid in passages]
+        assigned[goal].append(_evidence(parts, goals_of[lead][goal], scores.get((lead, goal), 0.0), lead in disputed, in_foreword))
     for goal, evidence in assigned.items():
         evidence.sort(key=lambda e: (not e.reviewed, -e.score, e.date or "", e.passage_id))
         chapters[goal].evidence = evidence[:STRONGEST]
 
-    _attach_figures_and_quotes(store, chapters.values(), name)
+    _attach_figures_and_quotes(store, chapters.values(), name, foreword)
     documents = store.documents_of(name)
     dates = sorted(r["date"][:10] for r in documents if r["date"])
     report = ImpactReport(
@@ -76,34 +105,48 @@ def build(store: Store, taxonomy: Taxonomy, organisation: str, *, today: date | 
         first=dates[0] if dates else None,
         last=dates[-1] if dates else None,
         chapters=list(chapters.values()),
-        others=max(len([o for o in store.organisations() if o != name]), 0),
+        others=len(same),
+        kind=kind,
     )
+    report.profile = profile.profile(store.found_in(name, "figures"), store.found_in(name, "entities", label="GPE"))
     report.summary = _summary(report)
     report.headline = _headline(report)
     years = [str(passages[pid]["date"])[:4] for pid in goals_of if passages[pid].get("date")]
     report.by_period = {year: years.count(year) for year in sorted(set(years))}
-    report.people = _people(store, [e.passage_id for c in report.chapters for e in c.evidence])
-    report.foreword = _foreword(store, name)
-    report.sources = model.number_sources([e for c in report.with_evidence for e in c.evidence])
+    report.people = _people(store, [pid for c in report.chapters for e in c.evidence for pid in e.passage_ids])
+    report.foreword = foreword
+    report.sources = model.number_sources([*report.profile, *(e for c in report.with_evidence for e in c.evidence)])
     return report
 
 
 def _foreword(store: Store, organisation: str) -> list[QuoteItem]:
-    """The organisation's leaders' words, whole and in reading order: quotes whose speaker the text
-    gives a senior role at this organisation (chief executive, vice-chancellor, director, head of
-    ...), never the coalition's or a partner's."""
-    found: list[QuoteItem] = []
-    rows = store.quotes_of(organisation)  # in reading order: document, passage, position
-    reading = {pid: ("", index) for index, pid in enumerate(dict.fromkeys(row["passage_id"] for row in rows))}
-    for row in _whole_quotes(rows, reading):
-        role, own = str(row.get("role") or ""), str(row.get("organisation") or "")
-        if row["speaker"] and LEADER.search(role) and _same_organisation(own, organisation):
-            if found and found[-1].speaker == row["speaker"]:  # one leader's words in a row: one quote
-                found[-1] = QuoteItem(f"{found[-1].text} {row['text']}", row["speaker"], found[-1].title, role, own)
-            else:
-                found.append(QuoteItem(row["text"], row["speaker"], row.get("title"), role, own))
-    found.sort(key=lambda q: not TOP.search(q.role or ""))  # the chief executive first (a stable sort keeps reading order)
-    return found[:FOREWORD_QUOTES]
+    """The organisation's leaders' words (:func:`_foreword_quotes`)."""
+    return _foreword_quotes(store.quotes_of(organisation), organisation)[0]
+
+
+def _foreword_quotes(rows: list[dict[str, Any]], organisation: str) -> tuple[list[QuoteItem], Spans]:
+    """The organisation's leaders' words, whole and in reading order, from its quote rows (as
+    :meth:`pipeline.evidence.store.Store.quotes_of` gives them), and where in which passages they
+    stand (so a goal section does not print them again). A leader is a speaker the text gives a
+    senior role at this organisation, never the coalition's or a partner's: its top leaders (chief
+    executive, vice-chancellor, chair ...) where any is quoted, else its directors and heads."""
+    found: list[tuple[QuoteItem, list[tuple[str, int, int]]]] = []
+    for passage_rows in _by_passage(rows).values():
+        for row in _whole_quotes(passage_rows):
+            role, own = str(row.get("role") or ""), str(row.get("organisation") or "")
+            if row["speaker"] and LEADER.search(role) and _same_organisation(own, organisation):
+                if found and found[-1][0].speaker == row["speaker"]:  # one leader's words in a row: one quote
+                    last, before = found[-1]
+                    found[-1] = (QuoteItem(f"{last.text} {row['text']}", row["speaker"], last.title, role, own), before + row["spans"])
+                else:
+                    found.append((QuoteItem(row["text"], row["speaker"], row.get("title"), role, own), list(row["spans"])))
+    top = [item for item in found if TOP.search(item[0].role or "")]
+    chosen = (top or found)[:FOREWORD_QUOTES]
+    cuts: Spans = defaultdict(list)
+    for quote, where in chosen:
+        for pid, start, end in where:
+            cuts[pid].append(Cut(start, end, quote.speaker, quote.attribution))
+    return [quote for quote, _where in chosen], dict(cuts)
 
 
 def _same_organisation(named: str, organisation: str) -> bool:
@@ -111,6 +154,30 @@ def _same_organisation(named: str, organisation: str) -> bool:
     part or region ("Sodexo UK & Ireland" for Sodexo)."""
     named, organisation = named.lower(), organisation.lower()
     return named == organisation or named.startswith(organisation + " ")
+
+
+def _quote_runs(rows: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    """Passage id -> the passages one speaker's quote runs over, in source order (the document's
+    passage ordinal): a quote whose later part opens the next passage (“A,” she said. | “B.”) joins
+    the two, so a report shows them together, first part first. Passages no quote joins are absent."""
+    runs: list[list[str]] = []
+    previous: dict[str, Any] | None = None
+    for row in rows:  # in reading order: document, ordinal, position
+        continues = (
+            previous is not None
+            and (row.get("part") or 1) > 1
+            and row["speaker"]
+            and row["speaker"] == previous["speaker"]
+            and row.get("document_id") == previous.get("document_id")
+            and row.get("ordinal") == (previous.get("ordinal") or 0) + 1
+        )
+        if continues and previous is not None:
+            if runs and runs[-1][-1] == previous["passage_id"]:
+                runs[-1].append(row["passage_id"])
+            else:
+                runs.append([previous["passage_id"], row["passage_id"]])
+        previous = row
+    return {pid: tuple(run) for run in runs for pid in run}
 
 
 def _without_boilerplate(passages: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -172,11 +239,24 @@ def _is_heading(passage: dict[str, Any], taxonomy: Taxonomy) -> bool:
     return len(text.split()) <= HEADING_WORDS and not re.search(r"[.!?;\"”]\s*$|\d", text)
 
 
-def _evidence(passage: dict[str, Any], reviewed: bool, score: float, disputed: bool) -> Evidence:
+def _evidence(parts: list[dict[str, Any]], reviewed: bool, score: float, disputed: bool, in_foreword: Spans | None = None) -> Evidence:
+    """One passage of evidence, or several in source order that one quote runs over; a leader's
+    words the foreword prints are cut out and pointed to (quotes are never printed twice)."""
+    passage = parts[0]
     source, link = model.source_name(str(passage["url"]), passage.get("title"))
+    blocks: list[Block] = []
+    cuts = [cut for part in parts for cut in (in_foreword or {}).get(part["id"], [])]
+    for part in parts:
+        spans = (in_foreword or {}).get(part["id"])
+        if spans and not part.get("table"):
+            blocks += [Block(text=text) for text in [_without_quoted(str(part["text"]), spans)] if text]
+        else:
+            blocks += model.blocks_of(str(part["text"]), part.get("table"))
+    if cuts:
+        blocks.append(Block(text=f"Quoted in the foreword: {'; '.join(dict.fromkeys(c.attribution for c in cuts))}.", note=True))
     return Evidence(
         passage_id=passage["id"],
-        blocks=model.blocks_of(str(passage["text"]), passage.get("table")),
+        blocks=blocks,
         source=source,
         link=link,
         date=str(passage["date"])[:10] if passage.get("date") else None,
@@ -185,58 +265,73 @@ def _evidence(passage: dict[str, Any], reviewed: bool, score: float, disputed: b
         score=score,
         file=None if link else model.file_name(str(passage["url"])),
         disputed=disputed and not reviewed,
+        joined=tuple(part["id"] for part in parts[1:]),
     )
 
 
-def _attach_figures_and_quotes(store: Store, chapters: Any, organisation: str) -> None:
+def _without_quoted(text: str, spans: list[Cut]) -> str:
+    """``text`` without the quoted words at ``spans`` (and their quotation marks) and without what is
+    left of their attribution ("said Jane Doe, chief executive."): only sentences of its own stay,
+    boilerplate taken out."""
+    pieces, at = [], 0
+    for start, end, _speaker, _attribution in sorted(spans):
+        begin = start - 1 if start > 0 and text[start - 1] in QUOTE_MARKS else start
+        stop = end + 1 if end < len(text) and text[end] in QUOTE_MARKS else end
+        pieces.append(text[at:begin])
+        at = max(at, stop)
+    pieces.append(text[at:])
+    rest = " ".join("".join(pieces).split())
+    names = {cut.speaker.split()[-1] for cut in spans if cut.speaker.split()}
+    kept = [
+        s
+        for s in sentences.split_sentences(rest)
+        if len(re.findall(r"[A-Za-z]{2,}", s)) >= 6 and not any(re.search(rf"\b{re.escape(n)}\b", s) for n in names)
+    ]
+    return sentences.without_boilerplate(" ".join(kept))
+
+
+def _attach_figures_and_quotes(store: Store, chapters: Any, organisation: str, foreword: list[QuoteItem] | None = None) -> None:
     """Figures with what they count (a table's from its row and column labels; a year only where
-    the text ties the figure to it), each once in the report; quotes with a speaker, each once."""
-    shown = [e.passage_id for c in chapters for e in c.evidence]
+    the text ties the figure to it), each once in the report; quotes with a speaker, each once,
+    whole across the passages one runs over, and none the foreword already prints."""
+    shown = [pid for c in chapters for e in c.evidence for pid in e.passage_ids]
     figures = _by_passage(store.figures(shown))
-    reading = {pid: (str(row.get("url") or ""), int(row.get("ordinal") or 0)) for pid, row in store.passages_with_documents(shown).items()}
-    quotes: dict[str, list[dict[str, Any]]] = {}
-    for whole in _whole_quotes(store.quotes(shown), reading):  # a quote over several passages: once, whole, in order
-        for pid in whole["passages"]:
-            quotes.setdefault(pid, []).append(whole)
+    quotes = _by_passage(store.quotes(shown))
     seen_figures: set[tuple[str, str]] = set()
-    seen_quotes: set[str] = set()
+    seen_quotes: set[str] = {" ".join(q.text.split()) for q in foreword or []}
+    printed = " ".join(seen_quotes)
     for chapter in chapters:
         for evidence in chapter.evidence:
             tables = [b for b in evidence.blocks if b.is_table]
-            found = [f for t in tables for f in model.table_figures(t.rows)] if tables else _figures(figures.get(evidence.passage_id, []), organisation, evidence.text)
+            rows = [f for pid in evidence.passage_ids for f in figures.get(pid, [])]
+            found = [f for t in tables for f in model.table_figures(t.rows)] if tables else _figures(rows, organisation, evidence.text)
             for figure in found:
                 key = (figure.key, figure.counted.lower())
                 if key not in seen_figures:
                     seen_figures.add(key)
                     chapter.figures.append(figure)
-            for row in quotes.get(evidence.passage_id, []):
-                if row["speaker"] and row["text"] not in seen_quotes:
-                    seen_quotes.add(row["text"])
+            in_order = [{**row, "seq": i} for i, pid in enumerate(evidence.passage_ids) for row in quotes.get(pid, [])]
+            for row in _whole_quotes(in_order):
+                text = " ".join(str(row["text"]).split())
+                if row["speaker"] and text not in seen_quotes and text not in printed:
+                    seen_quotes.add(text)
                     chapter.quotes.append(QuoteItem(row["text"], row["speaker"], row.get("title"), row.get("role"), row.get("organisation")))
 
 
-def _whole_quotes(rows: list[dict[str, Any]], reading: dict[str, tuple[str, int]] | None = None) -> list[dict[str, Any]]:
-    """Quotes with the parts of one quote joined in order (“A,” she said. “B.” is one quote of two
-    parts: the report shows it once, whole, first part first). With ``reading`` (passage id ->
-    its document and place in it) the parts are joined across the passages of a document too, a
-    quote running over several paragraphs; each whole quote lists the ``passages`` it covers."""
-
-    def place(row: dict[str, Any]) -> tuple[str, int, int, int]:
-        document, ordinal = reading.get(str(row.get("passage_id")), ("", 0)) if reading else ("", 0)
-        return document, ordinal, int(row["start"]), int(row.get("part") or 1)
-
+def _whole_quotes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A passage's quotes with the parts of one quote joined in order (“A,” she said. “B.” is one
+    quote of two parts: the report shows it once, whole, first part first)."""
     whole: list[dict[str, Any]] = []
-    for row in sorted(rows, key=place):
+    for row in sorted(rows, key=lambda r: (r.get("seq", 0), r["start"])):  # seq: the passage's place when several are joined
+        spans = [(row.get("passage_id"), row["start"], row.get("end", row["start"] + len(str(row["text"]))))]
         previous = whole[-1] if whole else None
-        same_passage = previous is not None and previous.get("passage_id") == row.get("passage_id")
-        continues = previous is not None and (same_passage or (reading is not None and place(previous)[0] == place(row)[0]))
-        if previous is not None and continues and (row.get("part") or 1) > 1 and row["speaker"] and row["speaker"] == previous["speaker"]:
+        if previous is not None and (row.get("part") or 1) > 1 and row["speaker"] and row["speaker"] == previous["speaker"]:
             first = str(previous["text"])
             if first.endswith(",") and row["text"][:1].isupper():  # “A,” she said. “B.”: A. B.
                 first = first[:-1] + "."
-            whole[-1] = {**previous, "text": f"{first} {row['text']}", "passages": list(dict.fromkeys([*previous["passages"], row.get("passage_id")]))}
+            whole[-1] = {**previous, "text": f"{first} {row['text']}", "spans": previous["spans"] + spans}
         else:
-            whole.append({**row, "passages": [row.get("passage_id")]})
+            whole.append({**row, "spans": spans})
     return whole
 
 
@@ -258,7 +353,7 @@ def _summary(report: ImpactReport) -> list[SummaryPoint]:
     passages first: extractive, so every sentence is the organisation's own."""
     points = []
     for chapter in sorted(report.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.count, c.id)):
-        sentence = next((s for e in chapter.evidence if (s := _key_sentence(e.text, report.organisation))), None)
+        sentence = next((s for e in chapter.evidence if (s := _key_sentence(e.text, report.organisation, report.kind))), None)
         if sentence:
             reviewed = any(e.reviewed for e in chapter.evidence if sentence in e.text)
             points.append(SummaryPoint(sentence, chapter.id, chapter.title, reviewed))
@@ -267,12 +362,12 @@ def _summary(report: ImpactReport) -> list[SummaryPoint]:
     return points
 
 
-def _key_sentence(text: str, organisation: str) -> str | None:
+def _key_sentence(text: str, organisation: str, kind: str | None = None) -> str | None:
     """The first sentence that stands on its own (names the organisation, leans on no sentence
     before it; :func:`pipeline.report.sentences.stands_alone`) with a number in it, else the
     first that stands on its own; none from a quotation."""
     found = [s for s in sentences.split_sentences(text) if 8 <= len(s.split()) <= 60 and s.endswith((".", "!", "?"))]
-    found = [s for s in found if sentences.stands_alone(s, organisation)]
+    found = [s for s in found if sentences.stands_alone(s, organisation, kind) and not any(mark in s for mark in "“”\"")]  # no quotation: quotes are printed once
     return next((s for s in found if re.search(r"\d", s)), found[0] if found else None)
 
 
@@ -283,10 +378,11 @@ def _headline(report: ImpactReport) -> list[FigureItem]:
     ranked = sorted(report.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.count, c.id))
     picked: list[FigureItem] = []
     counted: set[str] = set()
+    profiled = report.profile_keys  # "the organisation and its place" prints these
     for turn in range(max((len(c.figures) for c in ranked), default=0)):
         for chapter in ranked:
             figure = chapter.figures[turn] if turn < len(chapter.figures) else None
-            if figure is not None and figure.counted.lower() not in counted and figure.key not in {f.key for f in picked}:
+            if figure is not None and figure.counted.lower() not in counted and figure.key not in {f.key for f in picked} | profiled:
                 counted.add(figure.counted.lower())
                 picked.append(figure)
             if len(picked) == HEADLINE_FIGURES:

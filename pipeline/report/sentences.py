@@ -3,13 +3,17 @@
 Publication boilerplate ("The full Levelling Up Impact Report is available from the Purpose
 Coalition website.", "For more information visit ...") is never evidence. A summary sentence is
 read out of its passage, so it must stand on its own: it names the organisation (its name, a
-distinctive word of it, its initials, or "the University" for a university) and does not lean on
+distinctive word of it, its initials, "the Council" for a name with Council in it, or "the
+University" for an organisation whose kind is university, never for "Nottingham University
+Hospitals NHS Trust", an NHS trust) and does not lean on
 the sentence before it (a leading pronoun, "Similar ...", "Of the ...", "Also ...").
 """
 
 from __future__ import annotations
 
 import re
+
+from pipeline.evidence.organisation_kind import organisation_kind
 
 BOILERPLATE = re.compile(
     r"""\b(?:the\s+)?(?:full|complete)\b[^.]{0,80}\breport\b[^.]{0,60}\b(?:available|published|can\s+be\s+(?:found|read|downloaded))\b
@@ -30,7 +34,8 @@ GENERIC = {
     "foundation", "hospitals", "hospital", "teaching", "healthcare", "society", "building", "city", "borough",
     "metropolitan", "county", "company", "services", "ireland", "england", "sheffield", "north", "south", "east", "west",
 }  # fmt: skip
-# Words of a name that may stand for it with "the" ("the University", "the Council", "the Trust").
+# Words of a name that may stand for it with "the" ("the Council", "the Trust"); "the University"
+# only for a university (by its kind, not its name: "University Hospitals" are an NHS trust's).
 KINDS = {"university", "council", "trust", "society", "hospitals", "group", "college", "foundation"}
 
 
@@ -55,22 +60,28 @@ def without_boilerplate(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def names_of(organisation: str) -> re.Pattern[str]:
+def names_of(organisation: str, kind: str | None = None) -> re.Pattern[str]:
     """What counts as naming ``organisation`` in a sentence: its full name, a distinctive word of
-    it ("Cadent", "Hallam"), its initials ("SHU"), or "the" and its kind ("the University")."""
+    it ("Cadent", "Hallam"), its initials ("SHU"), or "the" and a word of its name that says what
+    it is ("the Council", "the Trust"); "the University" only when its ``kind`` (read from its name
+    when not given: :func:`pipeline.evidence.organisation_kind.organisation_kind`) is university."""
+    kind = kind or organisation_kind(organisation)
     words = re.findall(r"[\w’']+", organisation)
     forms = [re.escape(organisation)]
     forms += [re.escape(w) + r"(?:[’']s)?" for w in words if w.lower() not in GENERIC and len(w) > 2]
     initials = "".join(w[0] for w in words if w[0].isupper())
     if len(initials) >= 2:
         forms.append(re.escape(initials))
-    forms += [r"[Tt]he\s+" + w for w in words if w.lower() in KINDS and w[0].isupper()]
+    forms += [r"[Tt]he\s+" + w for w in words if w.lower() in KINDS - {"university"} and w[0].isupper()]
+    if kind == "university":
+        forms.append(r"[Tt]he\s+University")
     return re.compile(r"\b(?:" + "|".join(forms) + r")\b")
 
 
-def stands_alone(sentence: str, organisation: str) -> bool:
-    """Whether ``sentence`` can be read out of its passage as a claim about ``organisation``."""
+def stands_alone(sentence: str, organisation: str, kind: str | None = None) -> bool:
+    """Whether ``sentence`` can be read out of its passage as a claim about ``organisation`` (of
+    ``kind``, read from its name when not given)."""
     text = sentence.strip()
     if LEANING.match(text) or is_boilerplate(text) or text.startswith(("“", '"', "‘")):
         return False
-    return bool(names_of(organisation).search(text))
+    return bool(names_of(organisation, kind).search(text))

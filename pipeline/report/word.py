@@ -38,6 +38,7 @@ def render_docx(report: ImpactReport) -> bytes:
         document.add_heading(model.HEADLINE, level=1)
         _grid(document, [("Figure", "What it counts"), *((f.text, f.caption) for f in report.headline)], header=True)
     _glance(document, report)
+    _place(document, report)
     for chapter in report.with_evidence:
         _chapter(document, report, chapter)
     if report.strengths:
@@ -52,13 +53,13 @@ def render_docx(report: ImpactReport) -> bytes:
             document.add_paragraph(person.described + (" (quoted)" if person.quoted else ""), style="List Bullet")
     if report.without_evidence:
         document.add_heading(model.WITHOUT, level=1)
-        document.add_paragraph(f"No published passage by {report.organisation} is shown under these goals yet. Each says what evidence would count.")
+        document.add_paragraph(f"No published passage by {report.organisation} is shown under these goals yet. Each says what evidence would count. {report.peer_note}")
         for chapter in report.without_evidence:
             paragraph = document.add_paragraph(style="List Bullet")
             paragraph.add_run(chapter.heading + ". ").bold = True
             paragraph.add_run(chapter.description + (" " + model.touched(chapter) if chapter.count else ""))
             if report.others:
-                paragraph.add_run(" " + model.peers(chapter, report.others)).bold = True
+                paragraph.add_run(" " + model.peers(chapter, report.others, report.kind)).bold = True
     if report.sources:
         document.add_heading(model.SOURCE_LIST, level=1)
         for item in report.sources:
@@ -149,6 +150,21 @@ def _glance(document: Document, report: ImpactReport) -> None:
         document.add_paragraph(f"All the evidence comes from documents of {next(iter(report.by_period))}.")
 
 
+def _place(document: Document, report: ImpactReport) -> None:
+    """The organisation and its place: its size and the places it names, each with its source
+    number; no heading when nothing qualifies."""
+    if not report.place:
+        return
+    document.add_heading(model.PLACE, level=1)
+    document.add_paragraph(f"What the documents say about {report.organisation} itself: its size and the places it names.")
+    for kind, facts in report.place:
+        paragraph = document.add_paragraph(style="List Bullet")
+        paragraph.add_run(kind + ": ").bold = True
+        for i, fact in enumerate(facts):
+            paragraph.add_run(("; " if i else "") + fact.text + " ")
+            _run(paragraph, fact.citation, size=9, color=GREY)
+
+
 def _chart(document: Document, png: bytes, caption: str) -> None:
     document.add_picture(io.BytesIO(png), width=CHART_WIDTH)
     document.add_paragraph(caption, style="Caption")
@@ -174,6 +190,8 @@ def _evidence(document: Document, evidence: Evidence) -> None:
     for block in evidence.blocks:
         if block.is_table:
             _table(document, block)
+        elif block.note:
+            _run(document.add_paragraph(), block.text, italic=True, color=GREY)
         else:
             document.add_paragraph(block.text)
     standing = f" ({evidence.standing})" if evidence.standing else ""

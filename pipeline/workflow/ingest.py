@@ -456,7 +456,7 @@ class _Crawl:
             return
         work = self.work
         provenance = {
-            p.document.id: Provenance(source=source.name, organisation=source.organisation, simhash=p.simhash, raw_sha256=p.raw_sha)
+            p.document.id: Provenance(source=source.name, organisation=source.organisation, organisation_kind=source.organisation_kind, simhash=p.simhash, raw_sha256=p.raw_sha)
             for p in pending
         }
         process_and_save([p.document for p in pending], work.params, work.store, work.tagger, work.known, work.run, provenance=provenance)

@@ -62,3 +62,23 @@ def test_the_evidence_report_is_the_same_on_both(urls: dict[str, str]):
     outputs = {name: runner.invoke(app, ["report", "--db", url, "--format", "csv"]) for name, url in urls.items()}
     assert all(result.exit_code == 0 for result in outputs.values()), {n: r.output for n, r in outputs.items()}
     assert outputs["sqlite"].stdout == outputs["postgresql"].stdout
+
+
+def test_the_impact_report_draft_is_the_same_on_both(tmp_path: Path, postgres):
+    from datetime import date
+
+    from pipeline.report import organisation
+    from pipeline.taxonomy import load_taxonomy
+    from tests.report.conftest import PROFILE_ORG, seed_profile
+
+    urls = {"sqlite": f"sqlite:///{tmp_path / 'evidence.db'}", "postgresql": postgres.new_database()}
+    try:
+        drafts = {}
+        for name, url in urls.items():
+            store = Store.open(url)
+            seed_profile(store)  # its place read from every passage (Store.found_in), a quote over two passages
+            drafts[name] = organisation.render(organisation.build(store, load_taxonomy("levelling-up"), PROFILE_ORG, today=date(2026, 1, 1)), "md")
+            store.dispose()
+        assert drafts["sqlite"] == drafts["postgresql"] and "more than 5,000 staff" in drafts["sqlite"]
+    finally:
+        postgres.drop_database(urls["postgresql"])

@@ -128,3 +128,30 @@ def _days():
     from datetime import UTC, datetime
 
     return datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+
+
+def test_0013_gives_stored_documents_their_organisation_kind(db_url: str):
+    """Documents stored before 0013 get the kind their organisation's name (or address) says."""
+    engine = engine_for(db_url)
+    try:
+        migrate.upgrade(engine, "0012")
+        from datetime import UTC, datetime
+
+        from sqlalchemy import MetaData, Table, insert
+
+        with engine.begin() as connection:
+            documents = Table("documents", MetaData(), autoload_with=connection)
+            stored = [("d1", "https://www.sth.nhs.uk/news/1", "Sheffield Teaching Hospitals NHS Foundation Trust"),
+                      ("d2", "https://www.shu.ac.uk/news/2", "Sheffield Hallam University"),
+                      ("d3", "https://uk.sodexo.com/3", "Sodexo"), ("d4", "https://example.org/4", None)]  # fmt: skip
+            connection.execute(insert(documents), [
+                {"id": i, "url": url, "kind": "html", "text": "t", "content_hash": "h" + i, "organisation": organisation, "collected_at": datetime(2026, 1, 1, tzinfo=UTC)}
+                for i, url, organisation in stored
+            ])  # fmt: skip
+    finally:
+        engine.dispose()
+    store = Store.open(db_url)
+    try:
+        assert store.organisation_kinds() == {"Sheffield Teaching Hospitals NHS Foundation Trust": "nhs", "Sheffield Hallam University": "university", "Sodexo": "company"}
+    finally:
+        store.dispose()

@@ -21,7 +21,7 @@ from pipeline.report import model, organisation, sentences
 from pipeline.report.word import render_docx
 from pipeline.review.queue import ReviewQueue
 from pipeline.taxonomy import load_taxonomy
-from tests.report.conftest import LOCAL_ORG
+from tests.report.conftest import LOCAL_ORG, PROFILE_ORG, REPORT, seed_profile
 
 runner = CliRunner()
 PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$|\|\s*-{3}", re.MULTILINE)
@@ -95,6 +95,9 @@ def _check_report(report: model.ImpactReport) -> None:
     assert re.findall(r"^## (.+)$", markdown, re.MULTILINE) == [organisation._markdown_escape(h) for h in page.h2]
     for fmt, text in _all_text(report):
         assert "(s)" not in text, fmt
+        for quote in report.foreword:  # quotes never repeated
+            assert _visible(fmt, text).count(" ".join(quote.text.split())[:60]) == 1, (fmt, quote.text)
+    assert all(f.number and f.number <= len(report.sources) for f in report.profile)
 
 
 def test_draft_has_the_impact_report_shape(report_db: str):
@@ -107,18 +110,22 @@ def test_draft_has_the_impact_report_shape(report_db: str):
     assert set(chapter) == {3, 4, 6}  # the heading alone gave goal 11 nothing, the boilerplate goal 14 nothing
     assert all(e.text != "Positive destinations post 16+" and "available from" not in e.text for c in report.chapters for e in c.evidence)
     five = next(c for c in report.chapters if c.id == 5)
-    assert report.others == 1 and five.peers == 1  # Example NHS Trust has evidence for goal 5 (p1)
-    assert "1 of the 1 other organisation in the database has evidence for this goal." in organisation.render(report, "md")
+    # Example NHS Trust has evidence for goal 5 (p1), but a company is not compared with an NHS trust
+    assert report.kind == "company" and report.others == 0 and five.peers == 0
+    assert "No other company is in the database, so there are no peers of the same kind to compare with." in organisation.render(report, "md")
     assert five.count == 1 and not five.evidence and five in report.without_evidence  # shown once, under goal 3: no empty section
     assert chapter[3].description.startswith("Routes into further education")
     assert ("more than 750", "Apprentices in learning (2021/22)") in [(f.text, f.counted) for f in chapter[3].figures]
     assert "16" not in [f.text for f in chapter[3].figures]  # part of a row label, not a figure
-    assert [q.attribution for q in chapter[4].quotes] == ["Jane Doe, chief executive, Northern Widgets"]
+    assert chapter[4].quotes == []  # her words open the draft: the goal does not print them again
+    assert [b.text for b in chapter[4].evidence[0].blocks] == ["Quoted in the foreword: Jane Doe, chief executive, Northern Widgets."]
     assert [p.described for p in report.people] == ["Jane Doe, chief executive, Northern Widgets"]  # not "Barnsley"
     assert [q.attribution for q in report.foreword] == ["Jane Doe, chief executive, Northern Widgets"]  # her words open the draft
     assert [c.id for c in report.strengths] == [3, 4, 6] and model.strength(report.strengths[0]) == "2 passages of evidence."
     markdown = organisation.render(report, "md")
-    assert "In their words" not in markdown and markdown.count("We want every young person in Barnsley") == 2  # foreword and passage
+    assert "In their words" not in markdown
+    for fmt, text in _all_text(report):  # the foreword's quote, once; its passage points to it
+        assert text.count("We want every young person in Barnsley") == 1 and "Quoted in the foreword: Jane Doe" in text, fmt
     assert model.PEOPLE in report.section_headings()
 
 
@@ -144,10 +151,20 @@ def test_at_a_glance_counts_what_the_sections_show(report_db: str):
         ("Cadent Gas Ltd", "In 2022 the Foundation awarded £250,000 to advice services working in the West Midlands alone.", False),
         ("Cadent Gas Ltd", "The full Cadent Levelling Up Impact Report is available from the Purpose Coalition website.", False),
         ("Sodexo", "Trained student tutors give small-group maths tuition, and the University runs reading programmes.", False),
+        # "the University" names a university only: an NHS trust with University in its name is not one
+        ("Nottingham University Hospitals NHS Trust", "More than 1,200 tablets were lent to patients through the University since 2020.", False),
+        ("Nottingham University Hospitals NHS Trust", "More than 1,200 tablets were lent to patients through the Trust since 2020.", True),
+        ("University of Derby", "The University runs a foundation year with guaranteed progression to a degree for local students.", True),
     ],
 )
 def test_a_summary_sentence_stands_on_its_own(org: str, sentence: str, alone: bool):
     assert sentences.stands_alone(sentence, org) is alone
+
+
+def test_the_university_is_named_by_a_university_of_any_name():
+    sentence = "The University runs a foundation year with guaranteed progression to a degree for local students."
+    assert sentences.stands_alone(sentence, "Cardiff Met", kind="university")  # declared a university by its source
+    assert not sentences.stands_alone(sentence, "Cardiff Met", kind="company")
 
 
 @pytest.mark.parametrize(
@@ -366,31 +383,121 @@ def test_report_all_writes_a_draft_per_organisation_and_an_index(report_db: str,
     assert refused.exit_code == 2 and "leave out --org" in refused.stderr
 
 
-def test_report_shows_a_quote_over_two_passages_once_whole_and_in_order(tmp_path: Path):
-    """The second paragraph of a quote is the stronger evidence, so its passage comes first in the
-    chapter: the report still shows the quote once, its first paragraph first."""
-    from pipeline.records import Document, Extraction, Passage, Quote, Suggestion
+def _visible(fmt: str, text: str) -> str:
+    return " ".join("".join(_parse(text).text).split()) if fmt == "html" else " ".join(text.split())
 
-    texts = [
-        "Jo Bloggs, chief executive of Acme Homes, said: “We are proud of every apprentice who joins us here.",
-        "“It is only the start of what we will do for young people in the town.”",
+
+def test_the_organisation_and_its_place_gives_its_size_and_places_with_sources(profile_db: str):
+    report = organisation.build(Store.open(profile_db), load_taxonomy("levelling-up"), PROFILE_ORG)
+    _check_report(report)
+    place = [(kind, [(f.text, f.citation) for f in facts]) for kind, facts in report.place]
+    assert place == [
+        (model.STAFF, [("more than 5,000 staff", "[1]")]),  # not "nine more staff": a supplier's words in a quote
+        (model.SERVES, [("around 300,000 people", "[1]")]),  # "cares for a population of": "40 people" into work is no size
+        (model.PLACES, [("Walsall, Cannock", "[1]")]),  # not "Aspire" (a programme), "south-west" or England (a comparison)
     ]
-    store = Store.open(f"sqlite:///{tmp_path / 'evidence.db'}")
-    passages = [Passage(id=f"q{i}", document_id="dq", ordinal=i, text=t, start=0, end=len(t)) for i, t in enumerate(texts)]
-    quotes = [
-        Quote("q0", "We are proud of every apprentice who joins us here.", 48, 100, "Jo Bloggs", None, "chief executive", "Acme Homes", 1),
-        Quote("q1", "It is only the start of what we will do for young people in the town.", 1, 71, "Jo Bloggs", None, "chief executive", "Acme Homes", 2),
-    ]
-    with store.transaction() as tx:
-        tx.save_document(Document(id="dq", url="https://acme.example/news", kind="html", text="\n\n".join(texts), content_hash="hq"), passages, organisation="Acme Homes")
-        tx.save_extractions([Extraction(passage_id=q.passage_id, model="test", quotes=[q]) for q in quotes])
-        tx.save_suggestions(
-            [Suggestion(passage_id=f"q{i}", taxonomy="levelling-up", goal=3, score=score, predicted=True, model="m") for i, score in ((0, 0.6), (1, 0.9))]
-        )
-    report = organisation.build(store, load_taxonomy("levelling-up"), "Acme Homes")
-    chapter = next(c for c in report.chapters if c.id == 3)
-    assert [e.passage_id for e in chapter.evidence] == ["q1", "q0"]
-    assert [q.text for q in chapter.quotes] == [
-        "We are proud of every apprentice who joins us here. It is only the start of what we will do for young people in the town."
-    ]
-    assert [q.text for q in report.foreword] == [chapter.quotes[0].text]
+    headings = report.section_headings()
+    assert headings.index(model.PLACE) == headings.index(model.GLANCE) + 1 and headings[headings.index(model.PLACE) + 1].startswith("Goal")
+    # the about-us page holds no evidence, yet it is cited: listed first, as it is cited first
+    assert [(s.number, s.title) for s in report.sources] == [(1, "About Riverside"), (2, "Riverside impact report")]
+    assert all(e.number == 2 for c in report.chapters for e in c.evidence)
+    for fmt, text in _all_text(report):
+        visible = _visible(fmt, text)
+        assert model.PLACE in visible and "more than 5,000 staff" in visible and "Walsall, Cannock" in visible, fmt
+        assert "Aspire" not in visible.split(model.PLACE)[1][:300], fmt
+
+
+def test_no_place_section_when_nothing_qualifies(report_db: str):
+    report = organisation.build(Store.open(report_db), load_taxonomy("levelling-up"), LOCAL_ORG)
+    assert report.profile == [] and model.PLACE not in report.section_headings()  # 64 apprentices, 300 managers: no size
+    for fmt, text in _all_text(report):
+        assert model.PLACE not in text, fmt  # never an empty heading
+
+
+def test_a_quote_running_over_two_passages_is_shown_whole_and_in_source_order(profile_db: str):
+    report = organisation.build(Store.open(profile_db), load_taxonomy("levelling-up"), PROFILE_ORG)
+    for fmt, text in _all_text(report):
+        visible = _visible(fmt, text)
+        assert visible.index("The apprenticeship gave me a trade") < visible.index("Two years later I am teaching"), fmt
+    five = next(c for c in report.chapters if c.id == 5)
+    first, second = REPORT[1].split("“")[1], REPORT[2].strip("“”")
+    assert [q.text for q in five.quotes] == [f"{first} {second}"]  # one quote, whole
+    assert [e.passage_ids for e in five.evidence] == [("report1", "report2")]  # one unit, although the second half scores higher
+    assert five.shown == 2 and five.elsewhere == 0
+
+
+def test_a_leaders_foreword_quote_is_not_printed_again_in_its_goal_section(profile_db: str):
+    report = organisation.build(Store.open(profile_db), load_taxonomy("levelling-up"), PROFILE_ORG)
+    for fmt, text in _all_text(report):
+        visible = _visible(fmt, text)
+        assert visible.count("see a future with us") == 1 and visible.count("held to every promise") == 1, fmt
+    assert [(q.speaker, q.text) for q in report.foreword] == [
+        ("Ann Smith", "We want every young person in our towns to see a future with us. That is why we open our doors to schools, and why we will be held to every promise in this report.")
+    ]  # whole, first part first, from two passages
+    six = next(c for c in report.chapters if c.id == 6)
+    assert [e.passage_ids for e in six.evidence] == [("report3", "report4")] and six.quotes == []
+    assert [b.text for b in six.evidence[0].blocks] == ["Quoted in the foreword: Ann Smith, Chief Executive, Riverside NHS Trust."]
+    assert six.evidence[0].text == ""  # no words of the source left to summarise
+    assert all("Quoted in the foreword: Ann Smith" in _visible(fmt, text) for fmt, text in _all_text(report))
+
+
+@pytest.mark.slow
+def test_sample_corpus_organisations_and_their_places(sample_db: str):
+    store = Store.open(sample_db)
+    expected = {
+        "Sheffield Hallam University": {model.STAFF: "around 4,500 staff", model.SERVES: "more than 31,000 students"},
+        "Sheffield Teaching Hospitals NHS Foundation Trust": {model.STAFF: "over 18,000 staff", model.SERVES: "around 2.1 million patient contacts"},
+        "Severn Trent Water": {model.STAFF: "over 7,000 people", model.SERVES: "more than 4.6 million households and businesses"},
+        "BT Group": {model.STAFF: "close to 100,000 people"},  # not the 3.2 million rural homes its fibre is to reach
+        "Sodexo": {model.STAFF: "around 30,000 people"},  # not a supplier's "nine more staff"
+    }
+    for org, figures in expected.items():
+        report = organisation.build(store, load_taxonomy("levelling-up"), org)
+        assert {kind: facts[0].text for kind, facts in report.place if kind != model.PLACES} == figures, org
+    places = {org: ", ".join(f.text for f in organisation.build(store, load_taxonomy("levelling-up"), org).profile if f.kind == model.PLACES) for org in ("Sheffield Hallam University", "Nottingham University Hospitals NHS Trust")}
+    assert "Sheffield" in places["Sheffield Hallam University"] and "Aspire" not in places["Sheffield Hallam University"]
+    assert "Nottingham" in places["Nottingham University Hospitals NHS Trust"] and "Scrubs" not in places["Nottingham University Hospitals NHS Trust"]
+
+
+@pytest.mark.slow
+def test_sample_corpus_sodexo_chief_executive_is_quoted_once_whole(sample_db: str):
+    report = organisation.build(Store.open(sample_db), load_taxonomy("levelling-up"), "Sodexo")
+    assert [q.speaker for q in report.foreword] == ["Catherine Dunn"]
+    assert report.foreword[0].text.startswith("We serve every kind of community") and report.foreword[0].text.endswith("we will be held to it.")
+    for fmt, text in _all_text(report):
+        visible = _visible(fmt, text)
+        assert visible.count("We have made good progress on gender") == 1 and visible.count("We serve every kind of community") == 1, fmt
+
+
+def test_what_more_could_be_done_compares_with_peers_of_the_same_kind_only(report_db: str):
+    store = Store.open(report_db)
+    seed_profile(store)  # Riverside NHS Trust: evidence for goals 3, 5 and 6
+    report = organisation.build(store, load_taxonomy("levelling-up"), "Example NHS Trust")
+    for fmt, text in _all_text(report):
+        visible = _visible(fmt, text)
+        # Northern Widgets, a company, has evidence for goals 4 and 6: never counted for an NHS trust
+        assert "other organisations in the database" not in visible and "Northern Widgets" not in visible, fmt
+        assert "The 1 other NHS organisation in the database has no evidence for this goal." in visible, fmt
+    chapters = {c.id: c for c in report.chapters}
+    assert report.kind == "nhs" and report.others == 1
+    assert (chapters[6].peers, chapters[6].peer_names) == (1, ["Riverside NHS Trust"]) and chapters[4].peers == 0
+    assert model.peers(chapters[6], report.others, report.kind) == "The 1 other NHS organisation in the database has evidence for this goal: Riverside NHS Trust."
+
+
+def test_peers_are_named_up_to_three_then_counted():
+    chapter = model.GoalChapter(6, "Fair career progression", "", [], peers=5, peer_names=["A", "B", "C", "D", "E"])
+    assert model.peers(chapter, 7, "university") == "5 of the 7 other universities in the database have evidence for this goal: A, B, C and 2 more."
+    assert model.peers(chapter, 0, "university") == ""
+    none = model.GoalChapter(6, "Fair career progression", "", [])
+    assert model.peers(none, 7, "company") == "None of the 7 other companies in the database has evidence for this goal."
+
+
+@pytest.mark.slow
+def test_sample_corpus_peers_are_of_the_same_kind(sample_db: str):
+    store = Store.open(sample_db)
+    university = organisation.build(store, load_taxonomy("levelling-up"), "Sheffield Hallam University")
+    assert (university.kind, university.others) == ("university", 1)  # the University of Derby, not 11 organisations of every kind
+    assert {name for c in university.without_evidence for name in c.peer_names} <= {"University of Derby"}
+    council = organisation.build(store, load_taxonomy("levelling-up"), "Barnsley")
+    assert council.others == 0 and "No other council is in the database" in organisation.render(council, "md")
+    assert all(not model.peers(c, council.others, council.kind) for c in council.without_evidence)
