@@ -1,15 +1,25 @@
-"""Does fine-tuning the encoder end to end beat the frozen-embedding tagger on realistic passages?
+"""Does a fine-tuned encoder beat, or add to, the frozen-embedding tagger on realistic passages?
 
-Same protocol as the DVC stage experiment-realistic (pipeline/classify/experiments.realistic_cv): K folds (``KFold(shuffle=True, random_state=seed)``)
-over the realistic passages (corpus/labels/web-passages.jsonl); each fold trains on ALL our own
-written labels plus the other folds' realistic passages and predicts the held-out fold. Decisions
-(a global threshold and a top-1 floor) are chosen on an inner split of the training fold's
-realistic rows (``--inner`` of them, held out of fine-tuning); the test fold is never used for
-any choice. The dev set and public benchmark data are never read.
+Grouped cross-validation over the realistic passages (both files of corpus/labels with a
+``label_basis``), folds grouped by ``source_url`` (no page in training and test at once), our own
+written labels always in training, as ``levelup experiment realistic``. In each outer fold:
 
-    python scripts/compare_finetuned.py [--folds 5] [--epochs 3] [--max-len 128] [--out metrics/compare-finetuned.json]
+- the shipped design (``fit_model``: frozen MiniLM embeddings + word and character TF-IDF,
+  calibrated logistic regression, decisions from its grouped out-of-fold scores) is trained on
+  the training rows and scores the held-out page group;
+- MiniLM is fine-tuned end to end with a linear multi-label head (BCE) on the same rows
+  (realistic rows repeated ``--realistic-weight`` times) and scores the same held-out rows.
 
-Also times inference of the fine-tuned model (torch fp32, batch 32) on the realistic passages.
+Then, for each held-out fold, the decisions of a combination (per-goal thresholds, the "no goal"
+rule, and the weight ``w`` of ``w * frozen + (1 - w) * fine-tuned``) are chosen on the other
+folds' held-out scores only (``tune_decisions``, as ``train.decisions: realistic-f1``) and applied
+to it. This is stacking cross-validation: the held-out fold's passages are never scored by a model
+that saw them or their page, nor used to choose anything applied to them (the models whose scores
+choose the weights did see them, which is standard for stacking and leaks far less than a page).
+
+    python scripts/compare_finetuned.py [--repeats 3] [--folds 3] [--epochs 2] [--out metrics/compare-finetuned.json]
+
+The dev set and public benchmark data are never read.
 """
 
 from __future__ import annotations
@@ -28,166 +38,155 @@ import numpy as np
 import torch
 from rich.console import Console
 from rich.table import Table
-from sklearn.model_selection import KFold
-from sklearn.preprocessing import MultiLabelBinarizer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.classify.encoder import resolve_encoder_path  # noqa: E402
-from pipeline.classify.evaluate import evaluate  # noqa: E402
-from pipeline.classify.finetune import FinetuneSettings, choose_decisions, train  # noqa: E402
-from pipeline.classify.labels import read_labels  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
+from pipeline.classify.evaluate import evaluate, evaluate_by  # noqa: E402
+from pipeline.classify.experiments import _Data, headline  # noqa: E402
+from pipeline.classify.finetune import FinetuneSettings, LowerLayers, train  # noqa: E402
+from pipeline.classify.supervised import Decisions, f1_thresholds, splits, tune_decisions  # noqa: E402
+from pipeline.classify.train import fit_model  # noqa: E402
+from pipeline.config import load_params  # noqa: E402
 
-# frozen-embedding logistic regression, measured by experiment-realistic and its predecessor script
-BASELINES = {
-    "frozen LR: own labels only, precision targets": {"macro_f1": 0.690},
-    "frozen LR: own + realistic, precision targets": {"macro_f1": 0.701},
-    "frozen LR: own + realistic, F1 decisions": {"macro_f1": 0.691},
-}
+WEIGHTS = (0.0, 0.25, 0.4, 0.5, 0.6, 0.75, 1.0)  # w of the frozen model in the blend; 1.0 is frozen alone
 err = Console(stderr=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--own", type=Path, default=ROOT / "corpus/labels/levelling-up.jsonl")
-    parser.add_argument("--realistic", type=Path, default=ROOT / "corpus/labels/web-passages.jsonl")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--only-folds", type=int, help="run only the first N folds (timing / partial runs)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="grouped splits, outer seeds train.seed, +1, ...")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-len", type=int, default=128)
-    parser.add_argument("--encoder-lr", type=float, default=3e-5)
-    parser.add_argument("--head-lr", type=float, default=1e-3)
-    parser.add_argument(
-        "--inner", type=float, default=0.2, help="share of the training fold's realistic rows held out for decisions"
-    )
-    parser.add_argument(
-        "--realistic-weight", type=int, default=2, help="repeat realistic training rows this many times"
-    )
-    parser.add_argument("--max-steps", type=int, help="stop training after this many steps (timing probe)")
-    parser.add_argument(
-        "--threads", type=int, default=1, help="torch threads (1 is ~6x faster than 2 when the other core is busy)"
-    )
+    parser.add_argument("--encoder-lr", type=float, default=5e-5)
+    parser.add_argument("--head-lr", type=float, default=2e-3)
+    parser.add_argument("--realistic-weight", type=int, default=2, help="repeat realistic training rows this many times")
+    parser.add_argument("--train-layers", type=int, default=2, help="fine-tune the top N of MiniLM's 6 layers (0: all, end to end)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-steps", type=int, help="stop each fine-tune after this many steps (timing probe)")
     parser.add_argument("--out", type=Path, default=ROOT / "metrics/compare-finetuned.json")
     args = parser.parse_args()
 
-    torch.set_num_threads(args.threads)
-    tax = load_taxonomy("levelling-up")
-    ids = list(tax.goal_ids)
-    own, real = read_labels(args.own, tax), read_labels(args.realistic, tax)
-    binarizer = MultiLabelBinarizer(classes=ids)
-    y_own, y_real = binarizer.fit_transform([r.goals for r in own]), binarizer.transform([r.goals for r in real])
-    gold = [r.goals for r in real]
+    params = load_params(ROOT / "params.yaml")
+    data = _Data(params, "levelling-up", None)
+    ids = data.taxonomy.goal_ids
+    real, own = np.flatnonzero(data.realistic), np.flatnonzero(~data.realistic)
+    settings = FinetuneSettings(epochs=args.epochs, batch_size=args.batch_size, max_len=args.max_len, encoder_lr=args.encoder_lr,
+                                head_lr=args.head_lr, seed=params.train.seed, threads=args.threads, train_layers=args.train_layers or None)  # fmt: skip
     path = resolve_encoder_path(None)
-    settings = FinetuneSettings(epochs=args.epochs, batch_size=args.batch_size, max_len=args.max_len,
-                                encoder_lr=args.encoder_lr, head_lr=args.head_lr, seed=args.seed, threads=args.threads)  # fmt: skip
+    lower = None
+    if settings.train_layers:
+        t0 = time.perf_counter()
+        torch.set_num_threads(args.threads)
+        lower = LowerLayers(path, settings.train_layers, settings.max_len)
+        lower(data.texts)
+        err.print(f"lower {6 - settings.train_layers} layers run once over {len(data.texts)} texts: {time.perf_counter() - t0:.0f}s")
+    err.print(f"{len(real)} realistic passages from {len(np.unique(data.groups[real]))} pages, {len(own)} own labels; "
+              f"{args.repeats} x {args.folds} grouped folds, fine-tune {args.epochs} epochs")  # fmt: skip
 
-    def objective(g, p) -> float:
-        m = evaluate(g, p, ids)
-        return 0.5 * m["macro_f1"] + 0.5 * m["micro_f1"]  # macro alone is too noisy on ~40 rows
+    runs, started = [], time.perf_counter()
+    for repeat in range(args.repeats):
+        seed = params.train.seed + repeat
+        folds = splits(real, args.folds, seed, data.groups[real])
+        n, k = len(real), len(ids)
+        p_lr, none_lr, p_ft = np.zeros((n, k), np.float32), np.zeros(n, np.float32), np.zeros((n, k), np.float32)
+        shipped: list[list[int]] = [[] for _ in range(n)]
+        for f, (train_rows, test_rows) in enumerate(folds):
+            rows = np.r_[own, real[train_rows]]
+            t0 = time.perf_counter()
+            model, _ = fit_model(
+                [data.texts[i] for i in rows], data.embeddings[rows], data.baseline[rows], data.y[rows], data.realistic[rows],
+                params.train, taxonomy=data.taxonomy, encoder=data.encoder_id, max_goals=params.tag.max_goals, groups=data.groups[rows],
+            )  # fmt: skip
+            test = real[test_rows]
+            x = model.features([data.texts[i] for i in test], data.embeddings[test], data.baseline[test])
+            p_lr[test_rows], none_lr[test_rows] = model.probabilities(x), model.no_goal_probability(x)
+            for j, goals in zip(test_rows, model.decisions.goals(p_lr[test_rows], ids, none_lr[test_rows]), strict=True):
+                shipped[j] = goals
+            t1 = time.perf_counter()
+            texts = [data.texts[i] for i in own] + [data.texts[i] for i in real[train_rows]] * args.realistic_weight
+            y = np.vstack([data.y[own], *([data.y[real[train_rows]]] * args.realistic_weight)])
+            tagger = train(path, texts, y, settings, log=lambda s: err.print("    " + s), max_steps=args.max_steps, lower=lower)
+            p_ft[test_rows] = tagger.scores([data.texts[i] for i in test])
+            err.print(f"  split {repeat + 1} fold {f + 1}/{args.folds}: frozen {t1 - t0:.0f}s, fine-tune {time.perf_counter() - t1:.0f}s "
+                      f"(total {time.perf_counter() - started:.0f}s)")  # fmt: skip
+        runs.append(_combine(data, real, folds, p_lr, none_lr, p_ft, shipped, params.tag.max_goals))
+        err.print(f"  split {repeat + 1}: " + ", ".join(f"{name} {m['macro_f1']:.3f}" for name, m in runs[-1].items() if name != "weights"))
+        _write(args, data, real, runs, started)
+    _print(runs, args)
 
-    predicted: list[list[int] | None] = [None] * len(real)
-    folds, tagger = [], None
-    splits = list(KFold(args.folds, shuffle=True, random_state=args.seed).split(np.arange(len(real))))
-    for k, (train_rows, test_rows) in enumerate(splits[: args.only_folds or args.folds]):
-        started = time.perf_counter()
-        rng = np.random.default_rng(args.seed + k)
-        shuffled = rng.permutation(train_rows)
-        n_inner = round(len(train_rows) * args.inner)
-        inner, fit_rows = np.sort(shuffled[:n_inner]), np.sort(shuffled[n_inner:])
-        texts = [r.text for r in own] + [real[i].text for i in fit_rows] * args.realistic_weight
-        y = np.vstack([y_own, *([y_real[fit_rows]] * args.realistic_weight)])
-        err.print(f"fold {k + 1}/{args.folds}: fine-tuning on {len(own)} own + {len(fit_rows)} realistic (x{args.realistic_weight}), "
-                  f"{len(inner)} realistic held out for decisions, {len(test_rows)} test")  # fmt: skip
-        tagger = train(path, texts, y, settings, log=lambda s: err.print("  " + s), max_steps=args.max_steps)
-        trained = time.perf_counter() - started
-        decisions, value = choose_decisions(
-            tagger.scores([real[i].text for i in inner]), [gold[i] for i in inner], ids, objective
-        )
-        for i, goals in zip(
-            test_rows, decisions.goals(tagger.scores([real[i].text for i in test_rows]), ids), strict=True
-        ):
-            predicted[i] = goals
-        fold_m = _metrics([gold[i] for i in test_rows], [predicted[i] for i in test_rows], ids)
-        seconds = time.perf_counter() - started
-        folds.append({"fold": k + 1, "train_seconds": round(trained, 1), "seconds": round(seconds, 1),
-                      "threshold": decisions.threshold, "floor": decisions.floor, "inner_objective": round(value, 4)} | fold_m)  # fmt: skip
-        err.print(f"  fold {k + 1}: threshold {decisions.threshold}, floor {decisions.floor}; test macro-F1 {fold_m['macro_f1']:.3f}, "
-                  f"micro {fold_m['micro_f1']:.3f}; {seconds:.0f}s")  # fmt: skip
-        args.out.parent.mkdir(parents=True, exist_ok=True)  # partial results, in case the run is cut short
-        args.out.with_suffix(".partial.json").write_text(
-            json.dumps({"folds": folds}, indent=2) + "\n", encoding="utf-8"
-        )
 
-    done = [i for i, p in enumerate(predicted) if p is not None]
-    name = (
-        f"fine-tuned MiniLM + linear head ({args.epochs} ep, max_len {args.max_len}, {len(folds)}/{args.folds} folds)"
-    )
-    results = {name: _metrics([gold[i] for i in done], [predicted[i] for i in done], ids)  # type: ignore[misc]
-               | {"seconds": round(sum(f["seconds"] for f in folds), 1), "passages_scored": len(done)}}  # fmt: skip
+def _combine(data, real, folds, p_lr, none_lr, p_ft, shipped, max_goals) -> dict:
+    """Every variant's predictions for the split, decisions for each fold chosen on the other folds."""
+    ids = data.taxonomy.goal_ids
+    y = data.y[real]
+    variants: dict[str, list[list[int]]] = {"frozen (shipped decisions)": shipped}
+    chosen_w: list[float] = []
+    for name in ("frozen (F1 decisions)", "fine-tuned (F1 decisions)", "blend (w chosen)"):
+        predicted: list[list[int]] = [[] for _ in range(len(real))]
+        for train_rows, test_rows in folds:
+            candidates = {"frozen (F1 decisions)": [1.0], "fine-tuned (F1 decisions)": [0.0], "blend (w chosen)": WEIGHTS}[name]
+            best: tuple[float, float, Decisions] | None = None
+            for w in candidates:
+                p = w * p_lr[train_rows] + (1 - w) * p_ft[train_rows]
+                decisions, score = tune_decisions(p, none_lr[train_rows], y[train_rows], max_goals=max_goals, per_goal=f1_thresholds(p, y[train_rows]))
+                if best is None or score > best[0]:
+                    best = (score, w, decisions)
+            assert best is not None
+            if name == "blend (w chosen)":
+                chosen_w.append(best[1])
+            p = best[1] * p_lr[test_rows] + (1 - best[1]) * p_ft[test_rows]
+            for j, goals in zip(test_rows, best[2].goals(p, ids, none_lr[test_rows]), strict=True):
+                predicted[j] = goals
+        variants[name] = predicted
+    out = {}
+    gold = [data.gold[i] for i in real]
+    for name, predicted in variants.items():
+        kinds = evaluate_by(gold, predicted, ids, [data.records[i].kind for i in real])
+        out[name] = headline(evaluate(gold, predicted, ids)) | {"by_kind": {g: headline(m)["macro_f1"] for g, m in kinds["by"].items()}}
+    out["weights"] = chosen_w
+    return out
 
-    assert tagger is not None
-    texts = [r.text for r in real]
-    tagger.scores(texts[:32])  # warm-up
-    started = time.perf_counter()
-    tagger.scores(texts, batch_size=32)
-    speed = len(texts) / (time.perf_counter() - started)
-    err.print(f"inference: {speed:.0f} passages/s (torch fp32, batch 32, {args.threads} threads)")
 
-    _print(results, folds, speed, len(real), args)
+def _mean(runs: list[dict]) -> dict:
+    names = [name for name in runs[0] if name != "weights"]
+    out = {}
+    for name in names:
+        macro = [run[name]["macro_f1"] for run in runs]
+        out[name] = {key: round(float(np.mean([run[name][key] for run in runs])), 4) for key in ("macro_f1", "micro_f1", "no_goal_precision", "no_goal_recall")}
+        out[name] |= {"macro_f1_std": round(float(np.std(macro)), 4), "macro_f1_splits": macro,
+                      "by_kind": {kind: round(float(np.mean([run[name]["by_kind"][kind] for run in runs])), 4) for kind in runs[0][name]["by_kind"]}}  # fmt: skip
+    return out
+
+
+def _write(args, data, real, runs, started) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
-        "protocol": f"{args.folds}-fold KFold(shuffle, random_state={args.seed}) over {len(real)} realistic passages; "
-        f"own labels ({len(own)}) always in training; decisions on {args.inner:.0%} of the training fold's realistic rows",
-        "settings": vars(args) | {"own": str(args.own), "realistic": str(args.realistic), "out": str(args.out)},
-        "results": results,
-        "baselines": BASELINES,
-        "folds": folds,
-        "inference_passages_per_second": round(speed, 1),
-        "per_goal": evaluate([gold[i] for i in done], [predicted[i] for i in done], ids)["per_goal"],  # type: ignore[misc]
+        "protocol": f"{args.folds}-fold GroupKFold by source_url over {len(real)} realistic passages, {len(runs)} of {args.repeats} splits; "
+        "own labels always in training; stacking: decisions and blend weight chosen on the other folds' held-out scores",
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "seconds": round(time.perf_counter() - started),
+        "mean": _mean(runs),
+        "splits": runs,
     }
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    args.out.with_suffix(".partial.json").unlink(missing_ok=True)
 
 
-def _metrics(gold: list[list[int]], predicted: list[list[int]], ids: list[int]) -> dict[str, float]:
-    """As ``pipeline.classify.experiments.realistic_cv``."""
-    m = evaluate(gold, predicted, ids)
-    none = m["no_goal"]
-    positives = [p for g, p in zip(gold, predicted, strict=True) if g]
-    return {
-        "macro_f1": m["macro_f1"],
-        "micro_f1": m["micro_f1"],
-        "no_goal_f1": round(2 * none["precision"] * none["recall"] / max(none["precision"] + none["recall"], 1e-9), 4),
-        "positives_with_a_goal": round(sum(bool(p) for p in positives) / max(len(positives), 1), 4),
-    }
-
-
-def _print(results: dict, folds: list[dict], speed: float, n: int, args: argparse.Namespace) -> None:
-    table = Table(
-        title=f"{args.folds}-fold CV over {n} realistic passages (seed {args.seed}); own labels always in training"
-    )
-    for column in ("design", "macro-F1", "micro-F1", '"no goal" F1', "positives given a goal", "seconds"):
+def _print(runs: list[dict], args: argparse.Namespace) -> None:
+    mean = _mean(runs)
+    table = Table(title=f"grouped {args.folds}-fold CV, mean of {len(runs)} splits (realistic passages)")
+    kinds = sorted(next(iter(mean.values()))["by_kind"])
+    for column in ("design", "macro-F1", "sd", "splits", "micro-F1", '"no goal" P / R', *kinds):
         table.add_column(column, justify="left" if column == "design" else "right")
-    for name, m in BASELINES.items():
-        table.add_row(name, f"{m['macro_f1']:.3f}", "", "", "", "")
-    for name, m in results.items():
-        table.add_row(
-            name,
-            *(f"{m[k]:.3f}" for k in ("macro_f1", "micro_f1", "no_goal_f1", "positives_with_a_goal")),
-            f"{m['seconds']:.0f}",
-        )
+    for name, m in mean.items():
+        table.add_row(name, f"{m['macro_f1']:.3f}", f"{m['macro_f1_std']:.3f}", " / ".join(f"{v:.3f}" for v in m["macro_f1_splits"]),
+                      f"{m['micro_f1']:.3f}", f"{m['no_goal_precision']:.2f} / {m['no_goal_recall']:.2f}",
+                      *(f"{m['by_kind'][k]:.3f}" for k in kinds))  # fmt: skip
     Console().print(table)
-    per_fold = Table(title=f"per fold; inference {speed:.0f} passages/s (torch fp32, batch 32, {args.threads} threads)")
-    for column in ("fold", "train s", "threshold", "floor", "macro-F1", "micro-F1", '"no goal" F1'):
-        per_fold.add_column(column, justify="right")
-    for f in folds:
-        per_fold.add_row(str(f["fold"]), f"{f['train_seconds']:.0f}", f"{f['threshold']:.3f}", f"{f['floor']:.3f}",
-                         f"{f['macro_f1']:.3f}", f"{f['micro_f1']:.3f}", f"{f['no_goal_f1']:.3f}")  # fmt: skip
-    Console().print(per_fold)
+    Console().print(f"blend weight of the frozen model chosen per fold: {[run['weights'] for run in runs]}")
 
 
 if __name__ == "__main__":

@@ -70,11 +70,13 @@ class ReportReads(StoreBase):
         rows = self._dicts_for(lambda ids: select(p, d.c.url, d.c.title, d.c.date).join(d, d.c.id == p.c.document_id).where(p.c.id.in_(ids)), passage_ids)
         return {row["id"]: row for row in rows}
 
-    def disputed_passages(self, taxonomy: str, passage_ids: Sequence[str]) -> set[str]:
-        """Those of ``passage_ids`` reviewers decided differently that nobody has settled: no review
-        stands for them, so a report marks them disputed (never reviewed)."""
+    def disputed_passages(self, taxonomy: str, passage_ids: Sequence[str] | None = None) -> set[str]:
+        """Those of ``passage_ids`` (None: of all) reviewers decided differently that nobody has
+        settled: no review stands for them, so a report marks them disputed (never reviewed)."""
         kept = schema.passage_standing
         where = (kept.c.taxonomy == taxonomy, kept.c.disputed.is_(True))
+        if passage_ids is None:  # a few rows, read through their own index
+            return {row.passage_id for row in self._read(select(kept.c.passage_id).where(*where))}
         rows = self._dicts_for(lambda ids: select(kept.c.passage_id).where(*where, kept.c.passage_id.in_(ids)), passage_ids)
         return {row["passage_id"] for row in rows}
 

@@ -16,12 +16,16 @@ from pipeline.evidence.base import StoreBase, store_error
 from pipeline.evidence.standing import (
     DECIDING,
     LABELLING_DECISIONS,
+    of_passages,
     refresh,
     standing_decisions,
     standing_reviews,
     take_back,
 )
 from pipeline.evidence.transaction import now
+
+# the columns a review row is written with (``id`` is made by the database, ``stands`` kept on write)
+_REVIEW_COLUMNS = ("passage_id", "passage_text", "taxonomy", "decision", "goals_before", "goals_after", "reviewer", "note", "created_at", "undoes", "token", "shown")
 
 
 class ReviewStore(StoreBase):
@@ -126,28 +130,36 @@ class ReviewStore(StoreBase):
         return self.add_reviews([row])[0]
 
     def add_reviews(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Append review rows in one transaction (all or none); a row whose ``token`` is already
-        stored is not added again and its stored id is returned in its place."""
+        """Append review rows in one transaction (all or none) and keep what stands; returns their
+        ids in order. A row whose ``token`` is already stored (or comes earlier in ``rows``) is not
+        added again and the stored id is returned in its place. Rows are written in one statement
+        per batch and the passages they touch refreshed together (``standing.refresh``), so a
+        batch of thousands costs a few dozen statements."""
         r = schema.reviews
         tokens = [row["token"] for row in rows if row.get("token")]
         try:
             with self.engine.begin() as connection:
-                known = dict(connection.execute(select(r.c.token, r.c.id).where(r.c.token.in_(tokens))).all()) if tokens else {}
-                ids = []
+                known: dict[str, int] = dict(connection.execute(select(r.c.token, r.c.id).where(r.c.token.in_(tokens))).all()) if tokens else {}
+                fresh: list[dict[str, Any]] = []
+                first: dict[str, int] = {}  # token -> its row's place in ``fresh``
+                places: list[tuple[str, Any]] = []  # per row: ("stored", id) or ("fresh", place)
                 for row in rows:
-                    if row.get("token") in known:
-                        ids.append(int(known[row["token"]]))
-                        continue
-                    key = connection.execute(insert(r).values(**row)).inserted_primary_key
-                    if key is None:
-                        raise StoreError("the database did not return the new review's id")
-                    ids.append(int(key[0]))
-                    if row.get("token"):
-                        known[row["token"]] = key[0]
-                    if row["decision"] == "undo" and row.get("undoes") is not None:
-                        take_back(connection, row["undoes"])
-                    refresh(connection, row["taxonomy"], row["passage_id"])
-                return ids
+                    token = row.get("token")
+                    if token in known:
+                        places.append(("stored", int(known[token])))
+                    elif token in first:
+                        places.append(("fresh", first[token]))
+                    else:
+                        if token:
+                            first[token] = len(fresh)
+                        places.append(("fresh", len(fresh)))
+                        fresh.append({column: row.get(column) for column in _REVIEW_COLUMNS} | {"stands": row.get("stands", True)})
+                made = [int(i) for i in connection.execute(insert(r).returning(r.c.id, sort_by_parameter_order=True), fresh).scalars()] if fresh else []
+                if len(made) != len(fresh):
+                    raise StoreError("the database did not return the new reviews' ids")
+                take_back(connection, [row["undoes"] for row in fresh if row["decision"] == "undo" and row.get("undoes") is not None])
+                refresh(connection, [(row["taxonomy"], row["passage_id"]) for row in fresh])
+                return [value if kind == "stored" else made[value] for kind, value in places]
         except IntegrityError as exc:  # the same token written by a concurrent request
             if len(tokens) == 1 and len(rows) == 1:
                 found = self._read(select(r.c.id).where(r.c.token == tokens[0]))
@@ -326,9 +338,8 @@ class ReviewStore(StoreBase):
     def passage_reviews(self, taxonomy: str, passage_id: str) -> list[dict[str, Any]]:
         """The standing review rows of one passage, oldest first."""
         r = schema.reviews
-        return self._dicts(
-            select(r).where(r.c.taxonomy == taxonomy, r.c.passage_id == passage_id, r.c.stands.is_(True)).order_by(r.c.created_at, r.c.id)
-        )
+        rows = self._dicts(select(r).where(*of_passages([passage_id])).order_by(r.c.created_at, r.c.id))
+        return [row for row in rows if row["taxonomy"] == taxonomy]
 
     def review(self, review_id: int) -> dict[str, Any] | None:
         rows = self._dicts(select(schema.reviews).where(schema.reviews.c.id == review_id))

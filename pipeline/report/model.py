@@ -266,6 +266,12 @@ class SummaryPoint:
     goal: int
     goal_title: str
     reviewed: bool
+    disputed: bool = False  # from a passage reviewers disagree on, not yet settled: the model's word is not the last
+
+    @property
+    def standing(self) -> str:
+        """", reviewed", ", disputed: reviewers disagree", or "" for the model's tagging alone."""
+        return ", reviewed" if self.reviewed else ", disputed: reviewers disagree" if self.disputed else ""
 
 
 @dataclass

@@ -355,8 +355,9 @@ def _summary(report: ImpactReport) -> list[SummaryPoint]:
     for chapter in sorted(report.with_evidence, key=lambda c: (-sum(e.reviewed for e in c.evidence), -c.count, c.id)):
         sentence = next((s for e in chapter.evidence if (s := _key_sentence(e.text, report.organisation, report.kind))), None)
         if sentence:
-            reviewed = any(e.reviewed for e in chapter.evidence if sentence in e.text)
-            points.append(SummaryPoint(sentence, chapter.id, chapter.title, reviewed))
+            source = [e for e in chapter.evidence if sentence in e.text]
+            reviewed = any(e.reviewed for e in source)
+            points.append(SummaryPoint(sentence, chapter.id, chapter.title, reviewed, disputed=not reviewed and any(e.disputed for e in source)))
         if len(points) == SUMMARY_POINTS:
             break
     return points

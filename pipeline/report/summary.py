@@ -16,10 +16,12 @@ UNATTRIBUTED = "(organisation not identified)"
 
 
 def evidence_links(store: Store, taxonomy: Taxonomy) -> pd.DataFrame:
-    """One row per (passage, goal) of evidence: organisation, document, passage, goal, source."""
+    """One row per (passage, goal) of evidence: organisation, document, passage, goal, source:
+    "review" (a standing decision), "model" (the model's suggestion stands) or "disputed" (the
+    model's suggestion, on a passage reviewers disagree on that nobody has settled)."""
     model = store.predicted_goals(taxonomy.name)
     human = store.reviewed_goals(taxonomy.name)  # the standing decision of each reviewed passage
-    model["source"] = "model"
+    model["source"] = model["passage_id"].isin(store.disputed_passages(taxonomy.name)).map({True: "disputed", False: "model"}) if len(model) else "model"
     model = model[~model["passage_id"].isin(human["passage_id"])]
     human = human.explode("goals_after").dropna(subset=["goals_after"]).rename(columns={"goals_after": "goal"})
     human["source"] = "review"

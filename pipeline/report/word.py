@@ -138,7 +138,7 @@ def _summary(document: Document, report: ImpactReport) -> None:
     document.add_paragraph(report.introduction)
     for point in report.summary:
         paragraph = document.add_paragraph(point.text + " ", style="List Bullet")
-        _run(paragraph, f"(Goal {point.goal}: {point.goal_title}{', reviewed' if point.reviewed else ''})", size=9, color=GREY)
+        _run(paragraph, f"(Goal {point.goal}: {point.goal_title}{point.standing})", size=9, color=GREY)
 
 
 def _glance(document: Document, report: ImpactReport) -> None:

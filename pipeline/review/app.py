@@ -16,7 +16,6 @@ and untrusted: it only ever reaches the page through autoescaping or ``markupsaf
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import hmac
@@ -37,7 +36,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,6 +53,7 @@ from pipeline.errors import (
 from pipeline.evidence.store import DECIDING, SETTLE, Store, now
 from pipeline.review import accounts, interop
 from pipeline.review.goals import goal_rows, plain_reason
+from pipeline.review.logins import Hashing, LoginGate, LoginLimits, attempt_of
 from pipeline.review.queue import Filters, Item, ReviewQueue
 from pipeline.tables import cell_spans, parse_pipe_table, readable, structure
 from pipeline.taxonomy import Taxonomy, load_taxonomy
@@ -66,7 +65,7 @@ MIN_SECRET_BYTES = 32
 SESSION_HOURS = 8
 PAGE_SIZE = 50  # queue rows per page
 USER_ATTEMPTS, ADDRESS_ATTEMPTS, LOGIN_WINDOW = 5, 20, 300.0  # failed logins allowed per 5 minutes
-HASH_SLOTS = 2  # password hashes (argon2id, ~50 MB each) computed at once; other logins wait their turn
+HASH_SLOTS = 2  # password hashes (argon2id, ~64 MB each) computed at once, on their own threads; other logins wait their turn
 MAX_BODY = 64 * 1024  # bytes a request body may have: a decision with a 2,000-character note is well under
 MAX_ID = 2**31 - 1  # the largest review id or page number a form or URL may name
 FILTER_KEYS = ("organisation", "goal", "source", "date_from", "date_to", "search")  # carried from the queue to each decision
@@ -205,7 +204,8 @@ def create_app(
             message = str(exc)
         return page(request, "error.html", {"message": message}, status=exc.http_status)
 
-    hashing = asyncio.Semaphore(HASH_SLOTS)
+    hashing = Hashing(HASH_SLOTS)
+    limits = LoginLimits(settings.limiter, settings.address_limiter)  # checked by LoginGate (added below), given back here
 
     def user_of(request: Request) -> accounts.User:
         sid = request.session.get("sid")
@@ -262,25 +262,20 @@ def create_app(
 
     @app.post("/login", response_class=HTMLResponse)
     async def login(request: Request) -> Response:
-        form = await form_of(request)
-        username = accounts.normal_username(form.get("username", ""))
-        address = request.client.host if request.client else "?"  # the peer, or what a trusted proxy said (--forwarded-allow-ips)
-        # each attempt is counted as a failure *before* its password is hashed, so a burst sent at
-        # once is limited like one sent in a row; a success gives its reservation back
-        wait: float | None = None
-        if not settings.limiter.reserve(username):
-            wait = settings.limiter.retry_after(username)
-        elif not settings.address_limiter.reserve(address):
-            settings.limiter.release(username)
-            wait = settings.address_limiter.retry_after(address)
-        if wait is not None:
-            return page(request, "login.html", {"error": f"Too many failed attempts. Try again in {int(wait) + 1} seconds."}, status=429)
-        async with hashing:  # at most HASH_SLOTS hashes at once, each on a worker thread
-            user = await run_in_threadpool(accounts.authenticate, store, username, form.get("password", ""))
+        # LoginGate counted this attempt as a failure before anything read it (and refused it there
+        # when its username or address had none left); a success or a bad form gives it back
+        attempt = attempt_of(request.scope)
+        if attempt is None:
+            raise ConfigError("the login route is served without its LoginGate; build the app with create_app")
+        try:
+            form = await form_of(request)
+        except InputError:
+            limits.give_back(attempt)
+            raise
+        user = await hashing.run(accounts.authenticate, store, attempt.username, form.get("password", ""))
         if user is None:
             return page(request, "login.html", {"error": "Unknown username or wrong password."}, status=401)
-        settings.limiter.succeeded(username)
-        settings.address_limiter.release(address)
+        limits.succeeded(attempt)
         start_session(request, user)
         return RedirectResponse("/queue", status_code=303)
 
@@ -302,10 +297,10 @@ def create_app(
         """A new password ends every session of the user, this one included; a fresh one follows."""
         user = user_of(request)
         form = await form_of(request)
-        if await run_in_threadpool(accounts.authenticate, store, user.username, form.get("current", "")) is None:
+        if await hashing.run(accounts.authenticate, store, user.username, form.get("current", "")) is None:
             return page(request, "account.html", {"error": "The current password is wrong."}, status=400)
         try:
-            await run_in_threadpool(accounts.add_user, store, user.username, form.get("new", ""), user.role)
+            await hashing.run(accounts.add_user, store, user.username, form.get("new", ""), user.role)
         except InputError as error:
             return page(request, "account.html", {"error": str(error)}, status=400)
         start_session(request, user)
@@ -447,7 +442,7 @@ def create_app(
         admin_of(request)
         form = await form_of(request)
         try:
-            await run_in_threadpool(functools.partial(accounts.add_user, replace=False), store, form.get("username", ""), form.get("password", ""), form.get("role", "reviewer"))
+            await hashing.run(functools.partial(accounts.add_user, replace=False), store, form.get("username", ""), form.get("password", ""), form.get("role", "reviewer"))
         except InputError as error:  # shown on the page
             return page(request, "users.html", {"users": accounts.list_users(store), "error": str(error)}, status=400)
         return RedirectResponse("/admin/users", status_code=303)
@@ -526,6 +521,7 @@ def create_app(
         return PlainTextResponse("ok")
 
     app.state.settings = settings
+    app.add_middleware(LoginGate, limits=limits, headers=SECURITY_HEADERS)  # before sessions and forms: a refused login costs next to nothing
     app.add_middleware(RequestGuard, limit=MAX_BODY)  # outermost: before sessions, forms and logins
     return app
 
@@ -691,7 +687,19 @@ class RequestGuard:
                     raise TooLarge
             return message
 
-        await self.app(scope, bounded, send)
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, bounded, watched)
+        except Exception as exc:  # read past the limit before anything inside answered (LoginGate reads the body first)
+            if not _too_large(exc) or started:
+                raise
+            await _plain(send, 413, TOO_LARGE_PAGE)
 
 
 async def _plain(send: Send, status: int, body: str) -> None:

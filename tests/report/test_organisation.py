@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.evidence.store import Store
 from pipeline.report import model, organisation, sentences
+from pipeline.report.summary import evidence_links
 from pipeline.report.word import render_docx
 from pipeline.review.queue import ReviewQueue
 from pipeline.taxonomy import load_taxonomy
@@ -199,6 +200,29 @@ def test_sources_are_listed_once_and_a_dispute_is_never_printed_as_reviewed(repo
     trust = organisation.build(store, load_taxonomy("levelling-up"), "example nhs trust")
     assert len(trust.sources) == 1 and trust.sources[0].link == "https://example.org/news/<b>1</b>"
     assert any(e.reviewed and e.standing == "reviewed" for c in trust.chapters for e in c.evidence)
+
+
+def test_a_disputed_passage_reads_as_disputed_in_the_summary_and_the_evidence_links(report_db: str):
+    """The summary's sentence from a passage reviewers disagree on is not the model's word alone
+    (issue 26): it says disputed in every format, and the links every table counts say so too."""
+    store = Store.open(report_db)
+    queue = ReviewQueue(store, "levelling-up", reviewers_per_passage=2)
+    queue.decide("w2", "ada", "change", goals=[3, 5], goal_ids=range(1, 15))
+    queue.decide("w2", "rita", "change", goals=[3], goal_ids=range(1, 15))  # unsettled
+    taxonomy = load_taxonomy("levelling-up")
+    report = organisation.build(store, taxonomy, LOCAL_ORG)
+    point = next(p for p in report.summary if p.text.startswith("Northern Widgets took on 64"))
+    assert point.disputed and not point.reviewed
+    for fmt, text in _all_text(report):
+        visible = "".join(_parse(text).text) if fmt == "html" else text
+        summary = visible[visible.index("Northern Widgets took on 64") :][:300]  # the summary's point comes first
+        assert "disputed: reviewers disagree" in summary.split("Northern Widgets took on 64")[1][:200], (fmt, summary)
+    links = evidence_links(store, taxonomy)
+    assert set(links[links.passage_id == "w2"].source) == {"disputed"} and set(links[links.passage_id == "p2"].source) == {"review"}
+    assert "disputed" not in set(links[~links.passage_id.isin(["w2"])].source)
+    queue.settle("w2", "ada", [3], goal_ids=range(1, 15))  # settled: reviewed, and disputed nowhere
+    settled = organisation.build(store, taxonomy, LOCAL_ORG)
+    assert not any(p.disputed for p in settled.summary) and set(evidence_links(store, taxonomy).source) == {"model", "review"}
 
 
 @pytest.mark.parametrize(

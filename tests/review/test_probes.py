@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from pipeline.evidence.store import Store
@@ -71,6 +72,41 @@ def test_a_hundred_wrong_logins_at_once_check_at_most_five_passwords(app, monkey
     statuses, checked, most = burst(app, ["rita"] * 100, monkeypatch)
     assert checked <= 5 and statuses.count(401) == checked and statuses.count(429) == 100 - checked
     assert most <= 2  # hashing is bounded however many arrive
+
+
+def test_a_refused_burst_reads_no_session_form_page_or_database(app, monkeypatch: pytest.MonkeyPatch):
+    """Refusals cost the one server process next to nothing: only the attempts let through parse
+    their form and draw a page (/queue stayed slow during a burst when all 100 did)."""
+    from fastapi.templating import Jinja2Templates
+    from sqlalchemy import event
+    from starlette.requests import Request
+
+    forms, pages, statements = [0], [0], [0]
+    real_form, real_page = Request.form, Jinja2Templates.TemplateResponse
+
+    def counted(total: list[int], real):
+        def call(*args, **kwargs):
+            total[0] += 1
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(Request, "form", counted(forms, real_form))
+    monkeypatch.setattr(Jinja2Templates, "TemplateResponse", counted(pages, real_page))
+    statuses, checked, _ = burst(app, ["rita"] * 100, monkeypatch)
+    assert statuses.count(429) == 100 - checked and forms[0] == checked and pages[0] == 1 + checked  # 1: the login page for the token
+    event.listen(app.state.settings.store.engine, "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
+    with TestClient(app, base_url="http://127.0.0.1", client=("10.0.0.7", 5000)) as stranger:  # no session, no form token
+        refused = stranger.post("/login", data={"username": " RITA ", "password": "guess-guess"})
+    assert refused.status_code == 429 and "Try again in" in refused.text and int(refused.headers["retry-after"]) > 0
+    assert "set-cookie" not in refused.headers and refused.headers["x-frame-options"] == "DENY" and statements[0] == 0
+
+
+def test_a_login_with_a_bad_form_gives_its_attempt_back(client):
+    token = csrf(client.get("/login").text)
+    for _ in range(8):  # more than the 5 a username has: an expired form is no attempt
+        assert client.post("/login", data={"csrf_token": "stale", "username": "rita", "password": "guess"}).status_code == 400
+    assert client.post("/login", data={"csrf_token": token, "username": "rita", "password": PASSWORDS["rita"]}, follow_redirects=False).status_code == 303
 
 
 def test_a_burst_over_many_usernames_is_limited_per_address(app, monkeypatch: pytest.MonkeyPatch):
