@@ -191,3 +191,11 @@ def test_dvc_repro_metrics_and_an_experiment_in_a_copy_of_the_repo(tmp_path: Pat
 
     run("dvc", "exp", "run", "-S", "train.c=8", "train@levelling-up")
     assert '"c": 8' in (copy / "models" / "levelling-up" / (copy / "models" / "levelling-up" / "LATEST").read_text().strip() / "metrics.json").read_text()
+
+
+def test_dvc_extract_depends_on_the_committed_ner_model_which_repro_only_verifies():
+    """The extract stage reruns when the NER model changes; the model is committed and its stage
+    frozen, so `dvc repro export` in a fresh clone (no dvc.lock) checks models/ner and never trains."""
+    assert "models/ner" in STAGES["extract"]["deps"]
+    assert STAGES["ner-model"].get("frozen") is True
+    assert any((out if isinstance(out, str) else next(iter(out))) == "models/ner" for out in STAGES["ner-model"]["outs"])

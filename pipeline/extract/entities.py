@@ -21,7 +21,7 @@ from pipeline.extract.roles import ROLE_HEADS, role_of
 from pipeline.records import Entity
 
 if TYPE_CHECKING:  # spaCy loads only when a document needs parsing
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc, Span, Token
 
 TITLES = {
     "rt", "rt.", "right", "hon", "hon.", "honourable", "the", "dame", "sir", "lord", "lady",
@@ -61,7 +61,7 @@ FALSE_POSITIVES = {
 }  # fmt: skip
 # Named things that are not organisations: "Levelling Up Impact Report", "Healthcare Horizons programme".
 NOT_ORGANISATION_ENDINGS = {"report", "reports", "goals", "goal", "programme", "program", "scheme", "strategy",
-                            "plan", "framework", "awards", "fund", "initiative", "campaign", "summary", "agenda"}  # fmt: skip
+                            "plan", "framework", "awards", "award", "fund", "initiative", "campaign", "summary", "agenda", "index", "prize", "committee"}  # fmt: skip
 # Words that make a name an organisation's even when a programme is named after it.
 ORGANISATION_WORDS = {"nhs", "trust", "university", "council", "college", "school", "board", "ltd", "plc", "group",
                       "foundation", "partnership", "bank", "company", "authority", "department", "agency", "office"}  # fmt: skip
@@ -72,9 +72,11 @@ OFFICE_WORDS = {"secretary", "minister", "spokesperson", "spokesman", "spokeswom
 def find_entities(doc: Doc, passage_id: str, labels: set[str]) -> list[Entity]:
     """ORG, PERSON and GPE mentions (LOC counts as a place), with titles and roles split off."""
     cleaned: list[tuple[str, Span, str | None, int]] = []
-    for raw in doc.ents:
+    for raw in whole_names(doc):
         label = _label(raw, labels)
-        span: Span | None = _trim(raw) if label else None
+        if label == "ORG" and "PERSON" in labels and _titled_name(raw):
+            label = "PERSON"  # "Cllr Lowe"
+        span: Span | None = _trim(raw, keep_possessive=label == "ORG") if label else None
         title, start = None, raw.start_char
         if span is not None and label == "PERSON":
             span, title, start = _split_titles(span)
@@ -94,6 +96,150 @@ def find_entities(doc: Doc, passage_id: str, labels: set[str]) -> list[Entity]:
         role, role_org = role_of(text, span, start, orgs.near(start), people.near(start)) if label == "PERSON" else (None, None)
         entities.append(Entity(passage_id, label, span.text, span.start_char, span.end_char, title=title, role=role, role_org=role_org))
     return entities
+
+
+# Words that end an organisation's name when they follow it: a job ("National Grid Chief
+# Executive"), a body inside it ("Durham County Council Cabinet"), a date.
+_NAME_STOPS = {"cabinet", "committee", "board", "chief", "executive", "director", "annual", "review", "group", "top", "team", "unit",
+               "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+               "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}  # fmt: skip
+# "City of York Council", "Royal Borough of Greenwich": the words before a place that name the body.
+_BODY_PREFIXES = (("city", "of"), ("borough", "of"), ("county", "of"), ("royal", "borough", "of"), ("city", "and", "county", "of"))
+
+
+def whole_names(doc: Doc) -> list[Span]:
+    """``doc.ents`` with organisation names put back together where the small model splits them:
+    "Barking, Havering and Redbridge University Hospitals NHS Trust" (places listed before a
+    body's name), "City of York Council", "National Grid Electricity Distribution" and "UCL
+    Institute of Health Equity" (capitalised words running on), "Balfour Beatty VINCI" (two
+    organisations side by side). Entities the grown name covers are dropped."""
+    from spacy.tokens import Span
+
+    grown: list[Span] = []
+    for ent in doc.ents:
+        if grown and ent.start < grown[-1].end:
+            continue  # covered by the name before it
+        if ent.label_ != "ORG":
+            grown.append(ent)
+            continue
+        end = _name_end(doc, ent.end)
+        start = _name_start(doc, ent.start, doc[end - 1])
+        if grown and grown[-1].label_ == "ORG" and _only_space_between(doc, grown[-1].end, start) and _all_names(grown[-1]) and _all_names(doc[start:end]):
+            start = grown.pop().start  # "Balfour Beatty" "VINCI"
+        while grown and grown[-1].end > start:
+            grown.pop()  # a place the name now covers: "Bath" in "Bath and North East Somerset Council"
+        grown.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label="ORG"))
+        alias = _alias_after(doc, end)
+        if alias is not None:
+            grown.append(alias)
+    return grown
+
+
+def _alias_after(doc: Doc, end: int) -> Span | None:
+    """The other name an organisation is given right after its own: an acronym in brackets
+    ("... University Hospitals NHS Trust (BHRUT)"), or ", known as LSCft" / "trading as ..."."""
+    from spacy.tokens import Span
+
+    if end + 2 < len(doc) and doc[end].text == "(" and doc[end + 2].text == ")":
+        token = doc[end + 1]
+        if token.is_upper and token.is_alpha and 2 <= len(token) <= 8:
+            return Span(doc, end + 1, end + 2, label="ORG")
+    cursor = end + (1 if end < len(doc) and doc[end].text == "," else 0)
+    words = [t.lower_ for t in doc[cursor : cursor + 2]]
+    if words in (["known", "as"], ["trading", "as"]):
+        start = last = cursor + 2
+        while last < len(doc) and (doc[last].is_title or doc[last].is_upper or (doc[last].text[:1].isupper() and doc[last].is_alpha)) and doc[last].pos_ in ("PROPN", "NOUN"):
+            last += 1
+        if last > start and not any(t.ent_type_ == "PERSON" for t in doc[start:last]):
+            return Span(doc, start, last, label="ORG")
+    return None
+
+
+def _all_names(span: Span) -> bool:
+    return all(t.is_title or t.is_upper for t in span)
+
+
+def _only_space_between(doc: Doc, end: int, start: int) -> bool:
+    return end == start and doc[end - 1].whitespace_ != "" and not doc[end - 1].is_punct
+
+
+def _name_start(doc: Doc, start: int, last: Token) -> int:
+    """Where a body's name starts: before "City of" ("City of York Council"), and before the
+    places listed ahead of it ("Bath and North East Somerset Council", "Barking, Havering and
+    Redbridge University Hospitals NHS Trust")."""
+    for prefix in _BODY_PREFIXES:
+        n = len(prefix)
+        if start >= n and tuple(t.lower_ for t in doc[start - n : start]) == prefix and doc[start - n].is_title:
+            return start - n
+    if doc[start].lower_ in _BODY_WORDS:
+        while start > 0 and doc[start - 1].ent_iob_ != "I" and (_place_word(doc[start - 1]) or _opening_name_word(doc[start - 1])):
+            start -= 1  # "Redditch" + "Borough Council", "Gloucestershire" + "Hospitals NHS Foundation Trust"
+    if last.lower_ not in _LISTED_BODY_ENDS:
+        return start
+    listed = any(t.lower_ == "and" for t in doc[start : last.i + 1])
+    while start >= 2 and (doc[start - 1].lower_ == "and" or (doc[start - 1].text == "," and listed)):
+        first = start - 1
+        while first > 0 and _place_word(doc[first - 1]):
+            first -= 1
+        run = doc[first : start - 1]
+        if not len(run) or doc[first].ent_iob_ == "I" or (len(run) > 1 and any(t.ent_type_ == "ORG" for t in run)):
+            break  # not "Leeds City Council and Bradford Council", not "NHS England, Central and ..."
+        listed = listed or doc[start - 1].lower_ == "and"
+        start = first
+    return start
+
+
+def _opening_name_word(token: Token) -> bool:
+    """A capitalised word before "Borough Council" or "Hospitals NHS Trust", whatever the tagger
+    thought of it ("Redditch" as a verb at the start of a sentence)."""
+    return token.is_title and token.is_alpha and token.pos_ not in _FUNCTION_TAGS and token.lower_ not in TITLES and token.lower_ not in ROLE_HEADS
+
+
+_FUNCTION_TAGS = {"DET", "ADP", "PRON", "CCONJ", "SCONJ", "AUX", "PART", "NUM"}
+
+
+def _place_word(token: Token) -> bool:
+    return (
+        token.pos_ in ("PROPN", "ADJ", "NOUN")
+        and token.is_title
+        and token.ent_type_ in ("", "GPE", "LOC", "ORG", "NORP")
+        and token.lower_ not in TITLES
+        and token.lower_ not in ROLE_HEADS
+    )
+
+
+# The last words of bodies named after a list of places ("... and Redbridge University Hospitals NHS Trust").
+_LISTED_BODY_ENDS = {"council", "trust", "hospitals", "hospital", "board", "partnership", "authority", "police", "constabulary", "service", "college"}
+# A name cannot start with these: the place before them is part of it ("Redditch Borough Council").
+_BODY_WORDS = {"borough", "city", "county", "district", "metropolitan", "hospitals", "teaching", "nhs", "foundation", "integrated", "council", "college"}
+
+
+def _name_end(doc: Doc, end: int) -> int:
+    """Capitalised words running on after the name: "National Grid" + "Electricity Distribution",
+    "UCL" + "Institute of Health Equity", "Sodexo UK" + "& Ireland"."""
+    cursor = end
+    while cursor < len(doc):
+        if doc[cursor].lower_ in ("of", "for") and cursor + 1 < len(doc) and _name_word(doc[cursor + 1]):
+            cursor += 2
+        elif doc[cursor].text == "&" and cursor + 1 < len(doc) and doc[cursor + 1].is_title and doc[cursor + 1].pos_ == "PROPN":
+            cursor += 2  # "Sodexo UK & Ireland", "Trowers & Hamlins"
+        elif _name_word(doc[cursor]):
+            cursor += 1
+        else:
+            break
+        end = cursor
+    return end
+
+
+def _name_word(token: Token) -> bool:
+    return (
+        token.pos_ in ("PROPN", "NOUN")
+        and (token.is_title or (token.is_upper and token.lower_ not in not_entity_words()[0]))  # not "HSBC SME lending"
+        and token.lower_ not in _NAME_STOPS
+        and token.lower_ not in ROLE_HEADS
+        and token.lower_ not in NOT_ORGANISATION_ENDINGS
+        and token.ent_type_ in ("", "FAC", "PRODUCT")
+    )
 
 
 def _not_a_name(label: str, span: Span) -> bool:
@@ -157,10 +303,14 @@ def _not_an_organisation(span: Span) -> bool:
     if not any(token.text[:1].isupper() for token in span) or span[-1].pos_ in ("ADP", "DET", "CCONJ"):
         return True  # "Chair of": a fragment, not a name
     last = span[-1].lower_
-    following = span.doc[span.end].lower_ if span.end < len(span.doc) else ""
+    after = span.end
+    while after < len(span.doc) - 1 and span.doc[after].like_num:
+        after += 1  # "its Welsh Water 2050 strategy"
+    following = span.doc[after].lower_ if after < len(span.doc) else ""
     if following in NOT_ORGANISATION_ENDINGS and not any(token.lower_ in ORGANISATION_WORDS for token in span):
         return True  # "Healthcare Horizons programme"; but "the Barts Health NHS Trust programme" keeps its trust
-    return last in NOT_ORGANISATION_ENDINGS or following in OFFICE_WORDS  # "Education Secretary"
+    named = any(token.lower_ in ORGANISATION_WORDS for token in span)  # "a Winchester City Council committee"
+    return last in NOT_ORGANISATION_ENDINGS or (following in OFFICE_WORDS and not named)  # "Education Secretary"
 
 
 class _Spans:
@@ -237,7 +387,12 @@ def _strip_role(span: Span) -> Span | None:
     return _strip_article(trimmed) if trimmed is not None else None
 
 
-def _trim(span: Span) -> Span:
+def _titled_name(span: Span) -> bool:
+    """An honorific and a name: "Cllr Lowe", "Dr Helen Marsh"."""
+    return len(span) > 1 and span[0].lower_ in TITLES - {"the"} and all(t.pos_ == "PROPN" and t.is_title for t in span[1:])
+
+
+def _trim(span: Span, *, keep_possessive: bool = False) -> Span:
     """Drop punctuation, bullets and possessive endings at the edges ("Anne Milton’s"), and an
     unclosed bracket with what follows it ("Cadent Gas Ltd (Cadent")."""
     start, end = span.start, span.end
@@ -246,9 +401,20 @@ def _trim(span: Span) -> Span:
         end = opening[0]
     while start < end and (span.doc[start].is_punct or not span.doc[start].text[0].isalnum()):
         start += 1
-    while end > start and (span.doc[end - 1].is_punct or span.doc[end - 1].tag_ == "POS"):
-        end -= 1
+    while end > start and (span.doc[end - 1].is_punct or (span.doc[end - 1].tag_ == "POS" and not (keep_possessive and _named_with_possessive(span.doc[end - 1]))) or _figure_token(span.doc[end - 1])):
+        end -= 1  # and a figure run into a name: "Iceland 2,500"
     return span.doc[start:end]
+
+
+def _named_with_possessive(ending: Token) -> bool:
+    """"Sainsbury's is to create 1,000 jobs", "Sainsbury's 5,000": an organisation named with a
+    possessive, where nothing it possesses follows (not "National Grid's chief executive")."""
+    following = ending.doc[ending.i + 1] if ending.i + 1 < len(ending.doc) else None
+    return following is None or following.pos_ in ("VERB", "AUX", "PUNCT", "NUM", "CCONJ", "ADP", "ADV")
+
+
+def _figure_token(token: Token) -> bool:
+    return token.pos_ == "NUM" and token.like_num and any(char.isdigit() for char in token.text)
 
 
 def _strip_article(span: Span) -> Span:

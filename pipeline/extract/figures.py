@@ -52,7 +52,7 @@ _MULTIPLIER = "|".join(sorted(MULTIPLIERS, key=len, reverse=True))
 _NUMERAL = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 FIGURE_RE = re.compile(
     rf"""
-    (?:(?P<qualifier>{_QUALIFIER})\s+)?
+    (?:\b(?P<qualifier>{_QUALIFIER})\s+)?
     (?:
         (?P<ratio_a>(?<![\w/.\-–])\d+|\b(?:{_WORD_NUMBER}))\s+in\s+(?:every\s+)?(?P<ratio_b>(?!(?:19|20)\d\d\b)\d+|{_WORD_NUMBER})\b
       |
@@ -76,15 +76,33 @@ _NOT_DURATION = {"next", "last", "this", "that", "each", "every", "a", "per"}
 # Nouns that say how a figure was measured, not what it counts: "a national average of 12%".
 # Words before a counted noun that say how many or which, not what kind: left out of what it counts
 # ("256 new ambulances" -> "ambulances", "30,000 extra elderly residents" -> "elderly residents").
-NOT_CLASSIFYING = {"new", "additional", "extra", "further", "more", "fewer", "other", "existing", "brand-new"}
+NOT_CLASSIFYING = {"new", "additional", "extra", "further", "more", "fewer", "other", "brand-new"}
 _QUALIFIER_WORDS = {"over", "more", "around", "about", "nearly", "almost", "up", "some"}
-CLASSIFIED_BY = {"education"}  # "further education colleges" is a kind of college
+CLASSIFIED_BY = {"education"}
+PLACE_ENTITIES = {"GPE", "LOC"}  # "further education colleges" is a kind of college
 # A percentage or sum before these is a change, not a count of anything ("an 11% rise").
 CHANGE_NOUNS = {"rise", "fall", "increase", "decrease", "drop", "cut", "reduction", "growth", "jump", "uplift", "decline",
                 "improvement", "gain", "boost", "hike", "saving", "savings", "return"}
 MEASURE_NOUNS = {"average", "total", "rate", "figure", "number", "level", "maximum", "minimum", "share", "proportion",
                  "percentage", "increase", "rise", "fall", "drop", "reduction", "target", "awards", "award"}  # fmt: skip
-_LABEL_COLON = re.compile(r"(?:^|[|;:.•\n])\s*(?P<label>[A-Za-z][\w’'&,\s-]{1,60}?)\s*:\s*$")
+# A label before a figure, with a colon or as an item of a list ("|", ";", ":" before it); a
+# bracket inside the label is kept ("Properties with Band C ratings (2022): 52%").
+_FIGURE_LABEL = re.compile(
+    r"(?P<boundary>[|;:.•\n,])[ \t]*(?P<label>[A-Za-z](?:[^|;:.•\n()£$€%\d]|\d(?![\d\s]*,)|\([^()\n]{0,40}\)){0,79}?)[ \t]*(?P<colon>:)?[ \t]*"
+    r"(?:(?:an?\s+)?(?:extra|additional)\s+)?[£$€]?$"
+)
+_LIST_BOUNDARIES = {"|", ";", ":", "•", "\n"}
+_LABEL_KEEPS = {"of", "per", "before"}
+_LABEL_HEAD_ENDS = _LABEL_KEEPS
+LABEL_NOT_CLASSIFYING = {"new", "latest", "equivalent"}
+# Labels that say how a figure was measured: "National average: 42%", "Overall satisfaction: 86%".
+LABEL_MEASURES = {"average", "total", "share", "satisfaction", "saving", "savings"}
+# Sums that are a kind of value, which a label names ("Underlying profit: £44m", "Net cash: £158m").
+VALUE_NOUNS = {"revenue", "revenues", "turnover", "profit", "profits", "income", "earnings", "cash", "debt", "dividend",
+               "interest", "donations", "lending", "assets", "pay", "salary", "salaries", "wages", "value", "book", "sales"}  # fmt: skip
+# Verbs that make "X rose 20%" a clause about a change, not a label and its figure.
+CHANGE_VERBS = {"rise", "fall", "grow", "increase", "decrease", "drop", "climb", "slip", "jump", "improve", "widen",
+                "narrow", "reach", "stand", "total", "hit", "double", "cut", "reduce", "lower", "raise", "decline", "edge"}  # fmt: skip
 
 _LABEL_BEFORE = re.compile(rf"\b(?:{LABEL_WORDS})\s*$", re.IGNORECASE)
 # The second label of a list: "bands 2 and 3", "Goals 4, 5 and 6".
@@ -349,12 +367,12 @@ def _counted(span: Span, groups: dict[str, str | None]) -> tuple[Token | None, s
         target = next((t for t in doc[nxt.i + 1 : nxt.i + 5] if t.pos_ == "NOUN"), None)
         if target is not None and (target.dep_ in ("attr", "acomp", "compound", "amod") or target.head == nxt):
             return target, _phrase(target)
-    labelled = _colon_label(span, money=money)  # "Overall lending: £2.6 billion" counts the label
+    labelled = _label(span, money=money, percent=bool(groups.get("percent")))  # "Overall lending: £2.6 billion" counts the label
     if labelled is not None:
         return labelled
     last = span[-1]
-    if last.head.lower_ == "of" and last.head.head.pos_ == "NOUN" and last.head.head.i < span.start:
-        noun = last.head.head
+    if last.head.lower_ == "of" and last.head.head.pos_ == "NOUN" and last.head.head.i < span.start and not money:
+        noun = last.head.head  # "a workforce of some 24,000"; not "a budget of £4,500" (money counts nothing)
         if noun.lower_ not in MEASURE_NOUNS and not groups.get("percent"):
             return noun, _phrase(noun)
     return None, None
@@ -375,6 +393,10 @@ def _noun_after(span: Span) -> Token | None:
             return head if head.pos_ in ("NOUN", "PROPN") else token
         if token.text in HYPHENS or (token.pos_ in ("ADJ", "NUM") and not token.is_punct):
             continue
+        if token.tag_ in ("VBN", "VBG") and token.dep_ in ("amod", "compound") and token.head.i > token.i:
+            continue  # "1,471 affiliated foodbanks", "43 existing stores", "58 social rented council houses"
+        if token.pos_ == "ADV" and token.dep_ == "advmod" and token.head.i > token.i and token.head.pos_ in ("ADJ", "VERB"):
+            continue  # "2,200 previously unemployed people", "60,000 more skilled workers"
         break
     return None
 
@@ -397,28 +419,84 @@ def _of_object(token: Token, *, head_is_of: bool = False) -> Token | None:
     return None
 
 
-def _colon_label(span: Span, *, money: bool = False) -> tuple[Token | None, str | None] | None:
-    """A figure after a label and a colon, "Apprentices recruited: 342": the label's last noun
-    phrase counts it (a time unit there is the figure's unit: "Volunteering hours: 4,800")."""
+def _label(span: Span, *, money: bool, percent: bool) -> tuple[Token | None, str | None] | None:
+    """A figure after its label: "Apprentices recruited: 342", "Net cash: £158.5m" (a colon), or
+    an item of a list written without one, "partners promoted 11; trainees a year around 15",
+    "DLA Piper: turnover £581m, down 1 per cent", "margin 2.1%". The label up to its first
+    preposition counts the figure ("Apprentices with a disability: 7.6%" -> "apprentices"); a time
+    unit there is the figure's unit ("Volunteering hours: 4,800"). A label that measures rather
+    than names ("National average: 42%", "Share of emissions: 20%") counts nothing, and a sum
+    counts its label only when that is a kind of value ("Underlying profit: £44m"), not spending
+    ("Running costs: £500m", "Spend with local suppliers: £12.4m")."""
     doc = span.doc
-    match = _LABEL_COLON.search(doc.text[max(0, span.start_char - 64) : span.start_char])
+    window = max(0, span.start_char - 90)
+    prefix = ("\n" if window == 0 else "") + doc.text[window : span.start_char]
+    match = _FIGURE_LABEL.search(prefix)
     if match is None:
         return None
-    label_start = max(0, span.start_char - 64) + match.start("label")
-    label = doc.char_span(label_start, label_start + len(match.group("label")), alignment_mode="contract")
-    if label is None:
+    offset = window - (1 if window == 0 else 0)
+    label = doc.char_span(offset + match.start("label"), offset + match.end("label"), alignment_mode="contract")
+    if label is None or not len(label):
         return None
-    chunks = [doc[max(c.start, label.start) : min(c.end, label.end)] for c in doc.noun_chunks if c.start < label.end and label.start < c.end]
-    chunks = [chunk for chunk in chunks if len(chunk) and chunk.root.pos_ in ("NOUN", "PROPN")]
-    if not chunks:
+    colon = bool(match.group("colon"))
+    if not colon and not _listed(label, span, match.group("boundary")):
         return None
-    duration = next((chunk.root for chunk in chunks if chunk.root.lower_ in TIME_UNITS), None)
-    if duration is not None:
-        return duration, None  # "Staff volunteering hours: 4,800" is a number of hours
-    chunk = chunks[0]  # "Apprentices recruited": the first noun phrase names what is counted
-    if money and chunk.start != label.start:
-        return None  # "Spend with local suppliers: £12.4m" is money spent, not counting suppliers
-    return chunk.root, " ".join(t.lower_ for t in chunk if t.pos_ != "DET")
+    tokens = list(label)
+    while tokens and (tokens[0].pos_ == "DET" or (tokens[0].ent_type_ in PLACE_ENTITIES and tokens[0].pos_ == "PROPN")):
+        tokens.pop(0)  # "UK households in fuel poverty": where, not what kind
+    first = tokens[0] if tokens else None
+    if first is None or first.pos_ in ("ADP", "ADV", "PRON", "SCONJ", "PART", "NUM", "SYM") or (
+        first.tag_ in ("VBG", "VBN", "VBD") and not (first.dep_ in ("amod", "compound") and first.head.i > first.i)
+    ):
+        return None  # "Before the programme: 33%", "Satisfied with repairs: 50%"; not "Adjusted operating margin"
+    phrase = _label_phrase(tokens, colon=colon)
+    if not any(t.pos_ in ("NOUN", "PROPN", "VERB") and not t.ent_type_ for t in phrase):
+        return None  # a name, not what is counted: "Waitrose 4,000", "University of Lancaster: £7.6m"
+    head = next((phrase[i - 1] for i, t in enumerate(phrase) if i and t.lower_ in _LABEL_HEAD_ENDS), phrase[-1])
+    if head.lower_ in TIME_UNITS:
+        return head, None  # "Staff volunteering hours: 4,800" is a number of hours
+    if head.lower_ in LABEL_MEASURES or (money and head.lower_ not in VALUE_NOUNS):
+        return None
+    while len(phrase) > 1 and phrase[0].lower_ in LABEL_NOT_CLASSIFYING:
+        phrase = phrase[1:]  # "New borrowers: 19,400", "Equivalent heat pumps: 171,000"
+    return head, doc[phrase[0].i : phrase[-1].i + 1].text.lower()
+
+
+def _listed(label: Span, figure: Span, boundary: str | None) -> bool:
+    """Whether a label without a colon names the figure after it: an item of a list ("trainees a
+    year 22; chance of making partner 31%"), not a clause ("profits rose 20%", "staff raised £5,000")."""
+    doc = label.doc
+    if not re.match(r"\s*(?:$|[;|,.)(\n])", doc.text[figure.end_char : figure.end_char + 4]):
+        return False  # the figure must end the item
+    if any(t.pos_ == "AUX" or t.tag_ in ("VBZ", "VBP", "MD") or t.lemma_.lower() in CHANGE_VERBS for t in label):
+        return False
+    listed = boundary in _LIST_BOUNDARIES or bool(re.match(r"\s*[;|]", doc.text[figure.end_char : figure.end_char + 3]))
+    nominal = len(label) <= 4 and all(t.pos_ in ("NOUN", "ADJ", "PROPN") or t.text in HYPHENS for t in label)
+    return listed or nominal
+
+
+def _label_phrase(tokens: list[Token], *, colon: bool) -> list[Token]:
+    """A label's words up to what qualifies it: a preposition ("Starts outside the programme"),
+    a comma or bracket, a number, a relative clause, and after a colon a participle ("Customers
+    satisfied with services"); "of", "per" and "before" stay ("profit per equity partner")."""
+    phrase: list[Token] = []
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if token.text in ("(", ",") or token.pos_ == "NUM" or token.is_digit or token.pos_ in ("PRON", "PART", "ADV", "SCONJ", "AUX"):
+            break
+        if token.pos_ == "ADP" and token.lower_ not in _LABEL_KEEPS and (colon or token.lower_ != "on"):
+            break
+        if token.pos_ == "DET" and (colon or (following is not None and following.lower_ in TIME_UNITS)):
+            break  # "trainees a year 22"
+        modifies = token.dep_ in ("amod", "compound") and token.head.i > token.i
+        if colon and phrase and not modifies and (token.tag_ in ("VBN", "VBD", "VBG") or (token.pos_ == "ADJ" and phrase[-1].pos_ in ("NOUN", "PROPN"))):
+            break  # "Customers satisfied with services: 84.7%"; not "Adjusted operating margin"
+        if token.pos_ == "CCONJ" and (following is None or following.pos_ not in ("NOUN", "ADJ", "PROPN")):
+            break
+        phrase.append(token)
+    while phrase and phrase[-1].pos_ in ("CCONJ", "DET", "ADP"):
+        phrase.pop()
+    return phrase
 
 
 def _phrase(token: Token) -> str:
@@ -434,7 +512,10 @@ def _phrase(token: Token) -> str:
             continue
         if previous.is_digit or previous.pos_ in ("DET", "NUM", "PRON", "ADP", "CCONJ", "PART"):
             break
-        if not (joined or (previous.dep_ in ("compound", "amod", "nmod") and previous.is_alpha and previous.head.i >= start)):
+        if not joined and previous.ent_type_ in PLACE_ENTITIES and previous.pos_ == "PROPN":
+            break  # "4.5 million UK households", "400 West Midlands businesses": where, not what kind
+        adverb = previous.pos_ == "ADV" and previous.dep_ == "advmod" and previous.head.pos_ in ("ADJ", "VERB") and previous.head.i >= start
+        if not (joined or adverb or (previous.dep_ in ("compound", "amod", "nmod") and previous.is_alpha and previous.head.i >= start)):
             break
         start -= 1
     while start < token.i and doc[start].lower_ in NOT_CLASSIFYING and doc[start + 1].lower_ not in CLASSIFIED_BY:

@@ -31,6 +31,8 @@ SHAPE_PATTERNS: list[list[dict[str, Any]]] = [
     [NAME_PART | {"OP": "+"}, {"ORTH": {"IN": ["City", "County", "Borough", "District", "Metropolitan"]}, "OP": "*"}, {"ORTH": "Council"}],
     [{"ORTH": "NHS", "OP": "?"}, NAME_PART | {"OP": "+"}, CONNECTOR, NAME_PART | {"OP": "*"},
      {"ORTH": "Integrated"}, {"ORTH": "Care"}, {"ORTH": {"IN": ["Board", "System", "Partnership"]}}],
+    # a department's or ministry's short name: "a Department for Business spokeswoman"
+    [{"ORTH": {"IN": ["Department", "Ministry"]}}, {"LOWER": {"IN": ["for", "of"]}}, NAME_PART | {"IS_TITLE": True}],
 ]  # fmt: skip
 
 
@@ -93,6 +95,7 @@ def add_entity_ruler(nlp: Language, gazetteer: Gazetteer) -> None:
     """Put an EntityRuler with the gazetteer's names and the name-shape patterns before NER."""
     ruler = nlp.add_pipe("entity_ruler", name="gazetteer", before="ner", config={"overwrite_ents": False})
     phrases = [*gazetteer.names, *gazetteer.aliases]
+    phrases += [phrase.replace(" and ", " & ") for phrase in phrases if " and " in phrase]  # "Food & Rural Affairs"
     ruler.add_patterns(  # type: ignore[attr-defined]  # add_pipe is typed as any component; this one is an EntityRuler
         [{"label": "ORG", "pattern": phrase} for phrase in phrases]
         + [{"label": "ORG", "pattern": pattern} for pattern in SHAPE_PATTERNS]

@@ -134,7 +134,7 @@ def _foreword_quotes(rows: list[dict[str, Any]], organisation: str) -> tuple[lis
     for passage_rows in _by_passage(rows).values():
         for row in _whole_quotes(passage_rows):
             role, own = str(row.get("role") or ""), str(row.get("organisation") or "")
-            if row["speaker"] and LEADER.search(role) and own.lower() == organisation.lower():
+            if row["speaker"] and LEADER.search(role) and _same_organisation(own, organisation):
                 if found and found[-1][0].speaker == row["speaker"]:  # one leader's words in a row: one quote
                     last, before = found[-1]
                     found[-1] = (QuoteItem(f"{last.text} {row['text']}", row["speaker"], last.title, role, own), before + row["spans"])
@@ -147,6 +147,13 @@ def _foreword_quotes(rows: list[dict[str, Any]], organisation: str) -> tuple[lis
         for pid, start, end in where:
             cuts[pid].append(Cut(start, end, quote.speaker, quote.attribution))
     return [quote for quote, _where in chosen], dict(cuts)
+
+
+def _same_organisation(named: str, organisation: str) -> bool:
+    """Whether a role's organisation is the report's: the same name, or its name followed by a
+    part or region ("Sodexo UK & Ireland" for Sodexo)."""
+    named, organisation = named.lower(), organisation.lower()
+    return named == organisation or named.startswith(organisation + " ")
 
 
 def _quote_runs(rows: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:

@@ -132,3 +132,50 @@ def test_subject_organisation_resolves_aliases_and_a_first_word_to_the_canonical
     names = ["Barnsley Metropolitan Borough Council", "BMBC", "Barnsley", "Barnsley", "Purpose Coalition"]
     assert subject_organisation(title, "", names) == "Barnsley Council"
     assert subject_organisation("", "", ["Derby", "Derby", "Derby", "Derby Guarantee", "University of Derby"]) == "Derby"  # a programme is no formal name
+
+
+def _with_ents(nlp, text: str, names: list[tuple[str, str]]):
+    """``text`` parsed, with the entities set as a model that split the names would set them."""
+
+    doc = nlp(text)
+    spans = []
+    for name, label in names:
+        start = text.index(name)
+        span = doc.char_span(start, start + len(name), label=label)
+        assert span is not None, name
+        spans.append(span)
+    doc.ents = spans
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("text", "split", "whole"),
+    [
+        ("Barking, Havering and Redbridge University Hospitals NHS Trust (BHRUT) opened a unit.",
+         [("Barking", "GPE"), ("Havering and Redbridge University Hospitals NHS Trust", "ORG")],
+         ["Barking, Havering and Redbridge University Hospitals NHS Trust", "BHRUT"]),
+        ("The plan went to City of York Council last week.", [("York Council", "ORG")], ["City of York Council"]),
+        ("The bid from Redditch Borough Council won.", [("Borough Council", "ORG")], ["Redditch Borough Council"]),
+        ("Work by National Grid Electricity Distribution began.", [("National Grid", "ORG")], ["National Grid Electricity Distribution"]),
+        ("The contract went to Balfour Beatty VINCI in May.", [("Balfour Beatty", "ORG"), ("VINCI", "ORG")], ["Balfour Beatty VINCI"]),
+        ("Lancashire and South Cumbria NHS Foundation Trust, known as LSCft, now trains nurses.",
+         [("Lancashire and South Cumbria NHS Foundation Trust", "ORG")], ["Lancashire and South Cumbria NHS Foundation Trust", "LSCft"]),
+        # left alone: two councils, a word that is no name, a lending fund
+        ("Leeds City Council and Bradford Council agreed.", [("Leeds City Council", "ORG"), ("Bradford Council", "ORG")], ["Leeds City Council", "Bradford Council"]),
+        ("It opened the HSBC SME lending fund.", [("HSBC", "ORG")], ["HSBC"]),
+        ("Their Chief Executive said Acme Homes Chief Executive Jo Bloggs agreed.", [("Acme Homes", "ORG")], ["Acme Homes"]),
+    ],
+)  # fmt: skip
+def test_whole_names_puts_split_organisation_names_back_together(nlp, text, split, whole):
+    from pipeline.extract.entities import whole_names
+
+    assert [e.text for e in whole_names(_with_ents(nlp, text, split)) if e.label_ == "ORG"] == whole
+
+
+def test_an_organisation_named_with_a_possessive_keeps_it_and_a_title_makes_a_person(nlp):
+    from pipeline.extract.entities import find_entities
+
+    doc = _with_ents(nlp, "Sainsbury's is to create 1,000 jobs, National Grid's chief executive told Cllr Lowe.",
+                     [("Sainsbury's", "ORG"), ("National Grid's", "ORG"), ("Cllr Lowe", "ORG")])  # fmt: skip
+    found = [(e.label, e.text, e.title) for e in find_entities(doc, "p", {"ORG", "PERSON", "GPE"})]
+    assert found == [("ORG", "Sainsbury's", None), ("ORG", "National Grid", None), ("PERSON", "Lowe", "Cllr")]

@@ -16,7 +16,8 @@ def figures(nlp, text: str) -> list[tuple]:
         ("56 per cent of the workforce are women.", ("56 per cent", 0.56, "percent", None, "workforce")),
         ("Uptake rose to 43% of eligible families.", ("43%", 0.43, "percent", None, "eligible families")),
         ("The company invested £4.8bn in the network.", ("£4.8bn", 4.8e9, "GBP", None, None)),
-        ("A fund of £250,000 for local charities.", ("£250,000", 250_000, "GBP", None, "fund")),
+        # money counts nothing but a kind of value (extraction-conventions.md): "a budget of £4,500" as "a fund of"
+        ("A fund of £250,000 for local charities.", ("£250,000", 250_000, "GBP", None, None)),
         ("The bank lent £1.2m to small firms.", ("£1.2m", 1_200_000, "GBP", None, None)),
         ("It opened seven family hubs.", ("seven", 7, "count", None, "family hubs")),
         ("1 in 5 staff volunteered last year.", ("1 in 5", 0.2, "ratio", None, "staff")),
@@ -194,7 +195,24 @@ def test_find_figures_a_duration_of_an_activity_counts_nothing(nlp):
         ("The charity received £1.5m in March.", None),  # a month is not what money is "in"
         ("Overall lending: £3.4 billion.", "overall lending"),  # a labelled sum counts its label
         ("Revenue: £1,251m (£1,332m).", "revenue"),  # a comparison in brackets counts what the figure before it does
+        ("Each councillor has a budget of £4,500 for local groups.", None),  # money "of" a budget counts nothing
+        ("The hub supports 1,200 registered carers.", "registered carers"),  # a participle classifies
+        ("It trained 2,000 previously unemployed adults.", "previously unemployed adults"),
+        ("Survey results: Tenants satisfied with repairs: 74%.", "tenants"),  # a label up to what qualifies it
+        ("Results: Homes and businesses supplied: 3.8 million.", "homes and businesses"),
+        ("Results: Equivalent heat pumps: 171,000.", "heat pumps"),
+        ("Key figures: National average: 42%.", None),  # a label that measures counts nothing
+        ("Plan: Running costs: £500 million.", None),  # a labelled sum that is spending counts nothing
+        ("Half-year: Underlying profit before tax: £104.4m.", "underlying profit before tax"),
+        ("Firms: partners promoted 11; trainees a year 22.", "partners promoted"),  # a list without colons
+        ("Gains: overall achievement rate 83.8%; national rate 67%.", "overall achievement rate"),
+        ("Leeds firms. DLA Piper: turnover £581m, down 1 per cent.", "turnover"),  # "over" inside "turnover" is no qualifier
+        ("In 2022, staff raised £5,000.", None),  # a clause, not a label
     ],
 )
 def test_find_figures_what_a_figure_counts_on_unseen_shapes(nlp, text, counted):
     assert figures(nlp, text)[0][-1] == counted
+
+
+def test_find_figures_a_place_before_the_noun_says_where_not_what(nlp):
+    assert figures(nlp, "The scheme reached 4.5 million UK households.")[0][-1] == "households"
