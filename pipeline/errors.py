@@ -11,8 +11,9 @@ found and how to fix it.
     │   │                      command; counted per item inside a batch) · HTTP 400
     │   ├── ExtractionError    a file was read but yielded no usable text
     │   ├── FetchError         a URL could not be fetched
-    │   └── DecisionError      a review decision that cannot be recorded
-    │       └── StaleDecision  made on a page whose suggestions have changed since · HTTP 409
+    │   ├── DecisionError      a review decision that cannot be recorded
+    │   │   └── StaleDecision  made on a page whose suggestions have changed since · HTTP 409
+    │   └── NotFound           what the address names is not in the database · HTTP 404
     ├── ModelError             a model could not be loaded or run
     ├── StoreError             the evidence database cannot be opened or written · HTTP 503
     │   └── DatabaseLocked     another process is writing to the database: try later · exit 4
@@ -40,6 +41,12 @@ class InputError(PipelineError):
     """An input path or record cannot be used."""
 
     http_status = 400
+
+
+class NotFound(InputError):
+    """What a request names (an organisation, a goal) has nothing in the database."""
+
+    http_status = 404
 
 
 class ExtractionError(InputError):

@@ -63,7 +63,7 @@ def _check_port(host: str, port: int) -> None:
 @app.command("add-user")
 def review_add_user(
     username: Annotated[str, typer.Argument(help="The login name.")],
-    role: Annotated[str, typer.Option("--role", help="reviewer or admin.")] = "reviewer",
+    role: Annotated[str, typer.Option("--role", help="reviewer, admin or viewer (reads the evidence explorer only).")] = "reviewer",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts).")] = False,
     db: DbOption = None,
 ) -> None:

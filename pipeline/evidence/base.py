@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from pipeline.errors import DatabaseLocked, InputError, StoreError
+from pipeline.evidence import evidence_index
 from pipeline.evidence.transaction import Transaction, chunks
 
 _LOCKED = ("database is locked", "database table is locked", "lock timeout", "could not obtain lock")
@@ -60,10 +61,25 @@ class StoreBase:
     def transaction(self) -> Iterator[Transaction]:
         """All writes inside commit together, or not at all."""
         try:
-            with self.engine.begin() as connection:
+            with self._writing() as connection:
                 yield Transaction(connection)
         except SQLAlchemyError as exc:
             raise store_error("database write failed and was rolled back", exc) from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction; before it commits, the explorer's index rows of the passages it
+        touched are recomputed, and once it has committed the change is announced
+        (``evidence_index.announce``), so explorers reload their snapshot."""
+        with self.engine.begin() as connection:
+            info = connection.info  # the driver connection's: still there once this one is closed
+            info.pop(evidence_index.CHANGED, None)  # left by a transaction that rolled back
+            info.pop(evidence_index.PENDING, None)
+            yield connection
+            evidence_index.flush(connection)  # the index rows of every passage this transaction touched, once
+        if info.pop(evidence_index.CHANGED, False):
+            with self.engine.begin() as connection:
+                evidence_index.announce(connection)
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:

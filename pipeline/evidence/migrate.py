@@ -77,3 +77,12 @@ def check_known(connection: Connection) -> None:
         raise StoreError(
             f"database is at migration {', '.join(unknown)}, newer than this levelup (latest {script.get_current_head()}): upgrade levelup"
         )
+
+
+SEARCH_OBJECTS = ("passages_fts", "ix_passages_fts")  # full-text search (migration 0014), outside schema.metadata
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """What schema comparisons look at: everything but the full-text search objects, which
+    SQLAlchemy cannot describe (an FTS5 virtual table and its shadow tables, an expression index)."""
+    return not (name or "").startswith(SEARCH_OBJECTS)

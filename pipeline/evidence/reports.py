@@ -80,7 +80,7 @@ class ReportReads(StoreBase):
         rows = self._dicts_for(lambda ids: select(kept.c.passage_id).where(*where, kept.c.passage_id.in_(ids)), passage_ids)
         return {row["passage_id"] for row in rows}
 
-    def standing_evidence(self, taxonomy: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def standing_evidence(self, taxonomy: str, passage_ids: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The two halves of the evidence that stands for ``taxonomy``.
 
         ``model``: one row per goal the model predicted, on passages without a standing decision
@@ -88,7 +88,7 @@ class ReportReads(StoreBase):
         passage differently and nobody has settled it, so no review stands). ``reviewed``: one row per passage with a
         standing decision but a skip (passage_id, goals_after, reviewer, decision, reviewed_at);
         goals_after is empty for a reject or "no goal". Both carry the passage's document,
-        organisation, url, title, date, text and ordinal.
+        organisation, url, title, date, text and ordinal. ``passage_ids``: only those passages.
         """
         d, p, s = schema.documents, schema.passages, schema.suggestions
         decided = standing_decisions(taxonomy, DECIDING)
@@ -107,9 +107,14 @@ class ReportReads(StoreBase):
             .join(p, p.c.document_id == d.c.id)
             .join(decided, decided.c.passage_id == p.c.id)
         )
+        model_columns, reviewed_columns = [*place, "goal", "score", "model", "suggested_at", "disputed"], [*place, "goals_after", "reviewer", "decision", "reviewed_at"]
+        if passage_ids is None:
+            return self._frame(model, model_columns), self._frame(reviewed, reviewed_columns)
+        ids = list(dict.fromkeys(passage_ids))
+        chunks = [ids[start : start + 500] for start in range(0, len(ids), 500)]
         return (
-            self._frame(model, [*place, "goal", "score", "model", "suggested_at", "disputed"]),
-            self._frame(reviewed, [*place, "goals_after", "reviewer", "decision", "reviewed_at"]),
+            pd.DataFrame([tuple(row) for chunk in chunks for row in self._read(model.where(p.c.id.in_(chunk)))], columns=model_columns),
+            pd.DataFrame([tuple(row) for chunk in chunks for row in self._read(reviewed.where(p.c.id.in_(chunk)))], columns=reviewed_columns),
         )
 
     def taxonomies_in_use(self) -> list[str]:

@@ -138,7 +138,7 @@ class ReviewStore(StoreBase):
         r = schema.reviews
         tokens = [row["token"] for row in rows if row.get("token")]
         try:
-            with self.engine.begin() as connection:
+            with self._writing() as connection:
                 known: dict[str, int] = dict(connection.execute(select(r.c.token, r.c.id).where(r.c.token.in_(tokens))).all()) if tokens else {}
                 fresh: list[dict[str, Any]] = []
                 first: dict[str, int] = {}  # token -> its row's place in ``fresh``

@@ -206,6 +206,42 @@ review_counts = Table(
     Index("ix_review_counts_sum", "taxonomy", "kind", "key", "n", "m"),  # covers the sums
 )
 
+# The evidence that stands (what ``levelup export``'s ``evidence`` table holds), one row per
+# taxonomy, passage and goal, with what the evidence explorer filters and counts by, kept on
+# every write that changes it (``evidence_index.refresh``) so a search never works out what
+# stands. Passage text is searched through ``passages_fts`` (SQLite FTS5, kept by triggers) or
+# an expression GIN index on PostgreSQL (``ix_passages_fts``); both come from migration 0014 and
+# are outside this metadata (``migrate.include_object``).
+evidence_index = Table(
+    "evidence_index",
+    metadata,
+    Column("taxonomy", String(64), primary_key=True),
+    Column("passage_id", ID, ForeignKey("passages.id", ondelete="CASCADE"), primary_key=True),
+    Column("goal", Integer, primary_key=True),
+    Column("document_id", ID, nullable=False),
+    Column("organisation", Text),
+    Column("organisation_kind", String(16)),  # the document's (``documents.organisation_kind``)
+    Column("year", Integer),  # of the document's date
+    Column("kind", String(8)),  # the document's: html, pdf, txt
+    Column("source", String(8), nullable=False),  # model | review | disputed, as in the export
+    Column("figures", Boolean, nullable=False),  # the passage has figures
+    Column("score", Float),  # the model's score for the goal, where it scored it
+    Index("ix_evidence_index_passage_id", "passage_id"),
+    Index("ix_evidence_index_goal", "taxonomy", "goal", "organisation"),
+    Index("ix_evidence_index_organisation", "taxonomy", "organisation", "goal", "year"),
+    Index("ix_evidence_index_year", "taxonomy", "year", "passage_id"),  # newest first, a page at a time
+    Index("ix_evidence_index_organisation_kind", "taxonomy", "organisation_kind", "organisation"),
+)
+
+# One row (id 1): how many times evidence_index has changed, counted after each change commits,
+# so an explorer process knows when its in-memory snapshot is out of date (``explorer.py``).
+evidence_index_version = Table(
+    "evidence_index_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+)
+
 # Review-app sessions: the cookie holds a random id, the table its SHA-256, so logging out or a
 # password change ends a session for good.
 sessions = Table(

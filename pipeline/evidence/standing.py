@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Subquery, bindparam, delete, func, insert, select, update
 
-from pipeline.evidence import schema
+from pipeline.evidence import evidence_index, schema
 
 LABELLING_DECISIONS = ("accept", "change", "no_goal")  # reviews that give a full training label
 DECIDING = ("accept", "change", "no_goal", "reject")  # every decision but a skip (and an undo)
@@ -133,6 +133,7 @@ def _refresh_chunk(connection: Connection, taxonomy: str, passage_ids: Sequence[
     connection.execute(delete(counts).where(counts.c.taxonomy == taxonomy, counts.c.passage_id.in_(list(passage_ids))))
     if counted:
         connection.execute(insert(counts), counted)
+    evidence_index.refresh(connection, passage_ids)  # what stands for the explorer
 
 
 def _standing_row(taxonomy: str, passage_id: str, rows: Sequence[Any], priority: float | None) -> dict[str, Any] | None:

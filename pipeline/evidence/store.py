@@ -26,6 +26,7 @@ from pipeline.errors import StoreError
 from pipeline.evidence import migrate
 from pipeline.evidence.base import StoreBase, store_error
 from pipeline.evidence.documents import TABLES, DocumentReads, IndexedDocument
+from pipeline.evidence.explorer import ExplorerReads
 from pipeline.evidence.locks import LockStore
 from pipeline.evidence.reports import ReportReads
 from pipeline.evidence.reviews import ReviewStore
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 
-class Store(DocumentReads, ReviewStore, UserStore, ReportReads, LockStore, StoreBase):
+class Store(DocumentReads, ReviewStore, UserStore, ReportReads, ExplorerReads, LockStore, StoreBase):
     """A migrated evidence database."""
 
     @classmethod

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from pipeline.errors import StoreError
-from pipeline.evidence import schema
+from pipeline.evidence import evidence_index, schema
 from pipeline.evidence.organisation_kind import organisation_kind
 from pipeline.evidence.runs import mark_interrupted, this_host
 from pipeline.evidence.standing import drop_from_queue, refresh_queue
@@ -97,6 +97,7 @@ class Transaction:
         for chunk in chunks(gone):
             self.connection.execute(delete(p).where(p.c.id.in_(chunk)))
         _upsert(self.connection, p, (passage_row(passage) | {"unprocessed": passage.id in unprocessed} for passage in passages), ["id"])
+        evidence_index.refresh(self.connection, keep)  # the document's organisation, kind or date may have changed
 
     def save_extractions(self, extractions: Sequence[Extraction]) -> None:
         """Replace the entities, figures and quotes of each passage with the new ones."""
@@ -121,6 +122,7 @@ class Transaction:
         _insert(self.connection, schema.entities, entity_rows)
         _insert(self.connection, schema.figures, figure_rows)
         _insert(self.connection, schema.quotes, quote_rows)
+        evidence_index.refresh(self.connection, [x.passage_id for x in extractions])  # has figures
 
     def save_suggestions(self, suggestions: Iterable[Suggestion], *, run_id: str | None = None) -> None:
         rows = [
@@ -129,6 +131,7 @@ class Transaction:
         ]
         _upsert(self.connection, schema.suggestions, rows, ["id"])
         refresh_queue(self.connection, [(row["taxonomy"], row["passage_id"]) for row in rows])  # flags raised or cleared
+        evidence_index.refresh(self.connection, [row["passage_id"] for row in rows])
 
     def add_alias(self, document_id: str, url: str) -> None:
         """Record that ``url`` serves the same (or a near-identical) document."""

@@ -12,12 +12,14 @@ with the document, organisation, source URL, date, score and reviewer.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline.csvcells import neutralise_frame
 from pipeline.errors import InputError
@@ -165,11 +167,12 @@ def tables(store: Store, taxonomies: Sequence[str] | None = None) -> dict[str, p
     return frames
 
 
-def evidence_frame(store: Store, taxonomies: Sequence[str]) -> pd.DataFrame:
-    """One row per (passage, goal) that stands, per taxonomy: see ``COLUMNS["evidence"]``."""
+def evidence_frame(store: Store, taxonomies: Sequence[str], *, passage_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per (passage, goal) that stands, per taxonomy (of ``passage_ids`` only, when
+    given): see ``COLUMNS["evidence"]``."""
     parts = []
     for taxonomy in taxonomies:
-        model, reviewed = store.standing_evidence(taxonomy)
+        model, reviewed = store.standing_evidence(taxonomy, passage_ids)
         model["source"] = ["disputed" if flag else "model" for flag in model["disputed"]] if len(model) else "model"
         reviewed = reviewed.explode("goals_after").dropna(subset=["goals_after"]).rename(columns={"goals_after": "goal"})
         reviewed["source"] = "review"
@@ -202,12 +205,25 @@ def export(store: Store, out: Path, formats: Sequence[str] = FORMATS, *, taxonom
         if "parquet" in formats:
             written.append(write_arrow(out / f"{name}.parquet", _arrow(frame)))
         if "csv" in formats:
-            text = frame.copy()
-            for column in set(JSON_TYPES) & set(text.columns):
-                text[column] = text[column].map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
-            neutralise_frame(text).to_csv(out / f"{name}.csv", index=False)
+            (out / f"{name}.csv").write_text(csv_text(frame), encoding="utf-8")
             written.append(out / f"{name}.csv")
     return written
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as ``export`` writes its CSV file: lists and structs as JSON text, cells a
+    spreadsheet would run as a formula neutralised."""
+    text = frame.copy()
+    for column in set(JSON_TYPES) & set(text.columns):
+        text[column] = text[column].map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
+    return str(neutralise_frame(text).to_csv(index=False))
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as ``export`` writes its Parquet file, in memory (a download)."""
+    sink = io.BytesIO()
+    pq.write_table(_arrow(frame), sink)
+    return sink.getvalue()
 
 
 def _typed(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pipeline.errors import InputError
 from pipeline.evidence.store import Store
 
-ROLES = ("reviewer", "admin")
+ROLES = ("reviewer", "admin", "viewer")  # a viewer only reads the evidence explorer (pipeline/review/explorer.py)
 MIN_PASSWORD = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -31,6 +31,16 @@ class User:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def may_review(self) -> bool:
+        """Reviewers and administrators; a viewer only reads the evidence explorer."""
+        return self.role in ("reviewer", "admin")
+
+    @property
+    def home(self) -> str:
+        """Where a login lands: the queue, or the evidence search for a viewer."""
+        return "/queue" if self.may_review else "/evidence"
 
 
 def normal_username(username: str) -> str:

@@ -51,7 +51,8 @@ from pipeline.errors import (
     StaleDecision,
 )
 from pipeline.evidence.store import DECIDING, SETTLE, Store, now
-from pipeline.review import accounts, interop
+from pipeline.review import accounts, explorer, interop
+from pipeline.review.explorer import viewer_may
 from pipeline.review.goals import goal_rows, plain_reason
 from pipeline.review.logins import Hashing, LoginGate, LoginLimits, attempt_of
 from pipeline.review.queue import Filters, Item, ReviewQueue
@@ -196,7 +197,7 @@ def create_app(
         if isinstance(exc, StaleDecision) and isinstance(exc.fresh, Item):
             return item_response(request, exc.fresh, Filters(), message=str(exc), status=exc.http_status)
         if isinstance(exc, Forbidden):
-            message = "This page is for administrators."
+            message = str(exc) or "This page is for administrators."
         elif exc.http_status >= 500:
             log.error("%s %s: %s", request.method, request.url.path, exc)
             message = "The evidence database is not available just now. Try again in a minute." if exc.http_status == 503 else "Something went wrong on our side."
@@ -214,6 +215,8 @@ def create_app(
         if user is None:
             request.session.clear()
             raise LoginRequired
+        if not user.may_review and not viewer_may(request.url.path):
+            raise Forbidden("This page is for reviewers. You can search the evidence at /evidence.")
         request.state.user = user  # for the page drawn for this request
         return user
 
@@ -277,7 +280,7 @@ def create_app(
             return page(request, "login.html", {"error": "Unknown username or wrong password."}, status=401)
         limits.succeeded(attempt)
         start_session(request, user)
-        return RedirectResponse("/queue", status_code=303)
+        return RedirectResponse(user.home, status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
@@ -304,14 +307,13 @@ def create_app(
         except InputError as error:
             return page(request, "account.html", {"error": str(error)}, status=400)
         start_session(request, user)
-        return RedirectResponse("/queue", status_code=303)
+        return RedirectResponse(user.home, status_code=303)
 
     # --- the queue ------------------------------------------------------------------------
 
     @app.get("/")
     def home(request: Request) -> Response:
-        user_of(request)
-        return RedirectResponse("/queue", status_code=303)
+        return RedirectResponse(user_of(request).home, status_code=303)
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue_page(request: Request) -> Response:
@@ -520,6 +522,7 @@ def create_app(
         user_of(request)
         return PlainTextResponse("ok")
 
+    explorer.install(app, store, settings.taxonomy, page=page, user_of=user_of, mark=passage_html)
     app.state.settings = settings
     app.add_middleware(LoginGate, limits=limits, headers=SECURITY_HEADERS)  # before sessions and forms: a refused login costs next to nothing
     app.add_middleware(RequestGuard, limit=MAX_BODY)  # outermost: before sessions, forms and logins

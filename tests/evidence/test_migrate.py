@@ -37,7 +37,7 @@ def test_migrations_step_up_down_and_up_again(db_url: str):
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         migrate.upgrade(engine)
         with engine.connect() as connection:
-            assert compare_metadata(MigrationContext.configure(connection), schema.metadata) == []
+            assert compare_metadata(MigrationContext.configure(connection, opts={"include_object": migrate.include_object}), schema.metadata) == []
     finally:
         engine.dispose()
 

@@ -50,7 +50,7 @@ def test_store_open_migrates_to_head(store: Store):
 
 def test_store_migrations_match_the_schema(store: Store):
     with store.engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), schema.metadata) == []
+        assert compare_metadata(MigrationContext.configure(connection, opts={"include_object": migrate.include_object}), schema.metadata) == []
 
 
 def test_store_open_twice_is_harmless(db_url: str):
