@@ -79,10 +79,11 @@ def check_known(connection: Connection) -> None:
         )
 
 
-SEARCH_OBJECTS = ("passages_fts", "ix_passages_fts")  # full-text search (migration 0014), outside schema.metadata
+SEARCH_OBJECTS = ("passages_fts", "ix_passages_fts", "text_search")  # full-text search (migration 0014), outside schema.metadata
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """What schema comparisons look at: everything but the full-text search objects, which
-    SQLAlchemy cannot describe (an FTS5 virtual table and its shadow tables, an expression index)."""
+    SQLAlchemy cannot describe or must not write (an FTS5 virtual table and its shadow tables,
+    PostgreSQL's generated ``passages.text_search`` column and its GIN index)."""
     return not (name or "").startswith(SEARCH_OBJECTS)

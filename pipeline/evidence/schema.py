@@ -209,9 +209,10 @@ review_counts = Table(
 # The evidence that stands (what ``levelup export``'s ``evidence`` table holds), one row per
 # taxonomy, passage and goal, with what the evidence explorer filters and counts by, kept on
 # every write that changes it (``evidence_index.refresh``) so a search never works out what
-# stands. Passage text is searched through ``passages_fts`` (SQLite FTS5, kept by triggers) or
-# an expression GIN index on PostgreSQL (``ix_passages_fts``); both come from migration 0014 and
-# are outside this metadata (``migrate.include_object``).
+# stands. Passage text is searched through ``passages_fts`` (SQLite FTS5, kept by triggers) or,
+# on PostgreSQL, a stored generated tsvector column ``passages.text_search`` with a GIN index
+# (``ix_passages_fts``); both come from migration 0014 and are outside this metadata
+# (``migrate.include_object``), so nothing here ever writes the column.
 evidence_index = Table(
     "evidence_index",
     metadata,

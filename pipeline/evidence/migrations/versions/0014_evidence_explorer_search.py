@@ -1,5 +1,11 @@
 """the evidence explorer: the evidence that stands, indexed by its facets (evidence_index), and
-full-text search over passages (SQLite FTS5 kept by triggers; a GIN index on PostgreSQL)
+full-text search over passages (SQLite FTS5 kept by triggers; on PostgreSQL a stored generated
+``tsvector`` column, ``passages.text_search``, with a GIN index)
+
+On PostgreSQL the words are stored, not worked out on each search: with only an index on the
+expression ``to_tsvector('english', text)``, a word in most passages is cheaper for the planner to
+find by reading the whole table, which then recomputes ``to_tsvector`` for every passage (3.5 s
+at 200,000 passages, against some 75 ms reading the stored column).
 
 A later migration that rebuilds ``passages`` on SQLite (a batch alter copies the table, new rowids,
 no triggers) must re-create the triggers below and run ``INSERT INTO passages_fts(passages_fts)
@@ -31,7 +37,10 @@ SQLITE_FTS = (
     " INSERT INTO passages_fts(rowid, text) VALUES (new.rowid, new.text); END",
     "INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')",
 )
-POSTGRESQL_FTS = "CREATE INDEX ix_passages_fts ON passages USING gin (to_tsvector('english', text))"
+POSTGRESQL_FTS = (
+    "ALTER TABLE passages ADD COLUMN text_search tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED",
+    "CREATE INDEX ix_passages_fts ON passages USING gin (text_search)",
+)
 
 
 def upgrade() -> None:
@@ -69,7 +78,8 @@ def upgrade() -> None:
         for statement in SQLITE_FTS:
             op.execute(statement)
     else:
-        op.execute(POSTGRESQL_FTS)
+        for statement in POSTGRESQL_FTS:
+            op.execute(statement)
     from pipeline.evidence.evidence_index import refresh_all
 
     refresh_all(bind)
@@ -82,5 +92,6 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS passages_fts")
     else:
         op.execute("DROP INDEX IF EXISTS ix_passages_fts")
+        op.execute("ALTER TABLE passages DROP COLUMN IF EXISTS text_search")
     op.drop_table('evidence_index_version')
     op.drop_table('evidence_index')
