@@ -178,19 +178,20 @@ def install(app: FastAPI, store: Store, taxonomy: Taxonomy, *, page: Callable[..
         }  # fmt: skip
         return draw(request, "evidence.html", context)
 
-    @app.get("/evidence.csv")
-    def evidence_csv(request: Request) -> Response:
+    def download(request: Request, write: Callable[[pd.DataFrame], str | bytes], media_type: str, filename: str) -> Response:
+        """Exactly the filtered evidence rows (every page of them), as the ``evidence`` export writes them."""
         user_of(request)
         search = parse_search([(k, v) for k, v in request.query_params.multi_items() if k != "page"], taxonomy)
-        body = export.csv_text(download_frame(store, search.query))
-        return Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="evidence.csv"'})
+        body = write(download_frame(store, search.query))
+        return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @app.get("/evidence.csv")
+    def evidence_csv(request: Request) -> Response:
+        return download(request, export.csv_text, "text/csv; charset=utf-8", "evidence.csv")
 
     @app.get("/evidence.parquet")
     def evidence_parquet(request: Request) -> Response:
-        user_of(request)
-        search = parse_search([(k, v) for k, v in request.query_params.multi_items() if k != "page"], taxonomy)
-        body = export.parquet_bytes(download_frame(store, search.query))
-        return Response(body, media_type="application/vnd.apache.parquet", headers={"Content-Disposition": 'attachment; filename="evidence.parquet"'})
+        return download(request, export.parquet_bytes, "application/vnd.apache.parquet", "evidence.parquet")
 
     def organisation_of(request: Request) -> str:
         """The ``name`` parameter (the only one): an organisation with evidence, else a 400 or 404."""
