@@ -75,6 +75,30 @@ def test_search_and_facets_count_the_same_rows(store: Store):
     assert Counter(goal for _, goal in store.evidence_keys(narrowed)) == {3: 1, 5: 1}
 
 
+def test_search_finds_the_passages_stored_before_migration_0015(store: Store, db_url: str):
+    """On PostgreSQL 0015 numbers the passages already stored (a search reads its matches as
+    those numbers); on SQLite it changes nothing."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from pipeline.evidence import migrate
+    from pipeline.evidence.store import sqlalchemy_url
+
+    store.dispose()
+    engine = create_engine(sqlalchemy_url(db_url))
+    try:
+        with engine.begin() as connection:
+            command.downgrade(migrate.alembic_config(connection), "0014")
+    finally:
+        engine.dispose()
+    reopened = Store.open(db_url)  # up to 0015 again, over the stored passages
+    try:
+        assert [p["passage_id"] for p in reopened.evidence_page(EvidenceQuery(TAXONOMY, text="apprentices"), 10, 0)] == ["p0"]
+        assert [p["passage_id"] for p in reopened.evidence_page(EvidenceQuery(TAXONOMY, text="council homes"), 10, 0)] == ["p4"]
+    finally:
+        reopened.dispose()
+
+
 def test_pages_are_newest_first_and_carry_goals_entities_and_figures(store: Store):
     page = store.evidence_page(EvidenceQuery(TAXONOMY), 2, 0)
     rest = store.evidence_page(EvidenceQuery(TAXONOMY), 10, 2)
