@@ -106,15 +106,22 @@ class ExplorerReads(StoreBase):
         """Matching rows counted by two facets at once ((organisation, goal): n, say)."""
         rows, mask = self._mask(query)
         counts = rows[mask].groupby([first, second], observed=True, dropna=False).size()
-        return {(_plain(a), _plain(b)): int(n) for (a, b), n in counts.items() if n}
+        counts = counts[counts.to_numpy() > 0]
+        # a column of values at a time, not a (value, value) tuple of numpy scalars a cell: the
+        # coalition page's 7,000 organisation and goal pairs took some 20 ms that way
+        keys = zip(_plain_values(counts.index.get_level_values(0)), _plain_values(counts.index.get_level_values(1)), strict=True)
+        return dict(zip(keys, counts.to_numpy().tolist(), strict=True))
 
-    def evidence_strongest(self, query: EvidenceQuery, limit: int) -> list[str]:
-        """The matching passages with the highest model score, best first (reviewed rows the model
-        did not score last)."""
+    def evidence_strongest_by_goal(self, query: EvidenceQuery, limit: int) -> dict[int, list[str]]:
+        """For each goal of the matching rows, its passages with the highest model score, best
+        first (reviewed rows the model did not score last), at most ``limit``: one pass over the
+        matches, not one per goal (an organisation's page asked 14 times, each a filter of the
+        whole snapshot: 150 of its 200 ms)."""
         rows, mask = self._mask(query)
-        best = rows[mask].assign(best=rows["score"][mask].fillna(-1.0)).groupby("passage_id")["best"].max()
-        ordered = best.reset_index().sort_values(["best", "passage_id"], ascending=[False, True])
-        return [str(pid) for pid in ordered["passage_id"].head(limit)]
+        found = rows.loc[mask, ["goal", "passage_id", "score"]]
+        best = found.assign(best=found["score"].fillna(-1.0)).groupby(["goal", "passage_id"], observed=True)["best"].max().reset_index()
+        ordered = best.sort_values(["goal", "best", "passage_id"], ascending=[True, False, True])
+        return {int(goal): [str(pid) for pid in group["passage_id"].head(limit)] for goal, group in ordered.groupby("goal", sort=True)}
 
     def evidence_keys(self, query: EvidenceQuery, *, limit: int | None = None) -> list[tuple[str, int]]:
         """(passage id, goal) of every matching row (at most ``limit``), by passage and goal."""
@@ -290,3 +297,9 @@ def _plain(value: Any) -> Any:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _plain_values(values: pd.Index) -> list[Any]:
+    """An index's values as plain Python ones (None for a missing one), as ``_plain`` gives each
+    (``Index.to_list`` gives Python scalars)."""
+    return [None if gone else value for value, gone in zip(values.to_list(), values.isna().tolist(), strict=True)]

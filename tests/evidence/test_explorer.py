@@ -108,6 +108,13 @@ def test_pages_are_newest_first_and_carry_goals_entities_and_figures(store: Stor
     assert [g["goal"] for g in first["goals"]] == [3] and first["goals"][0]["score"] == pytest.approx(0.8)
 
 
+def test_the_strongest_passages_of_each_goal_are_the_highest_scored_first(store: Store):
+    assert store.evidence_strongest_by_goal(EvidenceQuery(TAXONOMY), 2) == {3: ["p0", "p1"], 5: ["p1"], 10: ["p2"], 13: ["p4"]}  # equal scores: by id
+    review(store, "p2", "rita", "change", [3])  # the model scored goal 3 low for p2
+    assert store.evidence_strongest_by_goal(EvidenceQuery(TAXONOMY), 5)[3] == ["p0", "p1", "p2"]
+    assert store.evidence_strongest_by_goal(EvidenceQuery(TAXONOMY, goals=(3,)), 1) == {3: ["p0"]}
+
+
 def test_an_explorer_sees_what_another_process_wrote(store: Store, db_url: str):
     query = EvidenceQuery(TAXONOMY, goals=(7,))
     assert store.evidence_count(query) == 0
