@@ -34,12 +34,19 @@ def review_serve(
     ] = 1,
 ) -> None:
     """Serve the review app: log in, work through flagged passages, record decisions."""
+    import gc
+
     import uvicorn
 
     from pipeline.review.app import create_app, server_options
 
     _check_port(host, port)  # a busy port: one line and exit 2, before anything starts
     application = create_app(db or default_db_url(), taxonomy=common.taxonomy_name(ctx, taxonomy), https_only=https, reviewers_per_passage=reviewers)
+    # What is loaded by now (some 160,000 objects: modules, the app) lives as long as the server;
+    # frozen, the full collections Python runs now and then stop walking it on a request's time
+    # (70-110 ms each on this machine, the explorer's slowest requests; 2 ms after)
+    gc.collect()
+    gc.freeze()
     typer.echo(f"review app on http://{host}:{port}/ (database {common.safe_url(db)}); Ctrl+C stops it", err=True)
     uvicorn.run(application, host=host, port=port, log_level="warning", **server_options(forwarded_allow_ips=forwarded_allow_ips))
 

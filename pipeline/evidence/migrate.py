@@ -79,11 +79,13 @@ def check_known(connection: Connection) -> None:
         )
 
 
-SEARCH_OBJECTS = ("passages_fts", "ix_passages_fts", "text_search")  # full-text search (migration 0014), outside schema.metadata
+# full-text search (migration 0014) and PostgreSQL's passages.rowid (0015), outside schema.metadata
+SEARCH_OBJECTS = ("passages_fts", "ix_passages_fts", "text_search", "rowid")
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """What schema comparisons look at: everything but the full-text search objects, which
     SQLAlchemy cannot describe or must not write (an FTS5 virtual table and its shadow tables,
-    PostgreSQL's generated ``passages.text_search`` column and its GIN index)."""
+    PostgreSQL's generated ``passages.text_search`` column and its GIN index, and its
+    ``passages.rowid`` identity column)."""
     return not (name or "").startswith(SEARCH_OBJECTS)

@@ -75,6 +75,30 @@ def test_search_and_facets_count_the_same_rows(store: Store):
     assert Counter(goal for _, goal in store.evidence_keys(narrowed)) == {3: 1, 5: 1}
 
 
+def test_search_finds_the_passages_stored_before_migration_0015(store: Store, db_url: str):
+    """On PostgreSQL 0015 numbers the passages already stored (a search reads its matches as
+    those numbers); on SQLite it changes nothing."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from pipeline.evidence import migrate
+    from pipeline.evidence.store import sqlalchemy_url
+
+    store.dispose()
+    engine = create_engine(sqlalchemy_url(db_url))
+    try:
+        with engine.begin() as connection:
+            command.downgrade(migrate.alembic_config(connection), "0014")
+    finally:
+        engine.dispose()
+    reopened = Store.open(db_url)  # up to 0015 again, over the stored passages
+    try:
+        assert [p["passage_id"] for p in reopened.evidence_page(EvidenceQuery(TAXONOMY, text="apprentices"), 10, 0)] == ["p0"]
+        assert [p["passage_id"] for p in reopened.evidence_page(EvidenceQuery(TAXONOMY, text="council homes"), 10, 0)] == ["p4"]
+    finally:
+        reopened.dispose()
+
+
 def test_pages_are_newest_first_and_carry_goals_entities_and_figures(store: Store):
     page = store.evidence_page(EvidenceQuery(TAXONOMY), 2, 0)
     rest = store.evidence_page(EvidenceQuery(TAXONOMY), 10, 2)
@@ -82,6 +106,13 @@ def test_pages_are_newest_first_and_carry_goals_entities_and_figures(store: Stor
     first = next(p for p in page + rest if p["passage_id"] == "p0")
     assert first["organisation"] == "Example NHS Trust" and first["figures"][0]["counted"] == "apprentices" and first["entities"][0]["label"] == "ORG"
     assert [g["goal"] for g in first["goals"]] == [3] and first["goals"][0]["score"] == pytest.approx(0.8)
+
+
+def test_the_strongest_passages_of_each_goal_are_the_highest_scored_first(store: Store):
+    assert store.evidence_strongest_by_goal(EvidenceQuery(TAXONOMY), 2) == {3: ["p0", "p1"], 5: ["p1"], 10: ["p2"], 13: ["p4"]}  # equal scores: by id
+    review(store, "p2", "rita", "change", [3])  # the model scored goal 3 low for p2
+    assert store.evidence_strongest_by_goal(EvidenceQuery(TAXONOMY), 5)[3] == ["p0", "p1", "p2"]
+    assert store.evidence_strongest_by_goal(EvidenceQuery(TAXONOMY, goals=(3,)), 1) == {3: ["p0"]}
 
 
 def test_an_explorer_sees_what_another_process_wrote(store: Store, db_url: str):

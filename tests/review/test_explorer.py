@@ -109,9 +109,9 @@ def test_a_viewer_reads_the_explorer_but_gets_no_review_links(client: TestClient
 
 def test_gaps_are_goals_most_peers_report_and_the_organisation_does_not():
     cells = {("A", 1): 3, ("B", 1): 1, ("C", 1): 2, ("A", 2): 1, ("D", 2): 4}
-    found = gaps(["A", "B", "C", "D"], [1, 2], cells, peers_of=lambda _: ["A", "B", "C", "D"])
-    assert [(g["organisation"], g["goal"], g["reporting"], g["peers"]) for g in found] == [("D", 1, 3, 3), ("B", 2, 2, 3), ("C", 2, 2, 3)]
-    assert gaps(["A", "B"], [1], {("A", 1): 1}, peers_of=lambda _: ["A", "B"]) == []  # one peer is too few to compare
+    found = gaps(["A", "B", "C", "D", "E"], [1, 2], cells, kinds={"A": "nhs", "B": "nhs", "C": "nhs", "D": "nhs", "E": "university"})
+    assert [(g["organisation"], g["goal"], g["reporting"], g["peers"]) for g in found] == [("D", 1, 3, 3), ("B", 2, 2, 3), ("C", 2, 2, 3)]  # E has no peers of its kind
+    assert gaps(["A", "B"], [1], {("A", 1): 1}, kinds={}) == []  # one peer is too few to compare (of no known kind, as here, or of one)
 
 
 def add_organisation(db_url: str, name: str, goal: int) -> None:
