@@ -106,25 +106,32 @@ class TagParams(Section):
 
 
 class TrainParams(Section):
-    c: float = Field(4.0, gt=0, description="Inverse regularisation of the logistic regressions.")
+    c: float = Field(2.0, gt=0, description="Inverse regularisation of the logistic regressions.")
     folds: int = Field(5, ge=2, le=20)
     seed: int = 0
     target_precision: float = Field(0.7, gt=0, le=1, description="Per-goal thresholds are chosen for this precision.")
     no_goal_precision: float = Field(0.95, gt=0, le=1, description="The 'no goal' outcome is tuned for this precision.")
     zero_shot_features: bool = Field(False, description="Add the zero-shot goal similarities to the embedding features.")
     word_features: float = Field(
-        1.0, ge=0, description="Weight of TF-IDF word and word-pair features beside the embedding (0: none)."
+        1.4, ge=0, description="Weight of TF-IDF word and word-pair features beside the embedding (0: none)."
     )
     char_features: float = Field(
-        1.0,
+        1.4,
         ge=0,
         description="Weight of TF-IDF character 3-5-gram features beside the embedding (0: none); "
         "used only with at least 40 real-style rows (realistic labels or staff reviews) in training.",
     )
     decisions: Literal["precision", "realistic-f1"] = Field(
-        "precision",
+        "realistic-f1",
         description="How thresholds and the 'no goal' rule are chosen: for the precision targets on all labels, "
         "or for macro-F1 on the realistic labels' out-of-fold scores.",
+    )
+    realistic_no_goal_precision: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="With decisions: realistic-f1, the 'no goal' outcome must reach this precision on the realistic "
+        "labels' out-of-fold scores (the macro-F1-best decisions that do; 0: macro-F1 alone).",
     )
     version: str | None = Field(None, description="Model folder name; default: a hash of labels, encoder and settings.")
 

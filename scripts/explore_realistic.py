@@ -10,7 +10,8 @@ Variants (JSON objects, one per line of the grid; unnamed keys keep params.yaml'
 - ``c``: the logistic regression's C; ``words``: the TF-IDF word features' weight (0: none)
 - ``chars``: the character 3-5-gram TF-IDF features' weight (0: none)
 - ``taxonomy_rows``: each goal's description and includes added as labelled training rows
-- ``decisions``: ``precision`` (params.yaml's targets) or ``realistic-f1``
+- ``decisions``: ``precision`` (params.yaml's targets) or ``realistic-f1``; with ``realistic-f1``,
+  ``no_goal_precision`` is the precision the "no goal" outcome must reach (``train.realistic_no_goal_precision``)
 
     python scripts/explore_realistic.py '[{}, {"weight": 3}, {"chars": 0.7}, {"taxonomy_rows": true}]'
     python scripts/explore_realistic.py --repeats 3 '[{"chars": 0}, {}]'   # the mean of three splits
@@ -110,7 +111,10 @@ class Explorer:
             x_test = model.features(data.embeddings[test], None, sparse.hstack(test_parts).tocsr() if test_parts else None)
             oof, oof_none = out_of_fold(x_train, y, w, c, seed, folds, groups)
             if decisions == "realistic-f1":
-                chosen, _ = model.tune_decisions(oof[realistic], oof_none[realistic], y[realistic], max_goals=self.params.tag.max_goals, per_goal=model.f1_thresholds(oof, y))
+                chosen, _ = model.tune_decisions(
+                    oof[realistic], oof_none[realistic], y[realistic], max_goals=self.params.tag.max_goals, per_goal=model.f1_thresholds(oof, y),
+                    no_goal_precision=float(variant.get("no_goal_precision", settings.realistic_no_goal_precision)),
+                )  # fmt: skip
             else:
                 chosen = model.choose_decisions(
                     oof, oof_none, y, self.ids, target_precision=settings.target_precision, no_goal_precision=settings.no_goal_precision,

@@ -294,17 +294,20 @@ def tune_decisions(
     *,
     max_goals: int,
     per_goal: np.ndarray | None = None,
+    no_goal_precision: float = 0.0,
 ) -> tuple[Decisions, float]:
     """The decisions with the best macro-F1 on these (out-of-fold, realistic) rows, and that F1.
 
     Searched: one threshold for every goal (or ``per_goal`` thresholds), the "no goal"
     classifier's threshold (or none), a floor on the best probability, and ``keep_above``, the
     probability that overrides the "no goal" rule. Ties go to the earlier grid point (a gentler veto).
+    Decisions whose "no goal" outcome reaches ``no_goal_precision`` on these rows come first
+    (the best of the rest only when none does).
     """
     sets = [np.full(y.shape[1], t, dtype=np.float32) for t in THRESHOLD_GRID]
     if per_goal is not None:
         sets.append(np.asarray(per_goal, dtype=np.float32))
-    best: tuple[float, float, Decisions] | None = None
+    best: tuple[bool, float, float, Decisions] | None = None
     for thresholds in sets:
         over, first = _over_and_first(probabilities, thresholds, max_goals)
         for keep in KEEP_GRID:
@@ -315,11 +318,11 @@ def tune_decisions(
                     if none is not None:
                         veto = veto | (no_goal >= none)
                     chosen = np.where(veto[:, None], kept, over | first)
-                    score = (macro_f1(y, chosen), no_goal_f1(y, chosen))
-                    if best is None or score > best[:2]:
+                    score = (no_goal_precision_of(y, chosen) >= no_goal_precision, macro_f1(y, chosen), no_goal_f1(y, chosen))
+                    if best is None or score > best[:3]:
                         best = (*score, Decisions(thresholds, floor, max_goals, none, keep))
     assert best is not None
-    return best[2], best[0]
+    return best[3], best[1]
 
 
 def _over_and_first(probabilities: np.ndarray, thresholds: np.ndarray, max_goals: int) -> tuple[np.ndarray, np.ndarray]:
@@ -343,6 +346,13 @@ def macro_f1(y: np.ndarray, predicted: np.ndarray) -> float:
     present = truth.sum(axis=0) > 0
     f1 = np.divide(2 * tp, denominator, out=np.zeros(len(tp), dtype=float), where=denominator > 0)
     return float(f1[present].mean()) if present.any() else 0.0
+
+
+def no_goal_precision_of(y: np.ndarray, predicted: np.ndarray) -> float:
+    """Of the rows given no goal, the share that have none (0 when no row is given none: a rule
+    that never says "no goal" does not reach a precision target)."""
+    truth, guess = ~y.astype(bool).any(axis=1), ~predicted.astype(bool).any(axis=1)
+    return float((truth & guess).sum() / guess.sum()) if guess.any() else 0.0
 
 
 def no_goal_f1(y: np.ndarray, predicted: np.ndarray) -> float:

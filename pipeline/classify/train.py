@@ -220,7 +220,10 @@ def fit(
     oof = out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed, groups=groups)
     oof_none = no_goal_out_of_fold(x, y, c=settings.c, folds=settings.folds, seed=settings.seed, groups=groups)
     if settings.decisions == "realistic-f1" and realistic.sum() >= MIN_REALISTIC:
-        decisions, _ = tune_decisions(oof[realistic], oof_none[realistic], y[realistic], max_goals=max_goals, per_goal=f1_thresholds(oof, y))
+        decisions, _ = tune_decisions(
+            oof[realistic], oof_none[realistic], y[realistic],
+            max_goals=max_goals, per_goal=f1_thresholds(oof, y), no_goal_precision=settings.realistic_no_goal_precision,
+        )  # fmt: skip
         tuned_on = "realistic"
     else:
         decisions = choose_decisions(

@@ -1,6 +1,14 @@
 import numpy as np
+import pytest
 
-from pipeline.classify.supervised import Decisions, choose_no_goal_floor, choose_thresholds
+from pipeline.classify.supervised import (
+    Decisions,
+    choose_no_goal_floor,
+    choose_thresholds,
+    macro_f1,
+    no_goal_precision_of,
+    tune_decisions,
+)
 
 
 def test_thresholds_reach_the_target_precision_with_the_most_recall():
@@ -129,3 +137,33 @@ def test_grouped_splits_keep_every_page_on_one_side_and_cover_every_row():
     ungrouped = splits(x, 5, 0)
     assert any(set(groups[train]) & set(groups[test]) for train, test in ungrouped)  # the leak grouping removes
     assert [t.tolist() for _, t in splits(x, 5, 1, groups)] != [t.tolist() for _, t in folds]  # the seed shuffles pages
+
+
+def test_realistic_decisions_keep_no_goal_precise_when_asked_at_a_cost_in_macro_f1():
+    # 10 passages with no goal (8 look like the 2 ambiguous goal passages, 2 are clearly "no goal")
+    # and 10 with goal 0 (8 clear, 2 that look like "no goal")
+    none_like, distinct, ambiguous, clear = 8, 2, 2, 8
+    y = np.array([[0, 0]] * (none_like + distinct) + [[1, 0]] * (ambiguous + clear))
+    probabilities = np.array([[0.1, 0.05]] * (none_like + distinct + ambiguous) + [[0.8, 0.05]] * clear)
+    no_goal = np.array([0.9] * none_like + [0.99] * distinct + [0.9] * ambiguous + [0.1] * clear)
+
+    def goals_of(decisions: Decisions) -> np.ndarray:
+        chosen = np.zeros_like(y, dtype=bool)
+        for row, goals in enumerate(decisions.goals(probabilities, [0, 1], no_goal)):
+            chosen[row, goals] = True
+        return chosen
+
+    loose, loose_f1 = tune_decisions(probabilities, no_goal, y, max_goals=3)
+    assert loose_f1 == pytest.approx(16 / 18)  # every look-alike called "no goal": 2 of 12 wrongly
+    assert no_goal_precision_of(y, goals_of(loose)) == pytest.approx(10 / 12)
+
+    strict, strict_f1 = tune_decisions(probabilities, no_goal, y, max_goals=3, no_goal_precision=0.9)
+    assert no_goal_precision_of(y, goals_of(strict)) >= 0.9
+    assert strict_f1 == pytest.approx(20 / 28)  # only the 2 clear ones: goal 0 given to the 8 look-alikes
+    assert macro_f1(y, goals_of(strict)) == pytest.approx(strict_f1)
+
+
+def test_a_rule_that_never_says_no_goal_has_no_no_goal_precision():
+    y = np.array([[0, 0], [1, 0]])
+    assert no_goal_precision_of(y, np.array([[1, 0], [1, 0]])) == 0.0
+    assert no_goal_precision_of(y, np.array([[0, 0], [0, 0]])) == 0.5
