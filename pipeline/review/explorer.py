@@ -216,7 +216,8 @@ def install(app: FastAPI, store: Store, taxonomy: Taxonomy, *, page: Callable[..
             goals.append({"id": each.id, "title": each.title, "n": n, "reviewed": reviewed, "share": reviewed / n if n else None})
         years = sorted(((y, n) for y, n in store.evidence_facets(mine, ("year",))["year"] if y is not None), reverse=True)
         strongest_by_goal = store.evidence_strongest_by_goal(mine, STRONGEST)
-        best = {g["id"]: strongest_by_goal[g["id"]] for g in goals if g["n"]}
+        # .get: the snapshot may have been reloaded since the counts above (a goal gone meanwhile: no rows, not a 500)
+        best = {g["id"]: strongest_by_goal.get(g["id"], []) for g in goals if g["n"]}
         found = {row["passage_id"]: row for row in results(store.evidence_passages(taxonomy.name, list(dict.fromkeys(pid for ids in best.values() for pid in ids))))}
         strongest = [{"goal": g, "rows": [found[pid] for pid in best[g["id"]] if pid in found]} for g in goals if g["id"] in best]
         shown = [pid for ids in best.values() for pid in ids if pid in found]
