@@ -8,7 +8,10 @@ written labels always in training, as ``levelup experiment realistic``. In each 
   calibrated logistic regression, decisions from its grouped out-of-fold scores) is trained on
   the training rows and scores the held-out page group;
 - MiniLM is fine-tuned end to end with a linear multi-label head (BCE) on the same rows
-  (realistic rows repeated ``--realistic-weight`` times) and scores the same held-out rows.
+  (realistic rows repeated ``--realistic-weight`` times) and scores the same held-out rows;
+- the shipped design is trained again with the fine-tuned encoder's sentence embeddings in place
+  of the packaged encoder's (SetFit's shape: the product would still run one encoder per passage),
+  its own decisions chosen as ``levelup train`` chooses them.
 
 Then, for each held-out fold, the decisions of a combination (per-goal thresholds, the "no goal"
 rule, and the weight ``w`` of ``w * frozen + (1 - w) * fine-tuned``) are chosen on the other
@@ -45,10 +48,11 @@ sys.path.insert(0, str(ROOT))
 from pipeline.classify.encoder import resolve_encoder_path  # noqa: E402
 from pipeline.classify.evaluate import evaluate, evaluate_by  # noqa: E402
 from pipeline.classify.experiments import _Data, headline  # noqa: E402
-from pipeline.classify.finetune import FinetuneSettings, LowerLayers, train  # noqa: E402
+from pipeline.classify.finetune import FinetuneSettings, LowerLayers, resolve_device, train  # noqa: E402
 from pipeline.classify.supervised import Decisions, f1_thresholds, splits, tune_decisions  # noqa: E402
 from pipeline.classify.train import fit_model  # noqa: E402
 from pipeline.config import load_params  # noqa: E402
+from pipeline.errors import ConfigError  # noqa: E402
 
 WEIGHTS = (0.0, 0.25, 0.4, 0.5, 0.6, 0.75, 1.0)  # w of the frozen model in the blend; 1.0 is frozen alone
 err = Console(stderr=True)
@@ -66,16 +70,22 @@ def main() -> None:
     parser.add_argument("--realistic-weight", type=int, default=2, help="repeat realistic training rows this many times")
     parser.add_argument("--train-layers", type=int, default=2, help="fine-tune the top N of MiniLM's 6 layers (0: all, end to end)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="where the fine-tunes run: cpu, or cuda on a machine with a GPU")
     parser.add_argument("--max-steps", type=int, help="stop each fine-tune after this many steps (timing probe)")
     parser.add_argument("--out", type=Path, default=ROOT / "metrics/compare-finetuned.json")
     args = parser.parse_args()
+    try:
+        resolve_device(args.device)  # before a minute of training, not after
+    except ConfigError as exc:
+        parser.error(str(exc))
 
     params = load_params(ROOT / "params.yaml")
     data = _Data(params, "levelling-up", None)
     ids = data.taxonomy.goal_ids
     real, own = np.flatnonzero(data.realistic), np.flatnonzero(~data.realistic)
     settings = FinetuneSettings(epochs=args.epochs, batch_size=args.batch_size, max_len=args.max_len, encoder_lr=args.encoder_lr,
-                                head_lr=args.head_lr, seed=params.train.seed, threads=args.threads, train_layers=args.train_layers or None)  # fmt: skip
+                                head_lr=args.head_lr, seed=params.train.seed, threads=args.threads, train_layers=args.train_layers or None,
+                                device=args.device)  # fmt: skip
     path = resolve_encoder_path(None)
     lower = None
     if settings.train_layers:
@@ -93,7 +103,9 @@ def main() -> None:
         folds = splits(real, args.folds, seed, data.groups[real])
         n, k = len(real), len(ids)
         p_lr, none_lr, p_ft = np.zeros((n, k), np.float32), np.zeros(n, np.float32), np.zeros((n, k), np.float32)
+        p_se, none_se = np.zeros((n, k), np.float32), np.zeros(n, np.float32)
         shipped: list[list[int]] = [[] for _ in range(n)]
+        shipped_se: list[list[int]] = [[] for _ in range(n)]
         for f, (train_rows, test_rows) in enumerate(folds):
             rows = np.r_[own, real[train_rows]]
             t0 = time.perf_counter()
@@ -111,35 +123,52 @@ def main() -> None:
             y = np.vstack([data.y[own], *([data.y[real[train_rows]]] * args.realistic_weight)])
             tagger = train(path, texts, y, settings, log=lambda s: err.print("    " + s), max_steps=args.max_steps, lower=lower)
             p_ft[test_rows] = tagger.scores([data.texts[i] for i in test])
-            err.print(f"  split {repeat + 1} fold {f + 1}/{args.folds}: frozen {t1 - t0:.0f}s, fine-tune {time.perf_counter() - t1:.0f}s "
+            t2 = time.perf_counter()
+            tuned = tagger.embeddings([data.texts[i] for i in np.r_[rows, test]])
+            model_se, _ = fit_model(
+                [data.texts[i] for i in rows], tuned[: len(rows)], data.baseline[rows], data.y[rows], data.realistic[rows],
+                params.train, taxonomy=data.taxonomy, encoder="fine-tuned", max_goals=params.tag.max_goals, groups=data.groups[rows],
+            )  # fmt: skip
+            x = model_se.features([data.texts[i] for i in test], tuned[len(rows) :], data.baseline[test])
+            p_se[test_rows], none_se[test_rows] = model_se.probabilities(x), model_se.no_goal_probability(x)
+            for j, goals in zip(test_rows, model_se.decisions.goals(p_se[test_rows], ids, none_se[test_rows]), strict=True):
+                shipped_se[j] = goals
+            err.print(f"  split {repeat + 1} fold {f + 1}/{args.folds}: frozen {t1 - t0:.0f}s, fine-tune {t2 - t1:.0f}s, "
+                      f"design on its embeddings {time.perf_counter() - t2:.0f}s "
                       f"(total {time.perf_counter() - started:.0f}s)")  # fmt: skip
-        runs.append(_combine(data, real, folds, p_lr, none_lr, p_ft, shipped, params.tag.max_goals))
+        runs.append(_combine(data, real, folds, p_lr, none_lr, p_ft, shipped, params.tag.max_goals, p_se, none_se, shipped_se))
         err.print(f"  split {repeat + 1}: " + ", ".join(f"{name} {m['macro_f1']:.3f}" for name, m in runs[-1].items() if name != "weights"))
         _write(args, data, real, runs, started)
     _print(runs, args)
 
 
-def _combine(data, real, folds, p_lr, none_lr, p_ft, shipped, max_goals) -> dict:
+def _combine(data, real, folds, p_lr, none_lr, p_ft, shipped, max_goals, p_se, none_se, shipped_se) -> dict:
     """Every variant's predictions for the split, decisions for each fold chosen on the other folds."""
     ids = data.taxonomy.goal_ids
     y = data.y[real]
-    variants: dict[str, list[list[int]]] = {"frozen (shipped decisions)": shipped}
+    variants: dict[str, list[list[int]]] = {"frozen (shipped decisions)": shipped, "design on fine-tuned embeddings (its decisions)": shipped_se}
     chosen_w: list[float] = []
-    for name in ("frozen (F1 decisions)", "fine-tuned (F1 decisions)", "blend (w chosen)"):
+    # (name, the frozen-side scores and "no goal" probability, the weights w of that side tried)
+    for name, p_side, none_side, candidates in (
+        ("frozen (F1 decisions)", p_lr, none_lr, [1.0]),
+        ("fine-tuned (F1 decisions)", p_lr, none_lr, [0.0]),
+        ("blend (w chosen)", p_lr, none_lr, WEIGHTS),
+        ("design on fine-tuned embeddings (F1 decisions)", p_se, none_se, [1.0]),
+        ("design on fine-tuned embeddings + head (w chosen)", p_se, none_se, WEIGHTS),
+    ):
         predicted: list[list[int]] = [[] for _ in range(len(real))]
         for train_rows, test_rows in folds:
-            candidates = {"frozen (F1 decisions)": [1.0], "fine-tuned (F1 decisions)": [0.0], "blend (w chosen)": WEIGHTS}[name]
             best: tuple[float, float, Decisions] | None = None
             for w in candidates:
-                p = w * p_lr[train_rows] + (1 - w) * p_ft[train_rows]
-                decisions, score = tune_decisions(p, none_lr[train_rows], y[train_rows], max_goals=max_goals, per_goal=f1_thresholds(p, y[train_rows]))
+                p = w * p_side[train_rows] + (1 - w) * p_ft[train_rows]
+                decisions, score = tune_decisions(p, none_side[train_rows], y[train_rows], max_goals=max_goals, per_goal=f1_thresholds(p, y[train_rows]))
                 if best is None or score > best[0]:
                     best = (score, w, decisions)
             assert best is not None
             if name == "blend (w chosen)":
                 chosen_w.append(best[1])
-            p = best[1] * p_lr[test_rows] + (1 - best[1]) * p_ft[test_rows]
-            for j, goals in zip(test_rows, best[2].goals(p, ids, none_lr[test_rows]), strict=True):
+            p = best[1] * p_side[test_rows] + (1 - best[1]) * p_ft[test_rows]
+            for j, goals in zip(test_rows, best[2].goals(p, ids, none_side[test_rows]), strict=True):
                 predicted[j] = goals
         variants[name] = predicted
     out = {}

@@ -25,6 +25,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import torch
 from torch import nn
 
+from pipeline.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class FinetuneSettings:
@@ -38,6 +40,20 @@ class FinetuneSettings:
     seed: int = 0
     threads: int = 2
     train_layers: int | None = None  # fine-tune only the top N transformer layers (None: all, end to end)
+    device: str = "cpu"  # "cuda" (or "cuda:1") on a machine with a GPU
+
+
+def resolve_device(name: str) -> torch.device:
+    """The torch device called ``name``, or a :class:`ConfigError` saying why it cannot be used."""
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise ConfigError(f"unknown device {name!r}: use cpu or cuda") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} asked for, but this machine's torch sees no CUDA GPU: use --device cpu")
+    if device.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device {name!r} is not supported: use cpu or cuda")
+    return device
 
 
 class GoalModel(nn.Module):
@@ -50,16 +66,19 @@ class GoalModel(nn.Module):
         self.encoder = AutoModel.from_pretrained(str(path), local_files_only=True)
         self.head = nn.Linear(self.encoder.config.hidden_size, n_outputs)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, pooled: bool = False) -> torch.Tensor:
+        """Logits, or with ``pooled`` the mean-pooled sentence vectors the head reads."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.head(_mean_pool(hidden, attention_mask))
+        vectors = _mean_pool(hidden, attention_mask)
+        return vectors if pooled else self.head(vectors)
 
-    def top(self, hidden: torch.Tensor, attention_mask: torch.Tensor, layers: int) -> torch.Tensor:
-        """Logits from the hidden states that enter the top ``layers`` transformer layers."""
+    def top(self, hidden: torch.Tensor, attention_mask: torch.Tensor, layers: int, *, pooled: bool = False) -> torch.Tensor:
+        """Logits (or pooled vectors) from the hidden states that enter the top ``layers`` transformer layers."""
         additive = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
         for layer in self.encoder.encoder.layer[len(self.encoder.encoder.layer) - layers :]:
             hidden = layer(hidden, attention_mask=additive)
-        return self.head(_mean_pool(hidden, attention_mask))
+        vectors = _mean_pool(hidden, attention_mask)
+        return vectors if pooled else self.head(vectors)
 
 
 def _mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -103,19 +122,30 @@ class FinetunedTagger:
         self.model, self.tokenizer, self.max_len, self.lower = model, tokenizer, max_len, lower
 
     def scores(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        return self._run(texts, batch_size, pooled=False)
+
+    def embeddings(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """The fine-tuned encoder's sentence embeddings (mean-pooled, unit length, as the packaged
+        encoder's): what the shipped design would read from a fine-tuned encoder in place of its own."""
+        pooled = self._run(texts, batch_size, pooled=True)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def _run(self, texts: Sequence[str], batch_size: int, *, pooled: bool) -> np.ndarray:
         self.model.eval()
+        device = next(self.model.parameters()).device
         out = []
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
                 chunk = list(texts[start : start + batch_size])
                 if self.lower is not None:
                     hidden, mask = _pad(self.lower(chunk))
-                    logits = self.model.top(hidden, mask, self.lower.layers)
+                    vectors = self.model.top(hidden.to(device), mask.to(device), self.lower.layers, pooled=pooled)
                 else:
                     batch = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_len, return_tensors="pt")
-                    logits = self.model(batch["input_ids"], batch["attention_mask"])
-                out.append(torch.sigmoid(logits).numpy())
-        return np.vstack(out) if out else np.zeros((0, self.model.head.out_features), np.float32)
+                    vectors = self.model(batch["input_ids"].to(device), batch["attention_mask"].to(device), pooled=pooled)
+                out.append((vectors if pooled else torch.sigmoid(vectors)).cpu().numpy())
+        width = self.model.head.in_features if pooled else self.model.head.out_features
+        return np.vstack(out) if out else np.zeros((0, width), np.float32)
 
 
 def _pad(states: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -143,6 +173,7 @@ def train(
     once per text through ``lower`` (made here when not given: pass one to share it across folds)."""
     from transformers import AutoTokenizer
 
+    device = resolve_device(settings.device)
     torch.set_num_threads(settings.threads)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
@@ -163,6 +194,7 @@ def train(
         encoded = tokenizer(list(texts), truncation=True, max_length=settings.max_len)
         ids, masks = encoded["input_ids"], encoded["attention_mask"]
         trained = [*model.encoder.parameters()]
+    model.to(device)
     targets = torch.tensor(y, dtype=torch.float32)
     optimiser = torch.optim.AdamW(
         [{"params": trained, "lr": settings.encoder_lr}, {"params": model.head.parameters(), "lr": settings.head_lr}],
@@ -185,7 +217,7 @@ def train(
             rows = order[b * settings.batch_size : (b + 1) * settings.batch_size]
             if layers is not None:
                 hidden, attention = _pad([states[i] for i in rows])
-                logits = model.top(hidden, attention, layers)
+                logits = model.top(hidden.to(device), attention.to(device), layers)
             else:
                 width = max(len(ids[i]) for i in rows)
                 input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
@@ -193,8 +225,8 @@ def train(
                 for j, i in enumerate(rows):
                     input_ids[j, : len(ids[i])] = torch.tensor(ids[i])
                     attention[j, : len(masks[i])] = torch.tensor(masks[i])
-                logits = model(input_ids, attention)
-            loss = loss_fn(logits, targets[rows])
+                logits = model(input_ids.to(device), attention.to(device))
+            loss = loss_fn(logits, targets[rows].to(device))
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_([*trained, *model.head.parameters()], 1.0)

